@@ -1,0 +1,98 @@
+# cvmm build.  `make` builds build/cvmm and the test guests; `make test` runs every test.
+#
+# Layout of the output:
+#   build/cvmm               the VMM
+#   build/libcvmm.a          everything but main() and the KVM ioctl seam (linked by unit tests)
+#   build/tests/             unit-test binaries (cmocka), fuzz targets
+#   build/guest/             freestanding test guests
+# Variables: CC=clang to build with clang, SAN=1 for ASan+UBSan, BUILD=dir for another output dir.
+
+CC      ?= gcc
+BUILD   ?= build
+SAN     ?= 0
+OPT     ?= -O2
+
+PKGS    := libcrypto jansson liburing
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+           -Wstrict-prototypes -Wformat=2 -Wvla
+CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -fno-strict-aliasing \
+           -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CFLAGS  += -DCVMM_VERSION=\"$(VERSION)\"
+
+# Every .c under these folders is part of the VMM.  main.c and the KVM ioctl seam are kept out of
+# the library so unit tests can link the library against a recording fake of KVM instead.
+SRC_DIRS  := vmm boot devices devices/virtio vsock tdx snp
+ALL_SRCS  := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
+SEAM_SRCS := vmm/kvm_api.c
+MAIN_SRCS := vmm/main.c
+LIB_SRCS  := $(filter-out $(SEAM_SRCS) $(MAIN_SRCS),$(ALL_SRCS))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SEAM_OBJS := $(SEAM_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJS := $(MAIN_SRCS:%.c=$(BUILD)/obj/%.o)
+
+# Unit tests: tests/unit/test_*.c, each its own cmocka binary, linked with the fake KVM seam.
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_SUPPORT := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_BINS    := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT:%.c=$(BUILD)/obj/%.o)
+
+.SECONDARY:
+
+.PHONY: all test test-unit test-integration test-nested asan bench bench-nested fuzz clean \
+	clang guests check-setup
+all: $(BUILD)/cvmm guests
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcvmm.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cvmm: $(MAIN_OBJS) $(SEAM_OBJS) $(BUILD)/libcvmm.a
+	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJS) $(SEAM_OBJS) $(BUILD)/libcvmm.a $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a $(LDLIBS) -lcmocka
+
+# Test guests, nested harness, fuzzers and benchmarks bring their own rules.
+include $(wildcard tests/guest/guest.mk tests/nested/nested.mk tests/fuzz/fuzz.mk \
+	tests/integration/integration.mk scripts/bench.mk)
+
+test-unit: $(UNIT_BINS)
+	@bash tests/run-unit.sh $(UNIT_BINS)
+
+test: all
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory test-nested
+
+# The same unit and integration tests under ASan+UBSan, in a separate output directory.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-unit
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-integration
+
+# The whole tree must also build clean with clang.
+clang:
+	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang all $(UNIT_BINS:$(BUILD)/%=build/clang/%)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

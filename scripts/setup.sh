@@ -1,0 +1,29 @@
+#!/bin/bash
+# Installs the Debian 12 packages cvmm's build, tests and benchmarks need.  Idempotent: packages
+# already present are not touched, and apt is not even asked when nothing is missing.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential clang pkg-config
+	libssl-dev libjansson-dev liburing-dev libcmocka-dev uuid-dev libseccomp-dev
+	libclang-rt-14-dev       # ASan/UBSan and libFuzzer runtimes for clang
+	acpica-tools             # iasl: independent check of the generated ACPI tables
+	qemu-system-x86          # peer VMM for benchmarks; L1 of the nested harness
+	cpio busybox-static      # initramfs assembly for the nested harness
+	python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "setup: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/* Recording fake of the KVM seam; see kvm_recorder.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "tests/unit/kvm_recorder.h"
+#include "vmm/kvm_api.h"
+
+struct kvm_recorder kvm_rec;
+
+#define REC_MAX_SCRIPTS 32
+
+static struct {
+	const char *op;
+	int ret;
+	int once; /* 1: next call only */
+} scripts[REC_MAX_SCRIPTS];
+static unsigned nr_scripts;
+static int next_fd = 100;
+
+void rec_reset(void)
+{
+	memset(&kvm_rec, 0, sizeof(kvm_rec));
+	nr_scripts = 0;
+	next_fd = 100;
+}
+
+static void add_script(const char *op, int ret, int once)
+{
+	for (unsigned i = 0; i < nr_scripts; i++) {
+		if (!strcmp(scripts[i].op, op) && scripts[i].once == once) {
+			scripts[i].ret = ret;
+			return;
+		}
+	}
+	if (nr_scripts < REC_MAX_SCRIPTS)
+		scripts[nr_scripts++] = (typeof(scripts[0])){ op, ret, once };
+}
+
+void rec_set_result(const char *op, int ret)
+{
+	add_script(op, ret, 0);
+}
+
+void rec_fail_next(const char *op, int ret)
+{
+	add_script(op, ret, 1);
+}
+
+static int scripted(const char *op, int dflt)
+{
+	for (unsigned i = 0; i < nr_scripts; i++) {
+		if (!strcmp(scripts[i].op, op) && scripts[i].once) {
+			int ret = scripts[i].ret;
+
+			scripts[i] = scripts[--nr_scripts];
+			return ret;
+		}
+	}
+	for (unsigned i = 0; i < nr_scripts; i++)
+		if (!strcmp(scripts[i].op, op))
+			return scripts[i].ret;
+	return dflt;
+}
+
+long rec_find(const char *op, unsigned n)
+{
+	for (size_t i = 0; i < kvm_rec.nr_calls; i++)
+		if (!strcmp(kvm_rec.calls[i].op, op) && n-- == 0)
+			return (long)i;
+	return -1;
+}
+
+size_t rec_count(const char *op)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < kvm_rec.nr_calls; i++)
+		c += !strcmp(kvm_rec.calls[i].op, op);
+	return c;
+}
+
+static int record(const char *op, int fd, const void *blob, size_t blob_len, int nargs, ...)
+{
+	struct rec_call *c;
+	va_list ap;
+
+	if (kvm_rec.nr_calls == REC_MAX_CALLS) {
+		kvm_rec.dropped++;
+		return scripted(op, 0);
+	}
+	c = &kvm_rec.calls[kvm_rec.nr_calls++];
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+	c->fd = fd;
+	va_start(ap, nargs);
+	for (int i = 0; i < nargs && i < REC_MAX_ARGS; i++)
+		c->args[i] = va_arg(ap, uint64_t);
+	va_end(ap);
+	if (blob) {
+		c->blob_len = blob_len < REC_MAX_BLOB ? blob_len : REC_MAX_BLOB;
+		memcpy(c->blob, blob, c->blob_len);
+	}
+	return scripted(op, 0);
+}
+
+#define U(x) ((uint64_t)(x))
+
+int kvm_open(void)
+{
+	int r = record("kvm_open", -1, NULL, 0, 0);
+
+	return r ? r : next_fd++;
+}
+
+int kvm_check_extension(int fd, long cap)
+{
+	return record("kvm_check_extension", fd, NULL, 0, 1, U(cap));
+}
+
+int kvm_get_vcpu_mmap_size(int kvm_fd)
+{
+	int r = record("kvm_get_vcpu_mmap_size", kvm_fd, NULL, 0, 0);
+
+	return r ? r : 4096 * 3;
+}
+
+int kvm_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 *cpuid)
+{
+	int r = record("kvm_get_supported_cpuid", kvm_fd, NULL, 0, 1, U(cpuid->nent));
+
+	if (!r)
+		cpuid->nent = 0;
+	return r;
+}
+
+int kvm_create_vm(int kvm_fd, unsigned long type)
+{
+	int r = record("kvm_create_vm", kvm_fd, NULL, 0, 1, U(type));
+
+	return r ? r : next_fd++;
+}
+
+int kvm_enable_cap(int vm_fd, uint32_t cap, uint64_t arg0)
+{
+	return record("kvm_enable_cap", vm_fd, NULL, 0, 2, U(cap), arg0);
+}
+
+int kvm_set_user_memory_region(int vm_fd, const struct kvm_userspace_memory_region *r)
+{
+	return record("kvm_set_user_memory_region", vm_fd, r, sizeof(*r), 5, U(r->slot),
+		      U(r->flags), r->guest_phys_addr, r->memory_size, r->userspace_addr);
+}
+
+int kvm_set_user_memory_region2(int vm_fd, const struct cvmm_kvm_userspace_memory_region2 *r)
+{
+	return record("kvm_set_user_memory_region2", vm_fd, r, sizeof(*r), 6, U(r->slot),
+		      U(r->flags), r->guest_phys_addr, r->memory_size, U(r->guest_memfd),
+		      r->guest_memfd_offset);
+}
+
+int kvm_create_guest_memfd(int vm_fd, uint64_t size, uint64_t flags)
+{
+	int r = record("kvm_create_guest_memfd", vm_fd, NULL, 0, 2, size, flags);
+
+	return r ? r : next_fd++;
+}
+
+int kvm_set_memory_attributes(int vm_fd, uint64_t gpa, uint64_t size, uint64_t attributes)
+{
+	return record("kvm_set_memory_attributes", vm_fd, NULL, 0, 3, gpa, size, attributes);
+}
+
+int kvm_set_tss_addr(int vm_fd, uint64_t addr)
+{
+	return record("kvm_set_tss_addr", vm_fd, NULL, 0, 1, addr);
+}
+
+int kvm_set_identity_map_addr(int vm_fd, uint64_t addr)
+{
+	return record("kvm_set_identity_map_addr", vm_fd, NULL, 0, 1, addr);
+}
+
+int kvm_create_irqchip(int vm_fd)
+{
+	return record("kvm_create_irqchip", vm_fd, NULL, 0, 0);
+}
+
+int kvm_create_pit2(int vm_fd)
+{
+	return record("kvm_create_pit2", vm_fd, NULL, 0, 0);
+}
+
+int kvm_irq_line(int vm_fd, uint32_t gsi, int level)
+{
+	return record("kvm_irq_line", vm_fd, NULL, 0, 2, U(gsi), U(level));
+}
+
+int kvm_signal_msi(int vm_fd, const struct kvm_msi *msi)
+{
+	return record("kvm_signal_msi", vm_fd, msi, sizeof(*msi), 3, U(msi->address_lo),
+		      U(msi->address_hi), U(msi->data));
+}
+
+int kvm_set_gsi_routing(int vm_fd, const struct kvm_irq_routing *routing)
+{
+	return record("kvm_set_gsi_routing", vm_fd, routing,
+		      sizeof(*routing) + routing->nr * sizeof(routing->entries[0]), 1,
+		      U(routing->nr));
+}
+
+int kvm_irqfd(int vm_fd, const struct kvm_irqfd *irqfd)
+{
+	return record("kvm_irqfd", vm_fd, irqfd, sizeof(*irqfd), 3, U(irqfd->fd), U(irqfd->gsi),
+		      U(irqfd->flags));
+}
+
+int kvm_ioeventfd(int vm_fd, const struct kvm_ioeventfd *io)
+{
+	return record("kvm_ioeventfd", vm_fd, io, sizeof(*io), 5, io->addr, U(io->len), U(io->fd),
+		      U(io->flags), io->datamatch);
+}
+
+int kvm_create_vcpu(int vm_fd, unsigned long id)
+{
+	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 1, U(id));
+
+	return r ? r : next_fd++;
+}
+
+int kvm_memory_encrypt_op(int fd, void *cmd)
+{
+	/* Both TDX and SEV commands start with a u32 id and carry a u64 data pointer at 8. */
+	const struct cvmm_kvm_tdx_cmd *c = cmd;
+
+	return record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
+}
+
+int kvm_run(int vcpu_fd)
+{
+	return record("kvm_run", vcpu_fd, NULL, 0, 0);
+}
+
+int kvm_get_regs(int vcpu_fd, struct kvm_regs *regs)
+{
+	memset(regs, 0, sizeof(*regs));
+	return record("kvm_get_regs", vcpu_fd, NULL, 0, 0);
+}
+
+int kvm_set_regs(int vcpu_fd, const struct kvm_regs *regs)
+{
+	return record("kvm_set_regs", vcpu_fd, regs, sizeof(*regs), 3, regs->rip, regs->rsi,
+		      regs->rbx);
+}
+
+int kvm_get_sregs(int vcpu_fd, struct kvm_sregs *sregs)
+{
+	memset(sregs, 0, sizeof(*sregs));
+	return record("kvm_get_sregs", vcpu_fd, NULL, 0, 0);
+}
+
+int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs)
+{
+	return record("kvm_set_sregs", vcpu_fd, sregs, sizeof(*sregs), 4, sregs->cr0, sregs->cr3,
+		      sregs->cr4, sregs->efer);
+}
+
+int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu)
+{
+	return record("kvm_set_fpu", vcpu_fd, NULL, 0, 2, U(fpu->fcw), U(fpu->mxcsr));
+}
+
+int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
+{
+	int r = record("kvm_set_msrs", vcpu_fd, msrs,
+		       sizeof(*msrs) + msrs->nmsrs * sizeof(msrs->entries[0]), 1, U(msrs->nmsrs));
+
+	return r ? r : (int)msrs->nmsrs;
+}
+
+int kvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
+{
+	return record("kvm_set_cpuid2", vcpu_fd, NULL, 0, 1, U(cpuid->nent));
+}
+
+int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic)
+{
+	memset(lapic, 0, sizeof(*lapic));
+	return record("kvm_get_lapic", vcpu_fd, NULL, 0, 0);
+}
+
+int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic)
+{
+	return record("kvm_set_lapic", vcpu_fd, NULL, 0, 0);
+}
+
+int kvm_get_mp_state(int vcpu_fd, struct kvm_mp_state *mp)
+{
+	mp->mp_state = KVM_MP_STATE_RUNNABLE;
+	return record("kvm_get_mp_state", vcpu_fd, NULL, 0, 0);
+}
+
+int kvm_set_mp_state(int vcpu_fd, const struct kvm_mp_state *mp)
+{
+	return record("kvm_set_mp_state", vcpu_fd, NULL, 0, 1, U(mp->mp_state));
+}
+
+int host_punch_hole(int fd, uint64_t offset, uint64_t len)
+{
+	return record("host_punch_hole", fd, NULL, 0, 2, offset, len);
+}

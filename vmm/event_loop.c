@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "vmm/event_loop.h"
+
+#define EV_BATCH 64
+
+static void wake_handler(void *opaque, int fd, uint32_t events)
+{
+	struct ev_loop *loop = opaque;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	if (__atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE))
+		return;
+}
+
+int ev_loop_init(struct ev_loop *loop)
+{
+	int err;
+
+	memset(loop, 0, sizeof(*loop));
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop->epfd < 0)
+		return -errno;
+	loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->wake_fd < 0) {
+		err = -errno;
+		close(loop->epfd);
+		return err;
+	}
+	err = ev_loop_add(loop, loop->wake_fd, EPOLLIN, wake_handler, loop);
+	if (err) {
+		close(loop->wake_fd);
+		close(loop->epfd);
+	}
+	return err;
+}
+
+void ev_loop_destroy(struct ev_loop *loop)
+{
+	if (loop->epfd >= 0)
+		close(loop->epfd);
+	if (loop->wake_fd >= 0)
+		close(loop->wake_fd);
+	free(loop->sources);
+	loop->sources = NULL;
+	loop->nr_sources = 0;
+	loop->epfd = loop->wake_fd = -1;
+}
+
+static int ensure_slot(struct ev_loop *loop, int fd)
+{
+	unsigned n;
+	struct ev_source *s;
+
+	if ((unsigned)fd < loop->nr_sources)
+		return 0;
+	n = loop->nr_sources ? loop->nr_sources : 64;
+	while (n <= (unsigned)fd)
+		n *= 2;
+	s = realloc(loop->sources, n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(s + loop->nr_sources, 0, (n - loop->nr_sources) * sizeof(*s));
+	loop->sources = s;
+	loop->nr_sources = n;
+	return 0;
+}
+
+static uint64_t ev_key(int fd, uint32_t gen)
+{
+	return (uint64_t)(uint32_t)fd | ((uint64_t)gen << 32);
+}
+
+int ev_loop_add(struct ev_loop *loop, int fd, uint32_t events, ev_handler_fn handler, void *opaque)
+{
+	struct epoll_event ev = { .events = events };
+	struct ev_source *s;
+	int err;
+
+	if (fd < 0 || !handler)
+		return -EINVAL;
+	err = ensure_slot(loop, fd);
+	if (err)
+		return err;
+	s = &loop->sources[fd];
+	if (s->active)
+		return -EEXIST;
+	s->gen = ++loop->gen;
+	ev.data.u64 = ev_key(fd, s->gen);
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	s->handler = handler;
+	s->opaque = opaque;
+	s->active = true;
+	return 0;
+}
+
+int ev_loop_mod(struct ev_loop *loop, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events };
+
+	if (fd < 0 || (unsigned)fd >= loop->nr_sources || !loop->sources[fd].active)
+		return -ENOENT;
+	ev.data.u64 = ev_key(fd, loop->sources[fd].gen);
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+int ev_loop_del(struct ev_loop *loop, int fd)
+{
+	if (fd < 0 || (unsigned)fd >= loop->nr_sources || !loop->sources[fd].active)
+		return -ENOENT;
+	loop->sources[fd].active = false;
+	/* The fd may already be closed by its owner; epoll forgets closed fds by itself. */
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno != EBADF && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
+{
+	struct epoll_event evs[EV_BATCH];
+	int n;
+
+	n = epoll_wait(loop->epfd, evs, EV_BATCH, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		int fd = (int)(uint32_t)evs[i].data.u64;
+		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+		struct ev_source *s;
+
+		if ((unsigned)fd >= loop->nr_sources)
+			continue;
+		s = &loop->sources[fd];
+		/* Dropped or replaced by an earlier handler of this batch. */
+		if (!s->active || s->gen != gen)
+			continue;
+		s->handler(s->opaque, fd, evs[i].events);
+	}
+	return n;
+}
+
+int ev_loop_run(struct ev_loop *loop)
+{
+	while (!__atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE)) {
+		int ret = ev_loop_run_once(loop, -1);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void ev_loop_stop(struct ev_loop *loop)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&loop->stop, true, __ATOMIC_RELEASE);
+	if (write(loop->wake_fd, &one, sizeof(one)) < 0) {
+		/* Counter saturated: a wake-up is already pending. */
+	}
+}
+
+int ev_timer_add(struct ev_loop *loop, uint64_t ms, uint64_t period_ms, ev_handler_fn handler,
+		 void *opaque)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 },
+		.it_interval = { .tv_sec = period_ms / 1000,
+				 .tv_nsec = (long)(period_ms % 1000) * 1000000 },
+	};
+	int tfd, err;
+
+	if (ms == 0)
+		its.it_value.tv_nsec = 1; /* zero would disarm the timer */
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tfd < 0)
+		return -errno;
+	if (timerfd_settime(tfd, 0, &its, NULL) < 0) {
+		err = -errno;
+		close(tfd);
+		return err;
+	}
+	err = ev_loop_add(loop, tfd, EPOLLIN, handler, opaque);
+	if (err) {
+		close(tfd);
+		return err;
+	}
+	return tfd;
+}
+
+int ev_timer_del(struct ev_loop *loop, int tfd)
+{
+	int err = ev_loop_del(loop, tfd);
+
+	close(tfd);
+	return err;
+}

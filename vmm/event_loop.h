@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop: one epoll instance, run by cvmm's main thread, that serves every fd cvmm
+ * watches (ioeventfds, sockets, serial input, timers, signals).  Handlers run on the loop thread.
+ * Sources are keyed by fd; removing a source (even from inside a handler) is safe: events already
+ * fetched for it in the same batch are dropped.
+ */
+#ifndef CVMM_EVENT_LOOP_H
+#define CVMM_EVENT_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+typedef void (*ev_handler_fn)(void *opaque, int fd, uint32_t events);
+
+struct ev_source {
+	ev_handler_fn handler;
+	void *opaque;
+	uint32_t gen;
+	bool active;
+};
+
+struct ev_loop {
+	int epfd;
+	int wake_fd;   /* eventfd: ev_loop_stop() from any thread */
+	bool stop;
+	struct ev_source *sources; /* indexed by fd */
+	unsigned nr_sources;
+	uint32_t gen;
+};
+
+int ev_loop_init(struct ev_loop *loop);
+void ev_loop_destroy(struct ev_loop *loop);
+/* events: EPOLLIN / EPOLLOUT / EPOLLET ... */
+int ev_loop_add(struct ev_loop *loop, int fd, uint32_t events, ev_handler_fn handler, void *opaque);
+int ev_loop_mod(struct ev_loop *loop, int fd, uint32_t events);
+int ev_loop_del(struct ev_loop *loop, int fd);
+/* Runs handlers until ev_loop_stop(); returns 0, or -errno if epoll fails. */
+int ev_loop_run(struct ev_loop *loop);
+/* Serves ready events once, waiting at most timeout_ms (-1: forever); for tests. */
+int ev_loop_run_once(struct ev_loop *loop, int timeout_ms);
+/* Thread-safe and async-signal-safe. */
+void ev_loop_stop(struct ev_loop *loop);
+
+/* A timerfd registered with the loop; first expiry after ms, then every period_ms (0: once).
+ * Returns the timer's fd (remove it with ev_timer_del) or -errno. */
+int ev_timer_add(struct ev_loop *loop, uint64_t ms, uint64_t period_ms, ev_handler_fn handler,
+		 void *opaque);
+int ev_timer_del(struct ev_loop *loop, int tfd);
+
+#endif

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/layout.h"
+#include "vmm/memory.h"
+#include "vmm/util.h"
+
+int guest_mem_create(struct guest_mem *gm, uint64_t ram_size)
+{
+	uint64_t low, high;
+	uint8_t *base;
+	int fd, err;
+
+	memset(gm, 0, sizeof(*gm));
+	gm->memfd = -1;
+	if (ram_size == 0 || !IS_ALIGNED(ram_size, GUEST_PAGE_SIZE))
+		return -EINVAL;
+
+	low = MIN(ram_size, LAYOUT_MMIO_HOLE_START);
+	high = ram_size - low;
+
+	fd = memfd_create("cvmm-guest-ram", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)ram_size) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	/* One mapping of the whole memfd; regions are windows into it. */
+	base = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (base == MAP_FAILED) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	madvise(base, ram_size, MADV_DONTDUMP);
+
+	gm->memfd = fd;
+	gm->ram_size = ram_size;
+	gm->regions[0] = (struct guest_mem_region){
+		.gpa = 0, .size = low, .fd_offset = 0, .hva = base, .dev_hva = base,
+	};
+	gm->nr_regions = 1;
+	if (high) {
+		gm->regions[1] = (struct guest_mem_region){
+			.gpa = LAYOUT_HIGH_RAM_START, .size = high, .fd_offset = low,
+			.hva = base + low, .dev_hva = base + low,
+		};
+		gm->nr_regions = 2;
+	}
+	return 0;
+}
+
+void guest_mem_destroy(struct guest_mem *gm)
+{
+	if (gm->nr_regions)
+		munmap(gm->regions[0].hva, gm->ram_size);
+	if (gm->memfd >= 0)
+		close(gm->memfd);
+	gm->nr_regions = 0;
+	gm->memfd = -1;
+}
+
+void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct guest_mem_region *r = guest_mem_region_of(gm, gpa, len);
+
+	return r ? r->hva + (gpa - r->gpa) : NULL;
+}
+
+void *guest_mem_dma(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	const struct guest_mem_region *r = guest_mem_region_of(gm, gpa, len);
+
+	if (!r)
+		return NULL;
+	return r->dev_hva + (gpa - r->gpa);
+}
+
+int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *src = guest_mem_dma(gm, gpa, len);
+
+	if (!src)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst = guest_mem_dma(gm, gpa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}

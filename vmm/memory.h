@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest RAM: one memfd laid out below and above the 32-bit MMIO hole, mapped into cvmm.
+ *
+ * Two ways in:
+ *  - guest_mem_ptr(): any RAM, for cvmm's own boot-time writes (loaders, boot structures).
+ *  - guest_mem_dma(): the only accessor device emulation may use.  It refuses ranges that are not
+ *    entirely RAM and, in confidential modes, ranges that are not entirely shared (mem_attr.h).
+ */
+#ifndef CVMM_MEMORY_H
+#define CVMM_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define GUEST_PAGE_SIZE       4096ULL
+#define GUEST_MEM_MAX_REGIONS 2
+
+struct mem_attr_map;
+
+struct guest_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t fd_offset; /* offset of this region in the memfd */
+	uint8_t *hva;       /* cvmm's mapping, also handed to KVM */
+	uint8_t *dev_hva;   /* device-side mapping: == hva unless confidential (private = PROT_NONE) */
+};
+
+struct guest_mem {
+	int memfd;
+	uint64_t ram_size;
+	unsigned nr_regions;
+	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+	struct mem_attr_map *attrs; /* NULL when every page is shared (no TEE) */
+};
+
+/* Creates the memfd and maps it; RAM above LAYOUT_MMIO_HOLE_START goes above 4 GiB. */
+int guest_mem_create(struct guest_mem *gm, uint64_t ram_size);
+void guest_mem_destroy(struct guest_mem *gm);
+
+static inline const struct guest_mem_region *guest_mem_region_of(const struct guest_mem *gm,
+								  uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < gm->nr_regions; i++) {
+		const struct guest_mem_region *r = &gm->regions[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+			return r;
+	}
+	return 0;
+}
+
+/* True when [gpa, gpa + len) is entirely guest RAM (one region; len may be 0). */
+static inline bool guest_mem_is_ram(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	return guest_mem_region_of(gm, gpa, len) != 0;
+}
+
+/* Host pointer for boot-time writes by cvmm itself; NULL unless the range is RAM. */
+void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+
+/*
+ * Host pointer for device DMA; NULL unless [gpa, gpa + len) is RAM and (confidential VMs) shared.
+ * A zero-length range at a valid address is accepted.
+ */
+void *guest_mem_dma(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+
+/* Copies between guest RAM and cvmm's memory through guest_mem_dma(); -EFAULT when refused. */
+int guest_mem_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len);
+int guest_mem_write(const struct guest_mem *gm, uint64_t gpa, const void *src, uint64_t len);
+
+#endif
