@@ -175,22 +175,21 @@ int cpu_setup_msrs(int vcpu_fd)
 		{ MSR_IA32_TSC, 0 },          { MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
 		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WB },
 	};
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[sizeof(init) / sizeof(init[0])];
-	} msrs;
+	_Alignas(struct kvm_msr_entry) uint8_t buf[sizeof(struct kvm_msrs) +
+		sizeof(init) / sizeof(init[0]) * sizeof(struct kvm_msr_entry)];
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
 	int ret;
 
-	memset(&msrs, 0, sizeof(msrs));
-	msrs.hdr.nmsrs = sizeof(init) / sizeof(init[0]);
-	for (unsigned i = 0; i < msrs.hdr.nmsrs; i++) {
-		msrs.e[i].index = init[i].index;
-		msrs.e[i].data = init[i].data;
+	memset(buf, 0, sizeof(buf));
+	msrs->nmsrs = sizeof(init) / sizeof(init[0]);
+	for (unsigned i = 0; i < msrs->nmsrs; i++) {
+		msrs->entries[i].index = init[i].index;
+		msrs->entries[i].data = init[i].data;
 	}
-	ret = kvm_set_msrs(vcpu_fd, &msrs.hdr);
+	ret = kvm_set_msrs(vcpu_fd, msrs);
 	if (ret < 0)
 		return ret;
-	return ret == (int)msrs.hdr.nmsrs ? 0 : -EINVAL;
+	return ret == (int)msrs->nmsrs ? 0 : -EINVAL;
 }
 
 int cpu_setup_fpu(int vcpu_fd)

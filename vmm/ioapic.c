@@ -36,13 +36,12 @@ static struct kvm_msi rte_to_msi(uint64_t rte)
 /* Mirrors the redirection table into KVM's GSI routes (pin n = GSI n). Lock held. */
 static void sync_routes(struct ioapic *io)
 {
-	struct {
-		struct kvm_irq_routing hdr;
-		struct kvm_irq_routing_entry e[LAYOUT_IOAPIC_PINS];
-	} r;
+	_Alignas(struct kvm_irq_routing_entry) uint8_t buf[sizeof(struct kvm_irq_routing) +
+		LAYOUT_IOAPIC_PINS * sizeof(struct kvm_irq_routing_entry)];
+	struct kvm_irq_routing *r = (struct kvm_irq_routing *)buf;
 	int ret;
 
-	memset(&r, 0, sizeof(r));
+	memset(buf, 0, sizeof(buf));
 	for (unsigned pin = 0; pin < LAYOUT_IOAPIC_PINS; pin++) {
 		struct kvm_msi msi;
 		struct kvm_irq_routing_entry *e;
@@ -50,14 +49,14 @@ static void sync_routes(struct ioapic *io)
 		if (io->redir[pin] & IOAPIC_RTE_MASKED)
 			continue;
 		msi = rte_to_msi(io->redir[pin]);
-		e = &r.e[r.hdr.nr++];
+		e = &r->entries[r->nr++];
 		e->gsi = pin;
 		e->type = KVM_IRQ_ROUTING_MSI;
 		e->u.msi.address_lo = msi.address_lo;
 		e->u.msi.address_hi = msi.address_hi;
 		e->u.msi.data = msi.data;
 	}
-	ret = kvm_set_gsi_routing(io->vm_fd, &r.hdr);
+	ret = kvm_set_gsi_routing(io->vm_fd, r);
 	if (ret)
 		log_warn("ioapic: KVM_SET_GSI_ROUTING failed: %d", ret);
 }
