@@ -37,7 +37,7 @@ void aml_init(struct aml *aml, uint8_t *buf, size_t cap);
 static inline int aml_error(const struct aml *aml) { return aml->err; }
 static inline size_t aml_len(const struct aml *aml) { return aml->len; }
 
-/* Encodes a PkgLength value (which counts its own bytes) into out; returns 1..4, or 0 if too big. */
+/* Encodes a PkgLength value (it counts its own bytes) into out; returns 1..4, or 0 if too big. */
 unsigned aml_pkglength_encode(uint32_t value, uint8_t out[4]);
 
 void aml_bytes(struct aml *aml, const void *data, size_t n);
@@ -88,7 +88,7 @@ void aml_res_irq_noflags(struct aml *aml, unsigned irq);
 /* Memory32Fixed(ReadWrite or ReadOnly, base, length) */
 void aml_res_memory32_fixed(struct aml *aml, bool writable, uint32_t base, uint32_t length);
 
-/* Flags of the Extended Interrupt descriptor; 0 is ResourceProducer, Level, ActiveHigh, Exclusive. */
+/* Extended Interrupt flags; 0 means ResourceProducer, Level, ActiveHigh, Exclusive. */
 #define AML_INT_CONSUMER   (1u << 0)
 #define AML_INT_EDGE       (1u << 1)
 #define AML_INT_ACTIVE_LOW (1u << 2)
