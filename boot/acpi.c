@@ -30,6 +30,7 @@
 #define FADT_REVISION         6
 #define FADT_MINOR_REVISION   5
 #define FADT_DSDT_OFF         40
+#define FADT_SCI_INT_OFF      46
 #define FADT_IAPC_BOOT_OFF    109
 #define FADT_FLAGS_OFF        112
 #define FADT_RESET_REG_OFF    116
@@ -38,6 +39,13 @@
 #define FADT_X_DSDT_OFF       140
 #define FADT_SLEEP_CTL_OFF    244
 #define FADT_SLEEP_STS_OFF    256
+
+/*
+ * Unused on a hardware-reduced platform, but Linux takes an interrupt source override whose
+ * source IRQ equals SCI_INT for the SCI's own and reprograms it level/active-low, so SCI_INT must
+ * not be 0 (the IRQ0 -> GSI 2 override).  9 is the customary ISA SCI.
+ */
+#define FADT_SCI_INT 9
 
 #define IAPC_BOOT_8042            (1u << 1)
 #define IAPC_BOOT_VGA_NOT_PRESENT (1u << 2)
@@ -167,9 +175,10 @@ static void build_fadt(const struct acpi_config *cfg, uint8_t *t, uint64_t dsdt_
 		boot |= IAPC_BOOT_8042;
 	acpi_table_begin(t, "FACP", FADT_LEN, FADT_REVISION, "CVMMFACP");
 	/*
-	 * Hardware-reduced: no FACS, SCI, SMI command port, PM1/PM2/PM timer/GPE blocks; the fixed
+	 * Hardware-reduced: no FACS, SMI command port, PM1/PM2/PM timer/GPE blocks; the fixed
 	 * fields for them stay zero.
 	 */
+	acpi_put_le(t + FADT_SCI_INT_OFF, FADT_SCI_INT, 2);
 	if (dsdt_gpa < FOUR_GIB)
 		acpi_put_le(t + FADT_DSDT_OFF, dsdt_gpa, 4);
 	acpi_put_le(t + FADT_IAPC_BOOT_OFF, boot, 2);
