@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential clang pkg-config
-	libssl-dev libjansson-dev liburing-dev libcmocka-dev uuid-dev libseccomp-dev
+	libssl-dev libjansson-dev liburing-dev libcmocka-dev
 	libclang-rt-14-dev       # ASan/UBSan and libFuzzer runtimes for clang
 	acpica-tools             # iasl: independent check of the generated ACPI tables
 	qemu-system-x86          # peer VMM for benchmarks; L1 of the nested harness
