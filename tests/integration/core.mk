@@ -2,3 +2,4 @@
 .PHONY: test-integration
 test-integration:: $(BUILD)/cvmm
 	@CVMM=$(BUILD)/cvmm bash tests/integration/cli_errors.sh
+	@CVMM=$(BUILD)/cvmm bash tests/integration/lifecycle.sh
