@@ -205,6 +205,14 @@ LAYOUTS = {
                  sev=[(0x900000, 0x2000, 1), (0x902000, 0x1000, 3), (0x903000, 0x1000, 2),
                       (0x904000, 0x1000, 4), (0x905000, 0x1000, 0x10)],
                  hashes=(0x905000, 0x1000)),
+    # Two pages: the smallest image with every kind of metadata (also the fuzzing seed).
+    "tiny": dict(size=0x2000,
+                 tdvf=[(0x0, 0x2000, 0xffffe000, 0x2000, 0, 1),
+                       (0, 0, 0x800000, 0x1000, 2, 0),
+                       (0, 0, 0x801000, 0x1000, 3, 0)],
+                 sev=[(0x800000, 0x1000, 1), (0x801000, 0x1000, 2), (0x802000, 0x1000, 3),
+                      (0x803000, 0x1000, 0x10)],
+                 hashes=(0x803000, 0x400)),
     # No kernel-hashes section: a kernel must be refused for SNP.
     "nohashes": dict(size=0x20000,
                      tdvf=[(0x0, 0x20000, 0xfffe0000, 0x20000, 0, 1),
@@ -217,7 +225,7 @@ LAYOUTS = {
 def gen(layout, seed, out):
     lay = LAYOUTS[layout]
     rnd = random.Random(seed)
-    fw = bytearray(rnd.getrandbits(8) for _ in range(lay["size"]))
+    fw = bytearray(rnd.randbytes(lay["size"]))
     size = len(fw)
     # Metadata lives in the last page: TDVF descriptor (with its GUID) at end - 0xa00, SEV
     # metadata at end - 0x600, the GUIDed table right before the last 32 bytes.

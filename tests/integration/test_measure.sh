@@ -82,7 +82,7 @@ fi
 # ---- 2. synthetic firmware against the independent reference
 head -c 300000 /dev/urandom >"$tmp/kernel"
 head -c 123457 /dev/urandom >"$tmp/initrd"
-for layout in ovmf shim nohashes; do
+for layout in ovmf shim tiny nohashes; do
 	for seed in 1 2; do
 		fw=$tmp/$layout-$seed.fd
 		"${ref[@]}" gen "$layout" "$seed" "$fw" || { bad "cannot generate $layout"; continue; }
