@@ -265,7 +265,8 @@ static json_t *region_json(const struct launch_region *r, enum launch_tee tee)
 		break;
 	case LAUNCH_REGION_TDVF_SECTION:
 		json_object_set_new(o, "kind", json_string("tdvf-section"));
-		json_object_set_new(o, "type", json_string(tdvf_section_type_name(r->section_type)));
+		json_object_set_new(o, "type",
+				    json_string(tdvf_section_type_name(r->section_type)));
 		break;
 	case LAUNCH_REGION_SEV_SECTION:
 		json_object_set_new(o, "kind", json_string("sev-section"));
