@@ -9,7 +9,12 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cvmm=${CVMM:-$root/build/cvmm}
+# The vectors: CVMM_VECTORS if set; else the published directory beside the repository if present;
+# else the copies in tests/vectors plus Debian's own OVMF.fd (package ovmf), verified by SHA-256.
 vectors=${CVMM_VECTORS:-$root/../shared/vectors}
+if [ ! -d "$vectors" ] && [ -z "${CVMM_VECTORS:-}" ]; then
+	vectors=$root/tests/vectors
+fi
 ref=(python3 "$root/tests/integration/measure_ref.py")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,6 +51,7 @@ refuse() {
 # ---- 1. published vectors (expected values from ../shared/vectors/README.md)
 if [ -d "$vectors" ]; then
 	ovmf=$vectors/debian-ovmf-2022.11-6+deb12u2.fd
+	[ -f "$ovmf" ] || ovmf=/usr/share/ovmf/OVMF.fd
 	amdsev=$vectors/ovmf_AmdSev_suffix.bin
 	if [ "$(sha256sum <"$ovmf" | cut -d' ' -f1)" != \
 	     7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773 ]; then
