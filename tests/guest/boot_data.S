@@ -12,7 +12,8 @@
 vectors:
 	.set	vec, 0
 	.rept	256
-	.if	vec == 8 || vec == 10 || vec == 11 || vec == 12 || vec == 13 || vec == 14 || vec == 17 || vec == 21 || vec == 29 || vec == 30
+	/* vectors whose exceptions push an error code */
+	.if	vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30
 	.else
 	pushq	$0
 	.endif

@@ -43,7 +43,6 @@ _start:
 2:	movw	%bp, %ax
 	movb	%al, BP_E820_ENTRIES
 
-	cli
 	lgdtl	gdt_desc
 	movl	$CR4_PAE, %eax
 	movl	%eax, %cr4

@@ -65,3 +65,9 @@ $(GUEST_OUT)/cvmm-test.bzImage: $(GUEST_OUT)/mkbzimage $(GUEST_OUT)/bzsetup.bin 
 	$(GUEST_OUT)/mkbzimage $(GUEST_OUT)/bzsetup.bin $(GUEST_OUT)/cvmm-test.elf $@
 
 -include $(wildcard $(GUEST_OUT)/obj/*.d)
+
+# mkbzimage's header and bad-input checks, then every image form under QEMU (a development aid).
+.PHONY: test-guest
+test-guest: guests
+	@bash $(GUEST_DIR)/test-mkbzimage.sh $(BUILD)
+	@bash $(GUEST_DIR)/run-qemu.sh $(BUILD)

@@ -55,7 +55,7 @@ static const char *const exception_names[32] = {
 
 void trap_dispatch(struct trap_frame *f)
 {
-	char why[160];
+	char why[200];
 	uint64_t cr2;
 
 	if (f->vector == VEC_SYSCALL) {
@@ -69,14 +69,15 @@ void trap_dispatch(struct trap_frame *f)
 		return;
 	}
 	asm volatile("mov %%cr2, %0" : "=r"(cr2));
-	snprintf(why, sizeof(why), "exception %lu %s error 0x%lx rip 0x%lx cs 0x%lx rflags 0x%lx rsp 0x%lx cr2 0x%lx",
+	snprintf(why, sizeof(why),
+		 "exception %lu %s error 0x%lx rip 0x%lx cs 0x%lx rflags 0x%lx rsp 0x%lx cr2 0x%lx",
 		 f->vector,
 		 f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "",
 		 f->error, f->rip, f->cs, f->rflags, f->rsp, cr2);
 	guest_abort(why);
 }
 
-/* ring0: the system-call gate round-trips and ring 0 sees the long-mode state the entry code set. */
+/* ring0: the system-call gate round-trips; ring 0 sees the long-mode state the entry code set. */
 bool check_ring0(struct check_result *res)
 {
 	uint64_t cr0, cr4, efer;
