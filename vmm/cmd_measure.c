@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "boot/firmware.h"
 #include "boot/launch_plan.h"
@@ -20,6 +19,7 @@
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
 #include "vmm/cmd_measure.h"
+#include "vmm/digest.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
@@ -455,7 +455,6 @@ int cmd_measure(int argc, char **argv)
 	json_t *root = NULL;
 	uint8_t *fw = NULL;
 	size_t fw_len = 0;
-	unsigned int n;
 	int ret;
 
 	if (parse_args(argc, argv, &a, err, sizeof(err))) {
@@ -475,7 +474,7 @@ int cmd_measure(int argc, char **argv)
 	if (a.json) {
 		json_t *f = json_object();
 
-		if (!EVP_Digest(fw, fw_len, fw_sha256, &n, EVP_sha256(), NULL)) {
+		if (digest_oneshot(DIGEST_SHA256, fw, fw_len, fw_sha256)) {
 			log_error("measure: hashing the firmware failed");
 			ret = -EIO;
 			json_decref(f);

@@ -31,38 +31,40 @@ guests: $(GUEST_IMAGES)
 
 $(GUEST_OUT)/obj/%.o: $(GUEST_DIR)/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_OUT)/obj/%.o: $(GUEST_DIR)/%.S
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_OUT)/link.ld: $(GUEST_DIR)/link.ld.S $(GUEST_DIR)/layout.h
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) -E -P -x c -I. $< -o $@
+	$(Q)$(GUEST_CC) -E -P -x c -I. $< -o $@
 
 $(GUEST_OUT)/link-pvh.ld: $(GUEST_DIR)/link.ld.S $(GUEST_DIR)/layout.h
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) -E -P -x c -I. -DPVH $< -o $@
+	$(Q)$(GUEST_CC) -E -P -x c -I. -DPVH $< -o $@
 
 $(GUEST_OUT)/cvmm-test.elf: $(GUEST_OBJS) $(GUEST_OUT)/link.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_OUT)/link.ld -o $@ $(GUEST_OBJS)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_OUT)/link.ld -o $@ $(GUEST_OBJS)
 
 $(GUEST_OUT)/cvmm-test.pvh.elf: $(GUEST_OBJS) $(GUEST_OUT)/obj/pvh_note.o $(GUEST_OUT)/link-pvh.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_OUT)/link-pvh.ld -o $@ $(GUEST_OBJS) \
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_OUT)/link-pvh.ld -o $@ $(GUEST_OBJS) \
 		$(GUEST_OUT)/obj/pvh_note.o
 
 $(GUEST_OUT)/bzsetup.bin: $(GUEST_OUT)/obj/bzsetup.o
-	$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-Ttext=$(BZ_STUB_OFFSET) -Wl,--oformat=binary -o $@ $<
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-Ttext=$(BZ_STUB_OFFSET) -Wl,--oformat=binary -o $@ $<
 
 $(GUEST_OUT)/mkbzimage: $(GUEST_DIR)/mkbzimage.c $(GUEST_DIR)/layout.h
 	@mkdir -p $(dir $@)
-	$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -DBZ_STUB_OFFSET=$(BZ_STUB_OFFSET) \
+	$(Q)$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -DBZ_STUB_OFFSET=$(BZ_STUB_OFFSET) \
 		-o $@ $<
 
 $(GUEST_OUT)/cvmm-test.bzImage: $(GUEST_OUT)/mkbzimage $(GUEST_OUT)/bzsetup.bin \
 		$(GUEST_OUT)/cvmm-test.elf
-	$(GUEST_OUT)/mkbzimage $(GUEST_OUT)/bzsetup.bin $(GUEST_OUT)/cvmm-test.elf $@
+	$(Q)$(GUEST_OUT)/mkbzimage $(GUEST_OUT)/bzsetup.bin $(GUEST_OUT)/cvmm-test.elf $@
 
 -include $(wildcard $(GUEST_OUT)/obj/*.d)
 

@@ -41,6 +41,7 @@ extern uint32_t boot_kind;
 
 struct boot_info boot;
 uint64_t spin_limit = DEFAULT_SPIN_LIMIT;
+static bool hold; /* cvmmtest.hold=1: stay alive after RESULT (benchmarks sample the VMM) */
 
 static unsigned int passed, total;
 static const char *running;
@@ -83,7 +84,8 @@ static __attribute__((noreturn)) void finish(void)
 	bool ok = passed == total;
 
 	printf("RESULT: %u/%u %s\n", passed, total, ok ? "PASS" : "FAIL");
-	outb(PORT_DEBUG_EXIT, ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL);
+	if (!hold)
+		outb(PORT_DEBUG_EXIT, ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL);
 	/* Still running: the VMM has no exit port.  Park the CPU. */
 	syscall1(SYS_HALT, 0);
 	for (;;)
@@ -120,6 +122,7 @@ void guest_main(void)
 
 	serial_init();
 	boot_info_read(&boot, (int)boot_kind, boot_info_addr);
+	hold = cmdline_get_u64(boot.cmdline, "cvmmtest.hold", &v) && v;
 	if (cmdline_get(boot.cmdline, "cvmmtest.only", &only, &only_len) && only_len == 4 &&
 	    !memcmp(only, "none", 4))
 		finish();
