@@ -269,8 +269,8 @@ bool virtq_should_notify(struct virtq *vq)
 	uint16_t old = vq->signalled_used, new_idx = vq->used_idx, event;
 	bool valid = vq->signalled_used_valid;
 
-	if (valid && old == new_idx)
-		return false;
+	if (old == new_idx)
+		return false; /* nothing used since the last decision */
 	vq->signalled_used = new_idx;
 	vq->signalled_used_valid = true;
 	/* The used idx store must be visible before we read the driver's suppression state. */
