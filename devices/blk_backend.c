@@ -22,6 +22,11 @@ int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only)
 	uint64_t size;
 	int fd, err;
 
+	/* Type first, so a directory gets the same clear message whatever the mode. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_error("drive %s: not a regular file or block device", path);
+		return -EINVAL;
+	}
 	fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
