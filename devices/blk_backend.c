@@ -44,7 +44,8 @@ int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only)
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
 			err = -errno;
-			log_error("drive %s: cannot read the device size: %s", path, strerror(errno));
+			log_error("drive %s: cannot read the device size: %s", path,
+				  strerror(errno));
 			goto fail;
 		}
 		blk->is_blockdev = true;

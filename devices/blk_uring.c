@@ -40,7 +40,7 @@ static void finish(struct blk_dev *blk, struct blk_req *req, int res)
 
 	if (!err && req->type != VIRTIO_BLK_T_FLUSH) {
 		done = (uint64_t)res;
-		/* Short transfers are rare (signals, odd filesystems): finish them synchronously. */
+		/* Short transfers are rare (signals, odd filesystems): finish them in line. */
 		if (done < req->data_len) {
 			nr = req->nr_data;
 			rest = iov_drop_front(req->data, &nr, (size_t)done);
@@ -172,7 +172,8 @@ static void uring_drain(struct blk_dev *blk, bool complete)
 		if (r == -EINTR || r == -EAGAIN)
 			continue;
 		if (r < 0) {
-			log_warn("%s: waiting for in-flight I/O failed: %s", blk->name, strerror(-r));
+			log_warn("%s: waiting for in-flight I/O failed: %s", blk->name,
+				 strerror(-r));
 			return;
 		}
 		handle_cqe(blk, cqe, complete);

@@ -174,7 +174,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 			continue;
 		}
 
-		/* Every buffer counts, so a loop in either table ends here within size + 1 steps. */
+		/* Every buffer counts: a loop in either table ends here within size + 1 steps. */
 		if (++buffers > vq->size)
 			return fail(vq, VIRTQ_ERR_CHAIN_LEN);
 		if (d.len == 0)

@@ -27,9 +27,9 @@ enum virtq_error {
 	VIRTQ_ERR_RING_ADDR,       /* a ring is no longer inside (shared) guest RAM */
 	VIRTQ_ERR_AVAIL_IDX,       /* avail idx moved by more than the queue size */
 	VIRTQ_ERR_DESC_INDEX,      /* head or next index beyond the descriptor table */
-	VIRTQ_ERR_DESC_ADDR,       /* buffer not entirely in guest RAM (addr + len overflow included) */
+	VIRTQ_ERR_DESC_ADDR,       /* buffer not entirely in guest RAM (addr + len overflow too) */
 	VIRTQ_ERR_ZERO_LEN,        /* zero-length buffer */
-	VIRTQ_ERR_CHAIN_LEN,       /* more buffers than the queue size: a loop or an over-long chain */
+	VIRTQ_ERR_CHAIN_LEN,       /* more buffers than the queue size: loop or over-long chain */
 	VIRTQ_ERR_CHAIN_BYTES,     /* chain longer than 2^32 - 1 bytes */
 	VIRTQ_ERR_INDIRECT,        /* INDIRECT not negotiated, nested, or combined with NEXT */
 	VIRTQ_ERR_INDIRECT_SIZE,   /* indirect table empty, not a multiple of 16, or too long */

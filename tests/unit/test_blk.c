@@ -83,7 +83,8 @@ static int open_dev(struct fx *f, bool ro, const char *id)
 	if (err)
 		return err;
 	blk_dev_params(f->blk, &p);
-	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev), 0);
+	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
+			 0);
 	blk_dev_attach(f->blk, f->vdev);
 	vh_ring_init(&f->ring, &f->v.vm.mem, QSIZE, RING_GPA);
 	/* Accept everything offered, as Linux would. */

@@ -122,7 +122,9 @@ static void test_indirect_chain(void **state)
 {
 	struct fx *f = *state;
 	const struct vh_buf bufs[] = {
-		{ BUF_GPA, 16, false }, { BUF_GPA + 0x1000, 8192, true }, { BUF_GPA + 0x4000, 1, true },
+		{ BUF_GPA, 16, false },
+		{ BUF_GPA + 0x1000, 8192, true },
+		{ BUF_GPA + 0x4000, 1, true },
 	};
 
 	vh_publish(&f->ring, vh_indirect(&f->ring, 5, TBL_GPA, bufs, 3));
@@ -138,7 +140,8 @@ static void test_indirect_chain(void **state)
 static void test_mixed_direct_indirect(void **state)
 {
 	struct fx *f = *state;
-	const struct vh_buf tbl[] = { { BUF_GPA + 0x1000, 100, true }, { BUF_GPA + 0x2000, 1, true } };
+	const struct vh_buf tbl[] = { { BUF_GPA + 0x1000, 100, true },
+				      { BUF_GPA + 0x2000, 1, true } };
 
 	vh_desc_write(&f->mem, f->ring.desc, 0, BUF_GPA, 16, VRING_DESC_F_NEXT, 7);
 	vh_indirect(&f->ring, 7, TBL_GPA, tbl, 2);
