@@ -77,8 +77,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(BUILD)/libc
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a $(LDLIBS) -lcmocka
 
 # Test guests, nested harness, fuzzers and benchmarks bring their own rules.
-include $(wildcard tests/guest/guest.mk tests/nested/nested.mk tests/fuzz/fuzz.mk \
-	tests/integration/integration.mk scripts/bench.mk)
+include $(sort $(wildcard tests/*/*.mk scripts/*.mk))
 
 test-unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)

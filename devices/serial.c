@@ -359,9 +359,14 @@ int serial_create(struct vm *vm, enum serial_mode mode, const char *path)
 	} else if (mode == SERIAL_STDIO) {
 		s->out_fd = STDOUT_FILENO;
 		s->rx_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (s->rx_kick_fd < 0 ||
-		    ev_loop_add(&vm->loop, s->rx_kick_fd, EPOLLIN, serial_rx_kick, s)) {
+		if (s->rx_kick_fd < 0) {
 			ret = -errno;
+			log_error("serial: cannot create an eventfd: %s", strerror(errno));
+			goto fail;
+		}
+		ret = ev_loop_add(&vm->loop, s->rx_kick_fd, EPOLLIN, serial_rx_kick, s);
+		if (ret) {
+			log_error("serial: cannot watch input: %s", strerror(-ret));
 			goto fail;
 		}
 		setup_stdin(s);
@@ -369,12 +374,14 @@ int serial_create(struct vm *vm, enum serial_mode mode, const char *path)
 	/* With --serial none the UART still exists (the guest may probe it); output is dropped. */
 
 	ret = bus_register(&vm->pio_bus, LAYOUT_COM1_PORT, 8, serial_io, s, "com1");
-	if (ret)
+	if (!ret) {
+		dev = (struct vm_device){ .name = "com1", .opaque = s, .destroy = serial_destroy };
+		ret = vm_register_device(vm, &dev);
+	}
+	if (ret) {
+		log_error("serial: cannot register COM1: %s", strerror(-ret));
 		goto fail;
-	dev = (struct vm_device){ .name = "com1", .opaque = s, .destroy = serial_destroy };
-	ret = vm_register_device(vm, &dev);
-	if (ret)
-		goto fail;
+	}
 	return 0;
 fail:
 	serial_destroy(s);

@@ -15,6 +15,7 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "boot/cpu_setup.h"
+#include "devices/acpi_pm.h"
 #include "devices/debug_ports.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
@@ -201,15 +202,18 @@ static int setup_devices(struct vm *vm, struct setup_error *e)
 			  vm->cfg->irqchip == IRQCHIP_SPLIT ? "split" : "in-kernel", strerror(-ret));
 		return fail(e, VM_EXIT_HOST_ERROR, ret);
 	}
+	/* serial_create() names the file it could not open itself. */
 	ret = serial_create(vm, vm->cfg->serial, vm->cfg->serial_path);
-	if (!ret)
-		ret = i8042_create(vm);
+	if (ret)
+		return fail(e, ret == -ENOMEM ? VM_EXIT_HOST_ERROR : VM_EXIT_USAGE, ret);
+	ret = i8042_create(vm);
 	if (!ret)
 		ret = debug_ports_create(vm, vm->cfg->boot_timer);
+	if (!ret)
+		ret = acpi_pm_init(vm);
 	if (ret) {
 		log_error("cannot create legacy devices: %s", strerror(-ret));
-		return fail(e, ret == -ENOENT || ret == -EACCES ? VM_EXIT_USAGE : VM_EXIT_HOST_ERROR,
-			    ret);
+		return fail(e, VM_EXIT_HOST_ERROR, ret);
 	}
 	/* Devices whose inputs come from the user (drives, sockets): errors are usage errors. */
 	ret = devices_setup(vm);
