@@ -1,36 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Glue between the virtio-mmio transport and a running VM (slot, bus, irqfd routing). */
+/* Puts a virtio-mmio device on a VM: slot (base + IRQ), transport, MMIO bus. */
 #include <errno.h>
 #include <string.h>
 
 #include "devices/virtio/virtio.h"
 #include "vmm/bus.h"
-#include "vmm/irq.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
-
-static int vm_attach_irqfd(void *opaque, uint32_t gsi, int efd)
-{
-	return irq_attach_irqfd(opaque, gsi, efd);
-}
-
-static int vm_detach_irqfd(void *opaque, uint32_t gsi, int efd)
-{
-	return irq_detach_irqfd(opaque, gsi, efd);
-}
-
-void virtio_env_from_vm(struct vm *vm, struct virtio_env *env)
-{
-	*env = (struct virtio_env){
-		.mem = &vm->mem,
-		.loop = &vm->loop,
-		.vm_fd = vm->vm_fd,
-		.confidential = vm->cfg->tee != TEE_NONE,
-		.attach_irqfd = vm_attach_irqfd,
-		.detach_irqfd = vm_detach_irqfd,
-		.irq_opaque = &vm->irq,
-	};
-}
 
 int virtio_mmio_create_on_vm(struct vm *vm, const struct virtio_dev_params *params,
 			     struct virtio_dev **out)

@@ -18,7 +18,6 @@ int vh_vm_init(struct vh_vm *v, uint64_t ram_size, enum tee_kind tee)
 	int err;
 
 	memset(v, 0, sizeof(*v));
-	config_set_defaults(&v->cfg);
 	v->cfg.tee = tee;
 	v->vm.cfg = &v->cfg;
 	v->vm.kvm_fd = -1;
