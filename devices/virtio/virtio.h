@@ -55,7 +55,7 @@ struct virtio_dev_ops {
 };
 
 struct virtio_dev_params {
-	const char *name;       /* for messages, e.g. "virtio-blk0" (copied) */
+	const char *name;       /* for messages; also the slot's name, so it must outlive the VM */
 	uint32_t device_id;     /* VIRTIO_ID_* */
 	uint64_t features;      /* device-type bits; the transport adds its own */
 	unsigned nr_queues;     /* 1 .. VIRTIO_MAX_QUEUES */
