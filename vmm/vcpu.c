@@ -209,7 +209,11 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	sigset_t set;
 	char reason[96];
+	char name[16];
 
+	/* Named before the first guest instruction: tools (and Kata) look for vcpuN threads. */
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -238,15 +242,11 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	char name[16];
-	int ret;
+	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 
-	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (ret)
 		return -ret;
 	vcpu->thread_started = true;
-	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
-	pthread_setname_np(vcpu->thread, name);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "boot/cpu_setup.h"
+#include "devices/acpi_pm.h"
 #include "devices/debug_ports.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
@@ -208,6 +209,8 @@ static int setup_devices(struct vm *vm, struct setup_error *e)
 	ret = i8042_create(vm);
 	if (!ret)
 		ret = debug_ports_create(vm, vm->cfg->boot_timer);
+	if (!ret)
+		ret = acpi_pm_init(vm);
 	if (ret) {
 		log_error("cannot create legacy devices: %s", strerror(-ret));
 		return fail(e, VM_EXIT_HOST_ERROR, ret);

@@ -11,12 +11,14 @@
 
 static int parse(struct vm_config *cfg, char *err, const char *const *args)
 {
-	char *argv[32];
+	char *argv[64];
 	int argc = 0;
 
 	argv[argc++] = (char *)"cvmm";
-	while (*args)
+	while (*args && argc < 63)
 		argv[argc++] = (char *)*args++;
+	assert_null(*args);
+	argv[argc] = NULL;
 	err[0] = 0;
 	return cli_parse(argc, argv, cfg, err, 256);
 }
