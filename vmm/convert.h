@@ -52,7 +52,7 @@ struct convert_stats {
 	uint64_t memory_faults; /* requests that came as KVM_EXIT_MEMORY_FAULT */
 	uint64_t attr_calls;    /* KVM_SET_MEMORY_ATTRIBUTES */
 	uint64_t punch_calls;   /* host_punch_hole */
-	uint64_t punch_merged;  /* discards folded into a pending one instead of a call of their own */
+	uint64_t punch_merged;  /* discards folded into a pending one, saving a call */
 	uint64_t mprotect_calls;
 };
 

@@ -44,7 +44,7 @@ struct mem_attr_map {
 	uint32_t nr_1g;      /* blocks, rounded up */
 	uint8_t *state_1g;   /* [nr_1g] */
 	uint8_t *state_2m;   /* [nr_1g * 512] */
-	uint16_t *shared_2m; /* [nr_1g]: 2 MiB children all shared (valid while the 1 GiB is mixed) */
+	uint16_t *shared_2m; /* [nr_1g]: 2 MiB children all shared (valid while 1 GiB is mixed) */
 	uint16_t *mixed_2m;  /* [nr_1g]: 2 MiB children mixed (same) */
 	uint64_t *bits;      /* [nr_1g * 512 * 8], mapped lazily */
 	uint64_t bits_bytes;
