@@ -21,19 +21,21 @@
 struct check {
 	const char *name;
 	check_fn run;
+	bool opt_in; /* runs only when named in cvmmtest.only */
 };
 
 /* In the order they run; smp and irq come late because they change the machine's state. */
 static const struct check checks[] = {
-	{ "memmap", check_memmap },
-	{ "cmdline", check_cmdline },
-	{ "initrd", check_initrd },
-	{ "acpi", check_acpi },
-	{ "madt-cpus", check_madt_cpus },
-	{ "ring0", check_ring0 },
-	{ "devices", check_devices },
-	{ "smp", check_smp },
-	{ "irq", check_irq },
+	{ "memmap", check_memmap, false },
+	{ "cmdline", check_cmdline, false },
+	{ "initrd", check_initrd, false },
+	{ "acpi", check_acpi, false },
+	{ "madt-cpus", check_madt_cpus, false },
+	{ "ring0", check_ring0, false },
+	{ "devices", check_devices, false },
+	{ "smp", check_smp, false },
+	{ "irq", check_irq, false },
+	{ "vsock", check_vsock, true },
 };
 
 extern uint64_t boot_info_addr;
@@ -99,13 +101,13 @@ void guest_abort(const char *why)
 	finish();
 }
 
-static bool selected(const char *name)
+static bool selected(const char *name, bool opt_in)
 {
 	const char *list;
 	size_t len;
+	bool only = cmdline_get(boot.cmdline, "cvmmtest.only", &list, &len);
 
-	if (cmdline_get(boot.cmdline, "cvmmtest.only", &list, &len) &&
-	    !list_contains(list, len, name))
+	if ((only || opt_in) && !(only && list_contains(list, len, name)))
 		return false;
 	if (cmdline_get(boot.cmdline, "cvmmtest.skip", &list, &len) &&
 	    list_contains(list, len, name))
@@ -138,7 +140,7 @@ void guest_main(void)
 		struct check_result res = { .len = 0 };
 		bool ok;
 
-		if (!selected(checks[i].name))
+		if (!selected(checks[i].name, checks[i].opt_in))
 			continue;
 		running = checks[i].name;
 		ok = checks[i].run(&res);
