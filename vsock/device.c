@@ -40,9 +40,7 @@ struct vsock_dev {
 	bool teardown;         /* the driver reset the device: drop every connection */
 	bool event_pending;    /* TRANSPORT_RESET owed to the driver */
 	struct virtio_vsock_config config;
-	bool have_stash;       /* a receive buffer popped but not filled yet */
-	struct virtq_chain stash;
-	struct iovec stash_iov[VSOCK_QUEUE_SIZE];
+	struct iovec rx_iov[VSOCK_QUEUE_SIZE];
 	struct iovec tx_iov[VSOCK_QUEUE_SIZE];
 	struct vsock_dev_counters counters;
 };
@@ -91,6 +89,7 @@ static void process_tx(struct vsock_dev *d)
 static void process_rx(struct vsock_dev *d)
 {
 	struct virtq *vq = queue(d, VSOCK_RX_QUEUE);
+	struct virtq_chain chain = { .iov = d->rx_iov, .iov_cap = VSOCK_QUEUE_SIZE };
 	bool used = false;
 	size_t len;
 	int r;
@@ -99,32 +98,29 @@ static void process_rx(struct vsock_dev *d)
 		return;
 	virtq_disable_notify(vq);
 	while (vsock_mux_rx_pending(d->mux)) {
-		if (!d->have_stash) {
-			d->stash.iov = d->stash_iov;
-			d->stash.iov_cap = VSOCK_QUEUE_SIZE;
-			r = virtq_pop(vq, &d->stash);
-			if (r < 0) {
-				virtio_dev_fail(d->vdev, virtq_error_name(-r));
-				return;
-			}
-			if (r == 0) {
-				if (virtq_enable_notify(vq))
-					continue;
-				break;
-			}
-			if (d->stash.in_bytes < VSOCK_HDR_SIZE) {
-				d->counters.rx_buffers_small++;
-				virtq_push(vq, d->stash.head, 0);
-				used = true;
-				continue;
-			}
-			d->have_stash = true;
+		r = virtq_pop(vq, &chain);
+		if (r < 0) {
+			virtio_dev_fail(d->vdev, virtq_error_name(-r));
+			return;
 		}
-		len = vsock_mux_guest_rx(d->mux, d->stash.iov + d->stash.nr_out, d->stash.nr_in);
-		if (!len)
+		if (r == 0) {
+			if (virtq_enable_notify(vq))
+				continue;
 			break;
-		virtq_push(vq, d->stash.head, (uint32_t)len);
-		d->have_stash = false;
+		}
+		if (chain.in_bytes < VSOCK_HDR_SIZE) {
+			d->counters.rx_buffers_small++;
+			virtq_push(vq, chain.head, 0);
+			used = true;
+			continue;
+		}
+		len = vsock_mux_guest_rx(d->mux, chain.iov + chain.nr_out, chain.nr_in);
+		if (!len) {
+			/* Nothing to say after all: the buffer stays the driver's, unused. */
+			virtq_unpop(vq);
+			break;
+		}
+		virtq_push(vq, chain.head, (uint32_t)len);
 		used = true;
 	}
 	if (used)
@@ -187,7 +183,6 @@ static void update_timer(struct vsock_dev *d)
 static void drop_connections(struct vsock_dev *d)
 {
 	vsock_mux_reset(d->mux);
-	d->have_stash = false;
 }
 
 /* After every event: pending teardown first, then packets for the guest.  Lock held. */
@@ -331,8 +326,6 @@ static void vsock_reset(struct virtio_dev *vdev)
 	struct vsock_dev *d = vdev->opaque;
 	uint64_t one = 1;
 
-	/* The driver forgets its buffers: never write into the stashed one again. */
-	d->have_stash = false;
 	d->teardown = true;
 	d->counters.driver_resets++;
 	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
