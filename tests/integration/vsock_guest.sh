@@ -8,7 +8,8 @@
 #    bad handshakes closed without harm, a port with no guest listener refused;
 #  - sink (host->guest, CRC-32 checked by the guest's report) and source (guest->host pattern);
 #  - cvmm's open-fd count equal before and after 1000 connect/echo/close cycles;
-#  - the guest's summary: every connection served, no protocol error, exit status 0.
+#  - the guest's summary: every connection served, no protocol error, exit status 0;
+#  - a uds path that is a regular file is refused; a stale socket file is replaced.
 set -u
 CVMM=${CVMM:-build/cvmm}
 GUEST_DIR=${GUEST_DIR:-build/guest}
@@ -41,6 +42,19 @@ cycles=1000
 concurrent=100
 # echo 64 MiB + concurrent + negative's partial line + cycles + sink + source
 served=$((1 + concurrent + 1 + cycles + 1 + 1))
+
+# A path that cannot be listened on: one error line, exit status 2.
+touch "$tmp/file"
+out=$("$CVMM" --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --vsock "cid=7,uds=$tmp/file" 2>&1 </dev/null)
+status=$?
+if [ "$status" -eq 2 ] && grep -q "cannot listen on $tmp/file: File exists" <<<"$out"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: a regular file at the uds path: status $status: $out"
+fi
+# A socket file left by a process that is gone is replaced.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock"
 
 $HOST --path "$sock" listen --port 2000 >"$tmp/listen.log" 2>&1 &
 pids+=($!)
