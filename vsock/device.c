@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <endian.h>
 #include <linux/virtio_ids.h>
@@ -39,6 +40,8 @@ struct vsock_dev {
 	int timer_fd;
 	bool teardown;         /* the driver reset the device: drop every connection */
 	bool event_pending;    /* TRANSPORT_RESET owed to the driver */
+	bool listen_paused;    /* accept failed for want of fds: retried at the next tick */
+	bool timer_armed;
 	struct virtio_vsock_config config;
 	struct iovec rx_iov[VSOCK_QUEUE_SIZE];
 	struct iovec tx_iov[VSOCK_QUEUE_SIZE];
@@ -161,23 +164,20 @@ static void process_event(struct vsock_dev *d)
 	virtio_dev_signal_used(d->vdev, vq);
 }
 
-static void timer_handler(void *opaque, int fd, uint32_t events);
-
+/* The tick runs only while some connection has a deadline or the listener is paused. */
 static void update_timer(struct vsock_dev *d)
 {
-	bool want = vsock_mux_has_deadlines(d->mux);
-	int fd;
+	bool want = vsock_mux_has_deadlines(d->mux) || d->listen_paused;
+	struct itimerspec its = { 0 };
 
-	if (want && d->timer_fd < 0) {
-		fd = ev_timer_add(d->loop, VSOCK_TICK_MS, VSOCK_TICK_MS, timer_handler, d);
-		if (fd < 0)
-			log_warn("%s: no timer, connection deadlines not enforced: %s", d->name,
-				 strerror(-fd));
-		d->timer_fd = fd;
-	} else if (!want && d->timer_fd >= 0) {
-		ev_timer_del(d->loop, d->timer_fd);
-		d->timer_fd = -1;
+	if (want == d->timer_armed)
+		return;
+	if (want) {
+		its.it_value.tv_nsec = VSOCK_TICK_MS * 1000000L;
+		its.it_interval.tv_nsec = VSOCK_TICK_MS * 1000000L;
 	}
+	if (timerfd_settime(d->timer_fd, 0, &its, NULL) == 0)
+		d->timer_armed = want;
 }
 
 static void drop_connections(struct vsock_dev *d)
@@ -230,6 +230,27 @@ static void sock_handler(void *opaque, int fd, uint32_t events)
 	unlock(d);
 }
 
+/*
+ * Out of fds (or memory): the pending client would make the listener fire forever, so stop
+ * watching it until the next tick.
+ */
+static void pause_listener(struct vsock_dev *d, int err)
+{
+	if (d->listen_paused || ev_loop_mod(d->loop, d->listen_fd, 0) < 0)
+		return;
+	d->listen_paused = true;
+	d->counters.accept_paused++;
+	if (d->counters.accept_paused == 1)
+		log_warn("%s: cannot accept clients: %s; retrying every %d ms", d->name,
+			 strerror(err), VSOCK_TICK_MS);
+}
+
+static void resume_listener(struct vsock_dev *d)
+{
+	if (d->listen_paused && ev_loop_mod(d->loop, d->listen_fd, EPOLLIN) == 0)
+		d->listen_paused = false;
+}
+
 static void listen_handler(void *opaque, int fd, uint32_t events)
 {
 	struct vsock_dev *d = opaque;
@@ -240,7 +261,10 @@ static void listen_handler(void *opaque, int fd, uint32_t events)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == ENOBUFS)
+				pause_listener(d, errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("%s: accept: %s", d->name, strerror(errno));
 			break;
 		}
@@ -262,6 +286,7 @@ static void timer_handler(void *opaque, int fd, uint32_t events)
 	lock(d);
 	if (begin(d))
 		vsock_mux_tick(d->mux);
+	resume_listener(d);
 	finish(d);
 	unlock(d);
 }
@@ -391,8 +416,10 @@ static void close_listener(struct vsock_dev *d)
 static void free_dev(struct vsock_dev *d)
 {
 	close_listener(d);
-	if (d->timer_fd >= 0)
-		ev_timer_del(d->loop, d->timer_fd);
+	if (d->timer_fd >= 0) {
+		ev_loop_del(d->loop, d->timer_fd);
+		close(d->timer_fd);
+	}
 	if (d->wake_fd >= 0) {
 		ev_loop_del(d->loop, d->wake_fd);
 		close(d->wake_fd);
@@ -428,6 +455,18 @@ int vsock_dev_open(const struct vsock_config *cfg, struct ev_loop *loop, struct 
 	if (err < 0) {
 		close(d->wake_fd);
 		d->wake_fd = -1;
+		goto fail;
+	}
+	/* Created now, armed on demand: a tick must never depend on a free fd later. */
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = ev_loop_add(loop, d->timer_fd, EPOLLIN, timer_handler, d);
+	if (err < 0) {
+		close(d->timer_fd);
+		d->timer_fd = -1;
 		goto fail;
 	}
 	d->listen_fd = vsock_listen_unix(cfg->uds_path);

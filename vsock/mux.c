@@ -252,6 +252,9 @@ static bool guest_data(struct vsock_conn *c, const struct iovec *iov, unsigned n
 	}
 	c->fwd_cnt += (uint32_t)done;
 	m->counters.bytes_to_host += done;
+	/* Buffered behind a socket that can still take more (a payload in many pieces). */
+	if (c->ring.len && c->writable)
+		return conn_flush(c);
 	conn_credit_check(c);
 	return true;
 }

@@ -40,6 +40,7 @@ struct vsock_dev_counters {
 	uint64_t rx_buffers_small;  /* receive buffers too small for a header, returned empty */
 	uint64_t transport_resets;  /* TRANSPORT_RESET events delivered */
 	uint64_t driver_resets;     /* device resets by the driver (connections dropped) */
+	uint64_t accept_paused;     /* listener paused: out of fds or memory */
 };
 
 /* The parts, for tests and benchmarks. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -410,6 +411,45 @@ static void test_small_rx_buffer(void **state)
 	close(c);
 }
 
+static bool accepted_one(void *arg)
+{
+	struct vsock_dev_counters cnt;
+
+	vsock_dev_counters(arg, &cnt);
+	return cnt.accepted == 1;
+}
+
+static void test_out_of_fds_pauses_listener(void **state)
+{
+	struct fx *f = *state;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct vsock_dev_counters cnt;
+	struct rlimit old, low;
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), probe;
+
+	assert_true(c >= 0);
+	strncpy(a.sun_path, f->path, sizeof(a.sun_path) - 1);
+	probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	/* No fd left for cvmm's accept(). */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	for (int i = 0; i < 5; i++)
+		ev_loop_run_once(&f->v.vm.loop, 5);
+	vsock_dev_counters(f->d, &cnt);
+	/* Paused once, not spinning on the listener. */
+	assert_int_equal(cnt.accept_paused, 1);
+	assert_int_equal(cnt.accepted, 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* The next tick resumes it. */
+	assert_true(vh_run_until(&f->v, accepted_one, f->d));
+	close(c);
+}
+
 static void test_listen_socket_rules(void **state)
 {
 	struct fx *f = *state;
@@ -452,6 +492,7 @@ int main(void)
 		T(test_transport_reset_event),
 		T(test_driver_reset_drops_connections),
 		T(test_small_rx_buffer),
+		T(test_out_of_fds_pauses_listener),
 		T(test_listen_socket_rules),
 	};
 

@@ -694,6 +694,16 @@ static void test_header_split_across_buffers(void **state)
 				     .split = 7 });
 	assert_true(vf_read_exact(f, c, buf, 10));
 	assert_memory_equal(buf, "split-data", 10);
+	/* One byte per buffer: more pieces than one sendmsg takes; the rest follows at once. */
+	uint8_t many[300], got[300];
+
+	for (unsigned i = 0; i < sizeof(many); i++)
+		many[i] = (uint8_t)(i * 3);
+	vf_send(f, &(struct vf_pkt){ .op = VIRTIO_VSOCK_OP_RW, .src_port = 22, .dst_port = hp,
+				     .payload = many, .payload_len = sizeof(many), .len = -1,
+				     .split = 1 });
+	assert_int_equal(read(c, got, sizeof(got)), (ssize_t)sizeof(got));
+	assert_memory_equal(got, many, sizeof(many));
 	close(c);
 }
 
