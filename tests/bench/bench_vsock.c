@@ -219,8 +219,9 @@ static struct result bench_g2h(void)
 		ev_loop_run_once(&f.loop, 100);
 		while (vf_recv(&f, &h, NULL, 0))
 			fwd_seen = h.fwd_cnt;
-		vf_send(&f, &(struct vf_pkt){ .op = VIRTIO_VSOCK_OP_CREDIT_REQUEST, .src_port = 1024,
-					     .dst_port = hp, .buf_alloc = 1 << 20, .len = -1 });
+		vf_send(&f, &(struct vf_pkt){ .op = VIRTIO_VSOCK_OP_CREDIT_REQUEST,
+					     .src_port = 1024, .dst_port = hp, .buf_alloc = 1 << 20,
+					     .len = -1 });
 	}
 	double cpu = cpu_s() - c0;
 
@@ -350,7 +351,7 @@ int main(int argc, char **argv)
 		printf("| peer: socat Unix->Unix relay (-b 65536) | %.0f | - |\n", socat);
 	else
 		printf("| peer: socat Unix->Unix relay | not installed | - |\n");
-	printf("\n| connection set-up (connect, CONNECT, REQUEST/RESPONSE, OK, close) | %.0f /s |\n",
-	       setup);
+	printf("\n| connection set-up (connect, CONNECT, REQUEST/RESPONSE, OK, close) "
+	       "| %.0f /s |\n", setup);
 	return 0;
 }

@@ -171,9 +171,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 5:
 			if (len >= 2 && z.watched[p[0] % MAX_FDS]) {
-				static const uint32_t evs[] = { EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT,
-								EPOLLRDHUP | EPOLLIN, EPOLLHUP,
-								EPOLLERR };
+				static const uint32_t evs[] = {
+					EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT,
+					EPOLLRDHUP | EPOLLIN, EPOLLHUP, EPOLLERR,
+				};
 
 				vsock_mux_sock_event(z.mux, z.watched[p[0] % MAX_FDS],
 						     evs[p[1] % 6]);

@@ -432,8 +432,8 @@ static bool serve_conn(struct conn *c)
 				l = (uint32_t)c->left;
 			if (l > credit(c))
 				l = credit(c);
-			if (!tx(c, ci, c->port, c->peer_port, OP_RW, 0, pattern_block + off, l, 0, 0,
-				0))
+			if (!tx(c, ci, c->port, c->peer_port, OP_RW, 0, pattern_block + off, l,
+				0, 0, 0))
 				return false;
 			c->left -= l;
 			c->sent += l;

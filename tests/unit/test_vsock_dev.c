@@ -2,8 +2,8 @@
 /*
  * The virtio-vsock device end to end without a VM: real split rings in fake guest memory, the
  * real Unix listener at PATH and listeners at PATH_<port>, the event loop.  Covers the adapter
- * (queues, receive buffers given back unused, event queue TRANSPORT_RESET, driver reset) and the host
- * socket helpers.
+ * (queues, receive buffers given back unused, event queue TRANSPORT_RESET, driver reset, the
+ * listener out of fds) and the host socket helpers.
  */
 #include <errno.h>
 #include <fcntl.h>
