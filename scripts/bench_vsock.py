@@ -157,10 +157,10 @@ def main():
     vm = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     rows = []
     try:
-        for _ in range(100):
-            if os.path.exists(path):
+        # The guest says when its services listen.
+        for line in vm.stdout:
+            if b"vsock: serving" in line:
                 break
-            time.sleep(0.05)
 
         def run(name, fn):
             c0, t0 = loop_cpu(vm.pid), time.time()

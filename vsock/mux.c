@@ -12,6 +12,11 @@
 
 #include "vsock/mux_priv.h"
 
+static bool guest_knows(const struct vsock_conn *c)
+{
+	return c->state != CONN_HANDSHAKE && !(c->pending & PEND_REQUEST);
+}
+
 struct vsock_mux *vsock_mux_new(uint64_t guest_cid, const struct vsock_host_ops *ops,
 				void *opaque)
 {
@@ -33,10 +38,22 @@ struct vsock_mux *vsock_mux_new(uint64_t guest_cid, const struct vsock_host_ops 
 	return m;
 }
 
-void vsock_mux_reset(struct vsock_mux *m)
+static void free_all(struct vsock_mux *m)
 {
 	while (!vlist_empty(&m->all))
 		conn_free(conn_of(m->all.next, all));
+	m->rst_head = m->rst_len = 0;
+}
+
+void vsock_mux_reset(struct vsock_mux *m)
+{
+	struct vsock_link *l, *next;
+
+	for (l = m->all.next; l != &m->all; l = next) {
+		next = l->next;
+		if (guest_knows(conn_of(l, all)))
+			conn_free(conn_of(l, all));
+	}
 	m->rst_head = m->rst_len = 0;
 }
 
@@ -44,7 +61,7 @@ void vsock_mux_free(struct vsock_mux *m)
 {
 	if (!m)
 		return;
-	vsock_mux_reset(m);
+	free_all(m);
 	vsock_table_destroy(&m->table);
 	free(m);
 }
@@ -112,7 +129,7 @@ void conn_free(struct vsock_conn *c)
 void conn_abort(struct vsock_conn *c)
 {
 	/* The guest has not heard of a connection still in handshake or with its REQUEST unsent. */
-	if (c->state != CONN_HANDSHAKE && !(c->pending & PEND_REQUEST))
+	if (guest_knows(c))
 		mux_queue_rst(c->mux, c->node.local_port, c->node.peer_port);
 	conn_free(c);
 }

@@ -73,7 +73,11 @@ struct vsock_mux *vsock_mux_new(uint64_t guest_cid, const struct vsock_host_ops 
 				void *opaque);
 /* Closes every connection and frees the mux. */
 void vsock_mux_free(struct vsock_mux *m);
-/* Ends every connection (host sockets closed, nothing sent to the guest): transport reset. */
+/*
+ * Device or transport reset: ends every connection the guest knows of (host sockets closed,
+ * nothing sent to the guest).  Host clients still in their handshake, or whose REQUEST has not
+ * reached the guest yet, carry on: the reset guest will see their REQUEST.
+ */
 void vsock_mux_reset(struct vsock_mux *m);
 
 /* Host side. */

@@ -52,7 +52,8 @@ void vsock_dev_attach(struct vsock_dev *d, struct virtio_dev *vdev);
 void vsock_dev_stop(void *d);
 void vsock_dev_destroy(void *d);
 /*
- * cvmm-side transport reset (e.g. after restoring a snapshot): every connection is dropped and
+ * cvmm-side transport reset (e.g. after restoring a snapshot): every connection the guest knows
+ * of is dropped (see vsock_mux_reset) and
  * the driver receives VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the event queue (at once if it
  * posted a buffer, else as soon as it posts one).  Loop thread.
  */

@@ -608,6 +608,7 @@ static const char *serve(struct check_result *res)
 	uint64_t idle = 0, limit = spin_limit * 8, v;
 	uint64_t last = 0;
 
+	printf("  vsock: serving\n"); /* hosts wait for this line before connecting */
 	while (idle < limit) {
 		int live = poll_once();
 		uint64_t now = vs.served + vs.echoed + vs.sunk + vs.sourced;

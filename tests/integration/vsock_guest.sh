@@ -9,7 +9,8 @@
 #  - sink (host->guest, CRC-32 checked by the guest's report) and source (guest->host pattern);
 #  - cvmm's open-fd count equal before and after 1000 connect/echo/close cycles;
 #  - the guest's summary: every connection served, no protocol error, exit status 0;
-#  - a uds path that is a regular file is refused; a stale socket file is replaced.
+#  - a uds path that is a regular file is refused; a stale socket file is replaced;
+#  - a client connecting as soon as the socket exists is served.
 set -u
 CVMM=${CVMM:-build/cvmm}
 GUEST_DIR=${GUEST_DIR:-build/guest}
@@ -40,8 +41,8 @@ step() {
 
 cycles=1000
 concurrent=100
-# echo 64 MiB + concurrent + negative's partial line + cycles + sink + source
-served=$((1 + concurrent + 1 + cycles + 1 + 1))
+# early client + echo 64 MiB + concurrent + negative's partial line + cycles + sink + source
+served=$((1 + 1 + concurrent + 1 + cycles + 1 + 1))
 
 # A path that cannot be listened on: one error line, exit status 2.
 touch "$tmp/file"
@@ -71,8 +72,20 @@ cvmm_pid=$!
 pids+=($cvmm_pid)
 # Watchdog: a hung guest must not hang the suite.
 (timeout 600 tail --pid="$cvmm_pid" -f /dev/null || kill "$cvmm_pid") >/dev/null 2>&1 &
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+# A client that connects as soon as the socket exists, likely before the guest probed the device.
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.01; done
+$HOST --path "$sock" echo --port 1024 --bytes 4096 >"$tmp/early.log" 2>&1 &
+early=$!
+# The guest prints this once its client checks are done and its services listen.
+for _ in $(seq 600); do grep -q "vsock: serving" "$tmp/cvmm.log" && break; sleep 0.1; done
 
+if wait "$early"; then
+	pass=$((pass + 1))
+	echo "  early $(cat "$tmp/early.log")"
+else
+	fail=$((fail + 1))
+	echo "FAIL: client connected at once: $(cat "$tmp/early.log")"
+fi
 step "64 MiB echo" $HOST --path "$sock" echo --port 1024 --bytes $((64 << 20))
 step "$concurrent concurrent" $HOST --path "$sock" echo --port 1024 --bytes 262144 \
 	--conns $concurrent

@@ -780,22 +780,35 @@ static void test_churn_no_leak(void **state)
 	assert_int_equal(cnt.closed, 9000);
 }
 
-static void test_reset_drops_everything(void **state)
+static void test_reset_keeps_what_the_guest_never_saw(void **state)
 {
 	struct vf *f = *state;
-	int c1, c2;
+	struct vsock_hdr h;
+	int c1, c2, c3, c4;
 
-	host_connect(f, &c1, 30);
-	c2 = vf_client(f);
+	host_connect(f, &c1, 30);            /* established */
+	host_request(f, &c2, "CONNECT 31\n"); /* REQUEST delivered */
+	c3 = vf_client(f);                   /* handshake in progress */
+	write_all(c3, "CONN", 4);
+	c4 = vf_client(f);                   /* REQUEST not delivered yet */
+	write_all(c4, "CONNECT 32\n", 11);
 	vf_pump(f);
-	assert_int_equal(vsock_mux_nr_conns(f->mux), 2);
+	assert_int_equal(vsock_mux_nr_conns(f->mux), 4);
 	vsock_mux_reset(f->mux);
-	assert_int_equal(vsock_mux_nr_conns(f->mux), 0);
+	assert_int_equal(vsock_mux_nr_conns(f->mux), 2);
 	assert_true(vf_eof(f, c1));
 	assert_true(vf_eof(f, c2));
+	/* The reset guest gets the pending REQUEST, and the other handshake goes on. */
+	h = expect_pkt(f, VIRTIO_VSOCK_OP_REQUEST, NULL, 0);
+	assert_int_equal(h.dst_port, 32);
+	write_all(c3, "ECT 33\n", 7);
+	h = expect_pkt(f, VIRTIO_VSOCK_OP_REQUEST, NULL, 0);
+	assert_int_equal(h.dst_port, 33);
 	expect_nothing(f);
 	close(c1);
 	close(c2);
+	close(c3);
+	close(c4);
 }
 
 static void test_too_many_connections(void **state)
@@ -915,7 +928,7 @@ int main(void)
 		T(test_header_split_across_buffers),
 		T(test_small_rx_buffers_and_fairness),
 		T(test_churn_no_leak),
-		T(test_reset_drops_everything),
+		T(test_reset_keeps_what_the_guest_never_saw),
 		T(test_too_many_connections),
 		cmocka_unit_test(test_conn_table),
 		cmocka_unit_test(test_packet_roundtrip),
