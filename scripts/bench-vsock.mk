@@ -14,4 +14,5 @@ bench-vsock-inproc: $(BUILD)/bench/bench-vsock
 	@$(BUILD)/bench/bench-vsock
 
 bench-vsock: bench-vsock-inproc $(BUILD)/cvmm guests
-	@python3 scripts/bench_vsock.py --cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf
+	@python3 scripts/bench_vsock.py --cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf \
+		--client $(BUILD)/bench/bench-vsock

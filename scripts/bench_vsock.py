@@ -144,7 +144,9 @@ def main():
     ap.add_argument("--cvmm", default="build/cvmm")
     ap.add_argument("--guest", default="build/guest/cvmm-test.pvh.elf")
     ap.add_argument("--mib", type=int, default=512, help="MiB per throughput run")
-    ap.add_argument("--conns", type=int, default=5000, help="connections for the set-up rate")
+    ap.add_argument("--conns", type=int, default=20000, help="connections for the set-up rate")
+    ap.add_argument("--client", default="build/bench/bench-vsock",
+                    help="C client for the set-up rate (else a slower Python one)")
     a = ap.parse_args()
     nbytes = a.mib << 20
     tmp = tempfile.mkdtemp(prefix="cvmm-bench-vsock-")
@@ -176,7 +178,12 @@ def main():
             return 2 * (64 << 20)
         run("echo, 64 MiB each way (sum)", echo)
         c0 = loop_cpu(vm.pid)
-        rate = setup_rate(path, 1024, a.conns, 32)
+        if a.client and os.path.exists(a.client):
+            out = subprocess.run([a.client, "--connect-rate", path, "1024", str(a.conns),
+                                  "32"], capture_output=True, check=True, timeout=300)
+            rate = float(out.stdout)
+        else:
+            rate = setup_rate(path, 1024, a.conns, 32)
         setup_cpu = (loop_cpu(vm.pid) - c0) / a.conns * 1e6
         stop, _ = vsock_host.connect(path, 9)
         stop.close()

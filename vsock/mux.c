@@ -281,8 +281,9 @@ static bool guest_shutdown(struct vsock_conn *c, uint32_t flags)
 	uint8_t fresh = (uint8_t)(flags & ~c->peer_shut);
 
 	c->peer_shut |= (uint8_t)flags;
-	/* The guest takes no more data: the host's writes now fail instead of piling up. */
-	if (fresh & VSOCK_SHUT_RCV)
+	/* The guest takes no more data: the host's writes now fail instead of piling up (not
+	 * worth a system call when the socket is about to be closed anyway). */
+	if ((fresh & VSOCK_SHUT_RCV) && (c->peer_shut != VSOCK_SHUT_BOTH || c->ring.len))
 		shutdown(c->fd, SHUT_RD);
 	if (c->peer_shut == VSOCK_SHUT_BOTH) {
 		c->state = CONN_CLOSING;

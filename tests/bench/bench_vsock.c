@@ -10,6 +10,8 @@
  * and the same byte streams through socat (UNIX-LISTEN -> UNIX-CONNECT), the peer relay.
  *
  *   make bench-vsock    (or build/bench/bench-vsock [GiB])
+ * With --connect-rate PATH PORT N INFLIGHT it is instead the client of the set-up rate against a
+ * running cvmm (scripts/bench_vsock.py).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -324,6 +327,58 @@ static double bench_socat(const char *dir)
 	return r.bytes / dt / 1e6;
 }
 
+/*
+ * Client side of the connection set-up rate against a running cvmm: n connections to PATH, each
+ * "CONNECT port", wait for OK, close; `inflight` at once.  Prints connections/s.
+ */
+static int connect_rate(const char *path, unsigned port, unsigned n, unsigned inflight)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct epoll_event evs[64];
+	char line[32];
+	unsigned started = 0, done = 0;
+	int ep = epoll_create1(0), len;
+	double t0 = now_s();
+
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	len = snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	while (done < n) {
+		while (started < n && started - done < inflight) {
+			int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			    write(fd, line, (size_t)len) != len) {
+				perror("bench-vsock: connect");
+				return 1;
+			}
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){
+				.events = EPOLLIN, .data.fd = fd });
+			started++;
+		}
+		int k = epoll_wait(ep, evs, 64, 10000);
+
+		if (k <= 0) {
+			fprintf(stderr, "bench-vsock: no answer from the guest\n");
+			return 1;
+		}
+		for (int i = 0; i < k; i++) {
+			char buf[64];
+			ssize_t r = read(evs[i].data.fd, buf, sizeof(buf));
+
+			/* "OK <port>\n" comes in one piece from a fresh socket. */
+			if (r < 3 || memcmp(buf, "OK ", 3)) {
+				fprintf(stderr, "bench-vsock: connection refused\n");
+				return 1;
+			}
+			close(evs[i].data.fd);
+			done++;
+		}
+	}
+	printf("%.0f\n", n / (now_s() - t0));
+	close(ep);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/cvmm-bench-vsock-XXXXXX";
@@ -332,6 +387,9 @@ int main(int argc, char **argv)
 
 	log_threshold = LOG_ERROR;
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 6 && !strcmp(argv[1], "--connect-rate"))
+		return connect_rate(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]),
+				    (unsigned)atoi(argv[5]));
 	if (argc > 1)
 		total_bytes = (uint64_t)(atof(argv[1]) * (1 << 30));
 	a = bench_h2g(65536);
