@@ -18,6 +18,7 @@
 #include "snp/vmsa.h"
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
+#include "vmm/cli.h"
 #include "vmm/cmd_measure.h"
 #include "vmm/digest.h"
 #include "vmm/config.h"
@@ -98,14 +99,8 @@ static int opt_cmdline(struct measure_args *a, const char *arg, char *err, size_
 
 static int opt_vcpus(struct measure_args *a, const char *arg, char *err, size_t errlen)
 {
-	uint64_t v;
-
-	if (parse_u64(arg, &v, false))
-		return ERR("'%s' is not a number", arg);
-	if (v == 0 || v > CONFIG_MAX_VCPUS)
-		return ERR("%s vCPUs requested; between 1 and %d are supported", arg,
-			   CONFIG_MAX_VCPUS);
-	a->vcpus = (unsigned)v;
+	if (cli_parse_vcpu_count(arg, &a->vcpus, err, errlen))
+		return -1;
 	a->vcpus_set = true;
 	return 0;
 }

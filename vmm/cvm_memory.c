@@ -109,23 +109,10 @@ int cvm_setup_emulated(struct vm *vm, struct converter *c)
 		log_error("cannot create the memory attribute map: %s", strerror(-ret));
 		return ret;
 	}
-	for (unsigned i = 0; i < gm->nr_regions; i++) {
-		const struct guest_mem_region *r = &gm->regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->hva,
-		};
-
-		ret = kvm_set_user_memory_region(vm->vm_fd, &slot);
-		if (ret) {
-			log_error("KVM_SET_USER_MEMORY_REGION for [0x%llx, +0x%llx) failed: %s",
-				  (unsigned long long)r->gpa, (unsigned long long)r->size,
-				  strerror(-ret));
-			return ret;
-		}
-	}
+	/* KVM runs the guest on the shared backing: it cannot keep private memory apart. */
+	ret = vm_register_memslots(vm);
+	if (ret)
+		return ret;
 	ret = converter_init(c, vm->vm_fd, gm, CONVERT_EMULATED);
 	if (ret)
 		log_error("cannot set up memory conversion: %s", strerror(-ret));
