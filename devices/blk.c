@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <libgen.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,24 @@ static void start_request(struct blk_dev *blk, struct blk_req *req, const struct
 	blk_req_done(blk, req, VIRTIO_BLK_S_IOERR);
 }
 
+/*
+ * Whether to poll after a pass that found requests.  A window that ends without the driver having
+ * added anything (it was descheduled, or is not that busy) was CPU burnt for nothing: each such
+ * window doubles the number of passes that skip polling (up to BLK_POLL_BACKOFF_MAX); a window
+ * that found requests resets it.  So a busy host or an idle guest soon stops paying for polling.
+ */
+static bool start_polling(struct blk_dev *blk)
+{
+	if (!blk->poller.window_ns)
+		return false;
+	if (blk->poll_skip) {
+		blk->poll_skip--;
+		return false;
+	}
+	blk->poll_hits = 0;
+	return true;
+}
+
 void blk_process_queue(struct blk_dev *blk)
 {
 	struct virtq *vq = blk_vq(blk);
@@ -272,7 +291,7 @@ void blk_process_queue(struct blk_dev *blk)
 		 * Polling: notifications stay off and the loop keeps looking at the ring until the
 		 * poll window passes without requests (blk_poll_stop() turns them back on).
 		 */
-		if (blk->poller.window_ns && (popped || blk->poller.armed)) {
+		if (blk->poller.armed || (popped && start_polling(blk))) {
 			if (popped)
 				ev_poller_arm(blk->loop, &blk->poller);
 			break;
@@ -304,10 +323,14 @@ static bool blk_poll(void *opaque)
 			vq->errors[VIRTQ_ERR_RING_ADDR]++;
 			virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
 		} else {
+			blk->poll_hits++;
 			blk_process_queue(blk);
 		}
 	}
 	virtio_dev_unlock(vdev);
+	/* Requests in the kernel's hands may need a worker thread: leave it the CPU meanwhile. */
+	if (!work && blk->in_flight)
+		sched_yield();
 	return work;
 }
 
@@ -319,6 +342,14 @@ static void blk_poll_stop(void *opaque)
 	struct virtq *vq = blk_vq(blk);
 
 	virtio_dev_lock(vdev);
+	if (blk->poll_hits) {
+		blk->poll_backoff = 0;
+	} else {
+		blk->poll_backoff = blk->poll_backoff ? 2 * blk->poll_backoff : 1;
+		if (blk->poll_backoff > BLK_POLL_BACKOFF_MAX)
+			blk->poll_backoff = BLK_POLL_BACKOFF_MAX;
+		blk->poll_skip = blk->poll_backoff;
+	}
 	if (virtio_queue_live(vdev, vq) && !blk->stalled && virtq_enable_notify(vq) &&
 	    virtq_map(vq) == 0)
 		blk_process_queue(blk);

@@ -25,6 +25,8 @@ struct blk_req {
 	struct iovec iov[];     /* the popped chain, BLK_QUEUE_SIZE entries */
 };
 
+#define BLK_POLL_BACKOFF_MAX 1024
+
 struct blk_dev;
 
 struct blk_io_engine {
@@ -64,6 +66,9 @@ struct blk_dev {
 	/* Busy polling of the queue after requests (poller.window_ns = 0: off). */
 	struct ev_loop *loop;
 	struct ev_poller poller;
+	uint64_t poll_hits;     /* passes the current window found */
+	unsigned poll_backoff;  /* passes to skip after the next fruitless window */
+	unsigned poll_skip;     /* passes left that do not poll */
 
 	/* Request slots: at most BLK_QUEUE_SIZE requests in flight. */
 	uint8_t *pool;

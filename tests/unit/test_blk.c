@@ -641,6 +641,35 @@ static void test_polling(void **state)
 	assert_true(run_for(f, used_reached, &w, 1000));
 }
 
+/* A window that finds nothing makes the next passes skip polling, doubling each time. */
+static void test_polling_backoff(void **state)
+{
+	struct fx *f = *state;
+	unsigned skips[] = { 1, 2, 4 };
+
+	for (unsigned round = 0; round < 3; round++) {
+		/* Polls after this request, finds nothing, and backs off. */
+		assert_int_equal(request(f, VIRTIO_BLK_T_IN, 1, 512, true, NULL), VIRTIO_BLK_S_OK);
+		assert_true(f->blk->poller.armed);
+		assert_true(run_for(f, poller_idle, f, 1000));
+		assert_int_equal(f->blk->poll_skip, skips[round]);
+		/* The next passes do not poll: notifications are back on right away. */
+		for (unsigned i = 0; i < skips[round]; i++) {
+			assert_int_equal(request(f, VIRTIO_BLK_T_IN, 2, 512, true, NULL),
+					 VIRTIO_BLK_S_OK);
+			assert_false(f->blk->poller.armed);
+			assert_int_equal(vh_avail_event(&f->ring), f->ring.avail_idx);
+		}
+	}
+	/* A fruitful window resets the back-off. */
+	assert_int_equal(request(f, VIRTIO_BLK_T_IN, 1, 512, true, NULL), VIRTIO_BLK_S_OK);
+	assert_true(f->blk->poller.armed);
+	publish_read(f, 3, 0);
+	assert_true(run_for(f, poller_idle, f, 1000));
+	assert_int_equal(f->blk->poll_skip, 0);
+	assert_int_equal(f->blk->poll_backoff, 0);
+}
+
 /* Without polling an unnotified request is not served. */
 static void test_no_polling(void **state)
 {
@@ -753,6 +782,8 @@ int main(void)
 							 &sync_engine),
 		cmocka_unit_test_prestate_setup_teardown(test_polling, setup_poll, teardown,
 							 &uring_engine),
+		cmocka_unit_test_prestate_setup_teardown(test_polling_backoff, setup_poll,
+							 teardown, &sync_engine),
 		T(test_no_polling, sync_engine),
 		cmocka_unit_test(test_open_errors),
 	};
