@@ -47,15 +47,18 @@ $PATTERN "$tmp/expect-$S" $S $MIB $SIZE
 $PATTERN "$tmp/expect-$S2" $S2 $MIB $SIZE
 same() { cmp -s "$1" "$2"; }
 
-# Data path, request semantics and malformed chains: every engine and irqchip mode.
+# Data path, request semantics and malformed chains: every engine and irqchip mode, with the
+# device polling its queue (the default) and without.
 for engine in sync uring; do
 	for irqchip in kernel split; do
-		name="$engine/$irqchip"
+		poll=50
+		[ $irqchip = split ] && poll=0
+		name="$engine/$irqchip/poll_us=$poll"
 		s=$S
 		rm -f "$tmp/d.img"
 		truncate -s $SIZE "$tmp/d.img"
 		if boot "$name blk-malformed + blk" 0 '^RESULT: 2/2 PASS' --irqchip $irqchip \
-			--drive "path=$tmp/d.img,id=vol-$engine,engine=$engine" -- \
+			--drive "path=$tmp/d.img,id=vol-$engine,engine=$engine,poll_us=$poll" -- \
 			cvmmtest.only=blk-malformed,blk cvmmtest.blk_mib=$MIB cvmmtest.blk_seed=$s \
 			cvmmtest.blk_id=vol-$engine; then
 			grep -q '^PASS blk-malformed: 7 malformed' "$tmp/out" ||
