@@ -155,7 +155,8 @@ def main():
             extra = ["-object", "iothread,id=io0"] if iothread else []
             configs.append((f"qemu {aio}{'+iothread' if iothread else ''}", [
                 a.qemu, "-name", "bench,debug-threads=on", "-M", "microvm,acpi=off",
-                "-enable-kvm", "-cpu", "host,-arch-capabilities", "-m", "256", "-smp", "1", "-nodefaults",
+                "-enable-kvm", "-cpu", "host,-arch-capabilities", "-m", "256", "-smp", "1",
+                "-nodefaults",
                 "-no-user-config", "-display", "none", "-serial", "stdio",
                 "-device", "isa-debug-exit,iobase=0x501,iosize=1",
                 "-global", "virtio-mmio.force-legacy=false",
