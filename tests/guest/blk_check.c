@@ -423,6 +423,7 @@ bool check_blk(struct check_result *res)
 	}
 	ok = ro ? check_ro(&b, mib, res) : check_rw(&b, mib, seed, res);
 	printf("  blk: %lu notifications in total, features 0x%lx\n", b.kicks, b.features);
+	dma_print_bounce_stats("blk");
 	gvirtio_reset(&dev);
 	return ok;
 }

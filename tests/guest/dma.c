@@ -3,6 +3,7 @@
 #include "tests/guest/guest.h"
 #include "tests/guest/io.h"
 #include "tests/guest/libc.h"
+#include "tests/guest/printf.h"
 
 extern char _end[];
 
@@ -74,4 +75,169 @@ void *dma_alloc(size_t size, size_t align)
 uint64_t dma_free_bytes(void)
 {
 	return limit > next ? limit - next : 0;
+}
+
+/*
+ * The shared pool: 2 KiB slots (Linux's IO_TLB_SIZE) tracked in a bitmap, handed out next-fit
+ * from a cursor so that the in-order traffic of a queue finds free slots at once.
+ */
+#define SLOT_SHIFT 11
+#define SLOT_BYTES (1U << SLOT_SHIFT)
+#define MAX_SLOTS  (uint32_t)(DMA_POOL_MAX >> SLOT_SHIFT)
+
+static uint64_t slot_map[MAX_SLOTS / 64];
+static uint8_t *pool;
+static uint32_t pool_slots, cursor;
+static struct dma_bounce_stats bstats;
+
+/* x86 string moves: 8 bytes per step (the byte-wise libc memcpy is far slower under emulation). */
+static void copy_fast(void *dst, const void *src, size_t n)
+{
+	size_t q = n / 8, r = n % 8;
+
+	asm volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(q) : : "memory");
+	asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(r) : : "memory");
+}
+
+static bool slot_used(uint32_t i)
+{
+	return (slot_map[i / 64] >> (i % 64)) & 1;
+}
+
+static void slots_mark(uint32_t s, uint32_t n, bool used)
+{
+	for (uint32_t i = s; i < s + n; i++) {
+		if (used)
+			slot_map[i / 64] |= 1ULL << (i % 64);
+		else
+			slot_map[i / 64] &= ~(1ULL << (i % 64));
+	}
+	bstats.slots_used = used ? bstats.slots_used + n : bstats.slots_used - n;
+}
+
+static uint32_t round_up32(uint32_t v, uint32_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+/* n free slots starting at a multiple of align; -1 when there is no such run. */
+static int64_t slots_alloc(uint32_t n, uint32_t align)
+{
+	uint32_t s = round_up32(cursor, align), j;
+	bool wrapped = false;
+
+	for (;;) {
+		if (s >= pool_slots || n > pool_slots - s) {
+			if (wrapped)
+				return -1;
+			wrapped = true;
+			s = 0;
+			continue;
+		}
+		if (s % 64 == 0 && slot_map[s / 64] == ~0ULL) {
+			s += 64;
+			continue;
+		}
+		for (j = 0; j < n && !slot_used(s + j); j++)
+			;
+		if (j == n)
+			break;
+		s = round_up32(s + j + 1, align);
+	}
+	slots_mark(s, n, true);
+	cursor = s + n;
+	return s;
+}
+
+static uint32_t slots_for(uint64_t bytes)
+{
+	return bytes ? (uint32_t)((bytes + SLOT_BYTES - 1) >> SLOT_SHIFT) : 1;
+}
+
+bool dma_shared_pool_init(void *base, uint64_t size)
+{
+	if (!base || (uintptr_t)base % SLOT_BYTES || size < SLOT_BYTES || size > DMA_POOL_MAX)
+		return false;
+	pool = base;
+	pool_slots = (uint32_t)(size >> SLOT_SHIFT);
+	cursor = 0;
+	memset(slot_map, 0, sizeof(slot_map));
+	memset(&bstats, 0, sizeof(bstats));
+	bstats.pool_bytes = (uint64_t)pool_slots << SLOT_SHIFT;
+	return true;
+}
+
+bool dma_bouncing(void)
+{
+	return pool != NULL;
+}
+
+bool dma_in_pool(const void *p, uint64_t len)
+{
+	uint64_t a = (uint64_t)(uintptr_t)p, base = (uint64_t)(uintptr_t)pool;
+
+	return pool && a >= base && a - base <= bstats.pool_bytes &&
+	       len <= bstats.pool_bytes - (a - base);
+}
+
+void *dma_alloc_coherent(size_t size, size_t align)
+{
+	uint32_t align_slots = align > SLOT_BYTES ? (uint32_t)(align >> SLOT_SHIFT) : 1;
+	int64_t s;
+	void *p;
+
+	if (!pool)
+		return dma_alloc(size, align);
+	if (size > bstats.pool_bytes || (align & (align - 1)))
+		return NULL;
+	s = slots_alloc(slots_for(size), align_slots);
+	if (s < 0)
+		return NULL;
+	p = pool + ((uint64_t)s << SLOT_SHIFT);
+	memset(p, 0, size);
+	return p;
+}
+
+void *dma_bounce_map(const void *buf, uint32_t len, bool to_device)
+{
+	int64_t s = pool ? slots_alloc(slots_for(len), 1) : -1;
+	uint8_t *slot;
+
+	if (s < 0) {
+		bstats.full++;
+		return NULL;
+	}
+	slot = pool + ((uint64_t)s << SLOT_SHIFT);
+	if (to_device) {
+		copy_fast(slot, buf, len);
+		bstats.bytes_out += len;
+	}
+	bstats.maps++;
+	return slot;
+}
+
+void dma_bounce_unmap(void *slot, void *buf, uint32_t len, uint32_t copy_back)
+{
+	uint64_t off = (uint64_t)((uint8_t *)slot - pool);
+
+	if (!dma_in_pool(slot, len))
+		return;
+	if (copy_back > len)
+		copy_back = len;
+	copy_fast(buf, slot, copy_back);
+	bstats.bytes_in += copy_back;
+	slots_mark((uint32_t)(off >> SLOT_SHIFT), slots_for(len), false);
+}
+
+void dma_bounce_get_stats(struct dma_bounce_stats *st)
+{
+	*st = bstats;
+}
+
+void dma_print_bounce_stats(const char *who)
+{
+	if (!pool)
+		return;
+	printf("  %s: bounced %lu buffers, %lu bytes to the device, %lu back; pool full %lu times\n",
+	       who, bstats.maps, bstats.bytes_out, bstats.bytes_in, bstats.full);
 }

@@ -35,6 +35,7 @@ static const struct check checks[] = {
 	{ "madt-cpus", check_madt_cpus, NULL, false },
 	{ "ring0", check_ring0, NULL, false },
 	{ "devices", check_devices, NULL, false },
+	{ "cvm", check_cvm, NULL, true }, /* before the device checks: they then bounce */
 	{ "blk-malformed", check_blk_malformed, blk_present, true },
 	{ "blk", check_blk, blk_present, false },
 	{ "blkbench", check_blkbench, blk_present, true },

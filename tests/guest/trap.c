@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "tests/guest/cvm.h"
 #include "tests/guest/guest.h"
 #include "tests/guest/io.h"
 #include "tests/guest/layout.h"
@@ -43,6 +44,8 @@ static uint64_t do_syscall(struct trap_frame *f, uint64_t nr, uint64_t arg)
 	case SYS_RDMSR:
 		asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"((uint32_t)arg));
 		return (uint64_t)hi << 32 | lo;
+	case SYS_MAP_GPA:
+		return cvm_hypercall_ring0(arg, f->rsi, f->rdx);
 	default:
 		return (uint64_t)-1;
 	}

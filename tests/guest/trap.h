@@ -28,6 +28,7 @@ enum syscall_nr {
 	SYS_READ_CR,	/* arg 0/3/4 -> CR0/CR3/CR4 */
 	SYS_RDMSR,	/* arg = MSR index */
 	SYS_SET_IF,	/* arg != 0: ring 3 continues with interrupts enabled, 0: disabled */
+	SYS_MAP_GPA,	/* KVM_HC_MAP_GPA_RANGE(RDI = GPA, RSI = pages, RDX = attributes), cvm.h */
 	SYS_MAX
 };
 
@@ -46,6 +47,15 @@ static inline uint64_t syscall1(enum syscall_nr nr, uint64_t arg)
 	uint64_t ret = nr;
 
 	asm volatile("int3" : "+a"(ret) : "D"(arg) : "memory");
+	return ret;
+}
+
+/* Three arguments in RDI, RSI, RDX (read from the trap frame by do_syscall()). */
+static inline uint64_t syscall3(enum syscall_nr nr, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	uint64_t ret = nr;
+
+	asm volatile("int3" : "+a"(ret) : "D"(a1), "S"(a2), "d"(a3) : "memory");
 	return ret;
 }
 

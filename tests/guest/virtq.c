@@ -100,9 +100,9 @@ const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned
 		return "queue size not a power of two up to 1024";
 	avail_bytes = 6 + 2 * (size_t)size;
 	used_bytes = 6 + 8 * (size_t)size;
-	q->desc = dma_alloc(16 * (size_t)size, 4096);
-	q->avail = dma_alloc(avail_bytes, 4096);
-	q->used = dma_alloc(used_bytes, 4096);
+	q->desc = dma_alloc_coherent(16 * (size_t)size, 4096);
+	q->avail = dma_alloc_coherent(avail_bytes, 4096);
+	q->used = dma_alloc_coherent(used_bytes, 4096);
 	if (!q->desc || !q->avail || !q->used)
 		return "out of memory for the rings";
 	q->used_ring = (volatile struct vring_used_elem *)(q->used + 2);
@@ -124,9 +124,34 @@ const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned
 	return NULL;
 }
 
+static void unbounce(struct gvirtq_bounce *b, uint32_t copy_back)
+{
+	dma_bounce_unmap(b->slot, b->orig, b->len, b->write ? copy_back : 0);
+	b->orig = NULL;
+}
+
+/* The address the device gets for buffer b of descriptor i: b itself, or a pool copy of it. */
+static bool map_buf(struct gvirtq *q, uint16_t i, const struct gbuf *b, uint64_t *addr)
+{
+	void *slot;
+
+	q->bounce[i] = (struct gvirtq_bounce){ .write = b->write };
+	if (!dma_bouncing() || dma_in_pool(b->addr, b->len)) {
+		*addr = dma_addr(b->addr);
+		return true;
+	}
+	slot = dma_bounce_map(b->addr, b->len, !b->write);
+	if (!slot)
+		return false;
+	q->bounce[i] = (struct gvirtq_bounce){ b->addr, slot, b->len, b->write };
+	*addr = dma_addr(slot);
+	return true;
+}
+
 int gvirtq_add(struct gvirtq *q, const struct gbuf *bufs, unsigned n)
 {
 	uint16_t head, i;
+	uint64_t addr;
 
 	if (n == 0 || n > q->num_free)
 		return -1;
@@ -135,7 +160,14 @@ int gvirtq_add(struct gvirtq *q, const struct gbuf *bufs, unsigned n)
 	for (unsigned k = 0; k < n; k++) {
 		struct vring_desc *d = &q->desc[i];
 
-		d->addr = dma_addr(bufs[k].addr);
+		if (!map_buf(q, i, &bufs[k], &addr)) {
+			/* Pool full: give back this chain's slots, nothing was published. */
+			for (uint16_t j = head; j != i; j = q->desc[j].next)
+				if (q->bounce[j].orig)
+					unbounce(&q->bounce[j], 0);
+			return -1;
+		}
+		d->addr = addr;
 		d->len = bufs[k].len;
 		d->flags = (uint16_t)((bufs[k].write ? VIRTQ_DESC_F_WRITE : 0) |
 				      (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
@@ -172,6 +204,22 @@ void gvirtq_kick(struct gvirtq *q)
 	}
 }
 
+static void copy_back_chain(struct gvirtq *q, uint16_t head, uint16_t n, uint32_t used_len)
+{
+	unsigned writable = 0;
+	uint16_t i = head;
+
+	for (uint16_t k = 0; k < n; k++, i = q->desc[i % q->size].next)
+		writable += q->bounce[i % q->size].write;
+	i = head;
+	for (uint16_t k = 0; k < n; k++, i = q->desc[i % q->size].next) {
+		struct gvirtq_bounce *b = &q->bounce[i % q->size];
+
+		if (b->orig)
+			unbounce(b, writable == 1 && used_len < b->len ? used_len : b->len);
+	}
+}
+
 int gvirtq_get(struct gvirtq *q, uint32_t *len)
 {
 	uint16_t idx = q->used[1];
@@ -195,9 +243,11 @@ int gvirtq_get(struct gvirtq *q, uint32_t *len)
 		q->chain_len[id] = 0; /* its descriptors never came from the free list */
 		return (int)id;
 	}
-	/* Return the chain to the free list. */
+	/* Return the chain to the free list, copying bounced device-writable buffers back. */
 	n = q->chain_len[id];
 	q->chain_len[id] = 0;
+	if (dma_bouncing())
+		copy_back_chain(q, (uint16_t)id, n, used_len);
 	tail = (uint16_t)id;
 	for (uint16_t k = 1; k < n; k++)
 		tail = q->desc[tail].next;

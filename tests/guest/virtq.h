@@ -44,6 +44,14 @@ struct vring_used_elem {
 	uint32_t len;
 };
 
+/* A buffer bounced through the shared pool (dma.h), per descriptor, kept in private memory. */
+struct gvirtq_bounce {
+	void *orig;     /* the driver's buffer; NULL: this descriptor is not bounced */
+	void *slot;     /* its copy in the pool, which the descriptor points to */
+	uint32_t len;
+	bool write;     /* device-writable: copied back on completion */
+};
+
 struct gvirtq {
 	struct virtio_mmio_dev *dev;
 	unsigned index;
@@ -59,6 +67,7 @@ struct gvirtq {
 	uint16_t num_free;
 	uint16_t chain_len[1024];            /* descriptors per head, to free them */
 	uint64_t kicks;
+	struct gvirtq_bounce bounce[1024];   /* used while dma_bouncing() */
 };
 
 /* One buffer of a chain: device-readable (write = false) or device-writable. */
@@ -80,7 +89,12 @@ void gvirtio_driver_ok(struct virtio_mmio_dev *dev);
 uint32_t gvirtio_status(struct virtio_mmio_dev *dev);
 void gvirtio_reset(struct virtio_mmio_dev *dev);
 
-/* Queues a chain (readable buffers first); returns its head, or -1 when descriptors run out. */
+/*
+ * Queues a chain (readable buffers first); returns its head, or -1 when descriptors (or, while
+ * bouncing, pool slots) run out.  While dma_bouncing(), buffers outside the shared pool are
+ * copied into it here and device-writable ones copied back by gvirtq_get(): all of the used
+ * length when the chain has one device-writable buffer, else each such buffer whole.
+ */
 int gvirtq_add(struct gvirtq *q, const struct gbuf *bufs, unsigned n);
 /* Publishes what was added and notifies the device unless it asked not to be (EVENT_IDX). */
 void gvirtq_kick(struct gvirtq *q);

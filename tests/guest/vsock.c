@@ -670,5 +670,6 @@ bool check_vsock(struct check_result *res)
 	}
 	if (why)
 		result_add(res, "%s", why);
+	dma_print_bounce_stats("vsock");
 	return !why;
 }
