@@ -109,6 +109,13 @@ static int parse_boot_timer(struct vm_config *cfg, const char *arg, char *err, s
 	return 0;
 }
 
+static int parse_access_platform(struct vm_config *cfg, const char *arg, char *err,
+				 size_t errlen)
+{
+	cfg->virtio_access_platform = true;
+	return 0;
+}
+
 static int parse_verbose(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
 	cfg->verbose++;
@@ -312,6 +319,9 @@ static const struct cli_option options[] = {
 	  parse_vsock },
 	{ "--tee", "KIND", "none, emulated, tdx or snp (default none)", parse_tee },
 	{ "--firmware", "PATH", "firmware for confidential launches (OVMF/TDVF)", parse_firmware },
+	{ "--virtio-access-platform", NULL,
+	  "developer: virtio devices offer ACCESS_PLATFORM (guest bounces DMA; no memory checks)",
+	  parse_access_platform },
 	{ "--verbose", NULL, "more diagnostics on stderr (repeat for debug)", parse_verbose },
 };
 

@@ -62,6 +62,7 @@ struct vm_config {
 	unsigned nr_drives;
 	struct vsock_config vsock;
 	enum tee_kind tee;
+	bool virtio_access_platform; /* developer option: devices offer ACCESS_PLATFORM, no checks */
 	const char *firmware;
 	int verbose;
 };

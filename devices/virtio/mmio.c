@@ -29,7 +29,7 @@ uint64_t virtio_transport_features(const struct virtio_env *env)
 		     BIT64(VIRTIO_RING_F_INDIRECT_DESC);
 
 	/* Confidential guests must bounce DMA through shared memory and order it for real. */
-	if (env->confidential)
+	if (env->confidential || env->access_platform)
 		f |= BIT64(VIRTIO_F_ACCESS_PLATFORM) | BIT64(VIRTIO_F_ORDER_PLATFORM);
 	return f;
 }
@@ -188,7 +188,7 @@ static void queue_set_ready(struct virtio_dev *vdev, struct virtio_queue *q)
 	vq->indirect = virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
 	if (virtq_map(vq) < 0) {
 		vdev->counters.bad_queue_setup++;
-		snprintf(why, sizeof(why), "queue %u: bad size %u or ring address outside RAM",
+		snprintf(why, sizeof(why), "queue %u: bad size %u or rings not in shared guest RAM",
 			 q->index, vq->size);
 		virtio_dev_fail(vdev, why);
 		return;

@@ -24,6 +24,7 @@ void virtio_env_from_vm(struct vm *vm, struct virtio_env *env)
 		.loop = &vm->loop,
 		.vm_fd = vm->vm_fd,
 		.confidential = vm->cfg->tee != TEE_NONE,
+		.access_platform = vm->cfg->virtio_access_platform,
 		.attach_irqfd = vm_attach_irqfd,
 		.detach_irqfd = vm_detach_irqfd,
 		.irq_opaque = &vm->irq,

@@ -35,6 +35,7 @@ struct virtio_env {
 	struct ev_loop *loop;
 	int vm_fd;          /* for KVM_IOEVENTFD */
 	bool confidential;  /* TEE guest: offer and require VIRTIO_F_ACCESS_PLATFORM */
+	bool access_platform; /* offer ACCESS_PLATFORM + ORDER_PLATFORM only (developer option) */
 	/* Binds / unbinds an eventfd to interrupt line gsi (edge: one write, one interrupt). */
 	int (*attach_irqfd)(void *irq_opaque, uint32_t gsi, int efd);
 	int (*detach_irqfd)(void *irq_opaque, uint32_t gsi, int efd);
@@ -156,7 +157,7 @@ void virtio_dev_fail(struct virtio_dev *vdev, const char *why);
 void virtio_dev_counters(struct virtio_dev *vdev, struct virtio_counters *out);
 
 /* Transport feature bits every device offers in env (VERSION_1, EVENT_IDX, INDIRECT_DESC, and
- * ACCESS_PLATFORM + ORDER_PLATFORM for confidential guests). */
+ * ACCESS_PLATFORM + ORDER_PLATFORM for confidential guests or with env->access_platform). */
 uint64_t virtio_transport_features(const struct virtio_env *env);
 
 static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bit)

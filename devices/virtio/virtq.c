@@ -25,7 +25,7 @@ struct desc_copy {
 
 static const char *const error_names[VIRTQ_ERR__COUNT] = {
 	[VIRTQ_ERR_NONE] = "no error",
-	[VIRTQ_ERR_RING_ADDR] = "ring outside guest RAM",
+	[VIRTQ_ERR_RING_ADDR] = "ring outside shared guest RAM",
 	[VIRTQ_ERR_AVAIL_IDX] = "avail index jumped beyond the queue size",
 	[VIRTQ_ERR_DESC_INDEX] = "descriptor index out of range",
 	[VIRTQ_ERR_DESC_ADDR] = "buffer outside guest RAM",
@@ -36,6 +36,7 @@ static const char *const error_names[VIRTQ_ERR__COUNT] = {
 	[VIRTQ_ERR_INDIRECT_SIZE] = "bad indirect table size",
 	[VIRTQ_ERR_WRITE_ORDER] = "device-readable buffer after a device-writable one",
 	[VIRTQ_ERR_TOO_MANY_SEGS] = "more buffers than the device accepts",
+	[VIRTQ_ERR_DESC_PRIVATE] = "buffer in private memory",
 };
 
 const char *virtq_error_name(enum virtq_error err)
@@ -118,6 +119,13 @@ static int fail(struct virtq *vq, enum virtq_error err)
 	return -(int)err;
 }
 
+/* guest_mem_dma() refused [gpa, gpa + len): RAM the guest kept private, or not RAM at all. */
+static int fail_addr(struct virtq *vq, uint64_t gpa, uint32_t len)
+{
+	return fail(vq, guest_mem_is_ram(vq->mem, gpa, len) ? VIRTQ_ERR_DESC_PRIVATE
+							   : VIRTQ_ERR_DESC_ADDR);
+}
+
 uint16_t virtq_pending(struct virtq *vq)
 {
 	uint16_t avail_idx, n;
@@ -167,7 +175,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 				return fail(vq, VIRTQ_ERR_INDIRECT_SIZE);
 			table = guest_mem_dma(vq->mem, d.addr, d.len);
 			if (!table)
-				return fail(vq, VIRTQ_ERR_DESC_ADDR);
+				return fail_addr(vq, d.addr, d.len);
 			table_len = d.len / 16;
 			in_indirect = true;
 			i = 0;
@@ -181,7 +189,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_chain *c)
 			return fail(vq, VIRTQ_ERR_ZERO_LEN);
 		buf = guest_mem_dma(vq->mem, d.addr, d.len);
 		if (!buf)
-			return fail(vq, VIRTQ_ERR_DESC_ADDR);
+			return fail_addr(vq, d.addr, d.len);
 		if (d.flags & VRING_DESC_F_WRITE) {
 			in_bytes += d.len;
 		} else {

@@ -24,7 +24,7 @@ struct guest_mem;
 /* Classes of malformed input; virtq_pop() returns their negation. */
 enum virtq_error {
 	VIRTQ_ERR_NONE = 0,
-	VIRTQ_ERR_RING_ADDR,       /* a ring is no longer inside (shared) guest RAM */
+	VIRTQ_ERR_RING_ADDR,       /* a ring is not (or no longer) inside shared guest RAM */
 	VIRTQ_ERR_AVAIL_IDX,       /* avail idx moved by more than the queue size */
 	VIRTQ_ERR_DESC_INDEX,      /* head or next index beyond the descriptor table */
 	VIRTQ_ERR_DESC_ADDR,       /* buffer not entirely in guest RAM (addr + len overflow too) */
@@ -35,6 +35,7 @@ enum virtq_error {
 	VIRTQ_ERR_INDIRECT_SIZE,   /* indirect table empty, not a multiple of 16, or too long */
 	VIRTQ_ERR_WRITE_ORDER,     /* device-readable buffer after a device-writable one */
 	VIRTQ_ERR_TOO_MANY_SEGS,   /* more buffers than the device's iovec array holds */
+	VIRTQ_ERR_DESC_PRIVATE,    /* buffer or indirect table in RAM the guest did not share */
 	VIRTQ_ERR__COUNT,
 };
 

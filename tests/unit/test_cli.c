@@ -50,6 +50,12 @@ static void test_good(void **state)
 	assert_int_equal(cfg.serial, SERIAL_STDIO);
 	assert_int_equal(cfg.irqchip, IRQCHIP_KERNEL);
 	assert_int_equal(cfg.tee, TEE_NONE);
+	assert_false(cfg.virtio_access_platform);
+
+	assert_int_equal(PARSE(&cfg, err, "--kernel", "k", "--virtio-access-platform"), 0);
+	assert_true(cfg.virtio_access_platform);
+	assert_int_equal(cfg.tee, TEE_NONE);
+	assert_int_not_equal(PARSE(&cfg, err, "--kernel", "k", "--virtio-access-platform=1"), 0);
 }
 
 static void test_drives_and_vsock(void **state)

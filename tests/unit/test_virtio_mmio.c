@@ -107,7 +107,7 @@ static struct virtio_dev_params params(struct dummy *d)
 	};
 }
 
-static int setup_tee(void **state, enum tee_kind tee)
+static int setup_env(void **state, enum tee_kind tee, bool access_platform)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct virtio_dev_params p;
@@ -115,6 +115,11 @@ static int setup_tee(void **state, enum tee_kind tee)
 	log_threshold = LOG_ERROR;
 	assert_non_null(f);
 	assert_int_equal(vh_vm_init(&f->v, RAM, tee), 0);
+	if (access_platform) {
+		/* What --virtio-access-platform sets, taken through the VM's environment. */
+		f->v.cfg.virtio_access_platform = true;
+		virtio_env_from_vm(&f->v.vm, &f->v.env);
+	}
 	for (unsigned i = 0; i < 8; i++)
 		f->dev.config[i] = (uint8_t)(0x10 + i);
 	p = params(&f->dev);
@@ -127,12 +132,17 @@ static int setup_tee(void **state, enum tee_kind tee)
 
 static int setup(void **state)
 {
-	return setup_tee(state, TEE_NONE);
+	return setup_env(state, TEE_NONE, false);
 }
 
 static int setup_tdx(void **state)
 {
-	return setup_tee(state, TEE_TDX);
+	return setup_env(state, TEE_TDX, false);
+}
+
+static int setup_access_platform(void **state)
+{
+	return setup_env(state, TEE_NONE, true);
 }
 
 static int teardown(void **state)
@@ -301,6 +311,29 @@ static void test_confidential_requires_access_platform(void **state)
 	assert_int_equal(df & plat, plat);
 	assert_false(vh_negotiate(f->vdev, BASIC) & VIRTIO_CONFIG_S_FEATURES_OK);
 	assert_true(vh_negotiate(f->vdev, BASIC | plat) & VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+/* The developer option only offers the bits: a driver may take them or not. */
+static void test_access_platform_option_offers_only(void **state)
+{
+	struct fx *f = *state;
+	uint64_t df = vh_device_features(f->vdev);
+	uint64_t plat = F(VIRTIO_F_ACCESS_PLATFORM) | F(VIRTIO_F_ORDER_PLATFORM);
+
+	assert_false(f->v.env.confidential);
+	assert_int_equal(df & plat, plat);
+	assert_true(vh_negotiate(f->vdev, BASIC | plat) & VIRTIO_CONFIG_S_FEATURES_OK);
+	assert_int_equal(f->vdev->features & plat, plat);
+	vh_wr(f->vdev, VIRTIO_MMIO_STATUS, 0);
+	assert_true(vh_negotiate(f->vdev, BASIC) & VIRTIO_CONFIG_S_FEATURES_OK);
+}
+
+static void test_plain_offers_no_access_platform(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vh_device_features(f->vdev) &
+			 (F(VIRTIO_F_ACCESS_PLATFORM) | F(VIRTIO_F_ORDER_PLATFORM)), 0);
 }
 
 static void test_status_order(void **state)
@@ -584,6 +617,10 @@ int main(void)
 		T(test_negotiation_without_version_1_fails),
 		T(test_negotiation_of_unoffered_feature_fails),
 		T(test_negotiation_succeeds_and_freezes),
+		cmocka_unit_test_setup_teardown(test_access_platform_option_offers_only,
+						setup_access_platform, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_offers_no_access_platform, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_confidential_requires_access_platform,
 						setup_tdx, teardown),
 		T(test_status_order),
