@@ -13,6 +13,7 @@
  * the guest's QueueNotify writes (exits), tsc the guest's RDTSC delta.
  */
 #include "tests/guest/blk.h"
+#include "tests/guest/dma.h"
 #include "tests/guest/blk_check.h"
 #include "tests/guest/cmdline.h"
 #include "tests/guest/guest.h"
@@ -211,5 +212,6 @@ bool check_blkbench(struct check_result *res)
 	}
 	gvirtio_reset(&dev);
 	result_add(res, "%u phases", phases);
+	dma_print_bounce_stats("blkbench");
 	return true;
 }
