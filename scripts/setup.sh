@@ -10,6 +10,7 @@ PACKAGES=(
 	acpica-tools             # iasl: independent check of the generated ACPI tables
 	qemu-system-x86          # peer VMM for benchmarks; L1 of the nested harness
 	cpio busybox-static      # initramfs assembly for the nested harness
+	lz4                      # nested harness: initramfs compression, PVH vmlinux extraction
 	python3
 )
 

@@ -1,0 +1,81 @@
+# Nested-KVM harness: real Debian Linux guests (L2) under a VMM running inside a QEMU TCG machine
+# with emulated AMD SVM (L1).  See docs/nested-harness.md.
+#   make test-nested [L2_VMM=cvmm|qemu] [NESTED_ONLY=name,name] [NESTED_VERBOSE=1]
+#   make bench-nested [NESTED_RUNS=N] [NESTED_ONLY=...]   cvmm vs QEMU microvm boot times
+#   make nested-shell                                     L1 shell after the scenarios
+# Downloads (Debian packages) and assembled archives are cached in NESTED_OUT.
+
+NESTED_SRC     := tests/nested
+NESTED_OUT     ?= build/nested
+NESTED_BIN     := $(BUILD)/nested-bin
+L2_VMM         ?= cvmm
+NESTED_ONLY    ?= all
+NESTED_RUNS    ?= 5
+NESTED_SMP     ?= 2
+NESTED_TIMEOUT ?= 900
+NESTED_VERBOSE ?= 0
+
+# Static tools for L1 and L2: no sanitizers (SAN=1 builds must not leak into them).
+NESTED_CFLAGS  := -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -I. -static -s
+NESTED_AGENT   := $(NESTED_BIN)/agent
+NESTED_VMRUN   := $(NESTED_BIN)/vmrun
+NESTED_KVER    := $(NESTED_OUT)/kernel-version
+NESTED_VMLINUX := $(NESTED_OUT)/vmlinux
+NESTED_L2_RD   := $(NESTED_OUT)/l2-initrd.cpio.lz4
+NESTED_L1_RD   := $(NESTED_OUT)/l1.cpio.lz4
+NESTED_QEMU_RD := $(NESTED_OUT)/l1-qemu.cpio.lz4
+NESTED_FULL_RD := $(NESTED_OUT)/l1-full.cpio.lz4
+NESTED_MKRD    := NESTED=$(NESTED_OUT) bash $(NESTED_SRC)/mkinitramfs.sh
+
+# The tools are part of `all`, so gcc and clang builds both compile them.
+all: $(NESTED_AGENT) $(NESTED_VMRUN)
+
+$(NESTED_AGENT): $(wildcard $(NESTED_SRC)/agent/*.c $(NESTED_SRC)/agent/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NESTED_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(NESTED_VMRUN): $(NESTED_SRC)/l1/vmrun.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NESTED_CFLAGS) -o $@ $<
+
+$(NESTED_KVER): $(NESTED_SRC)/fetch.sh
+	bash $< $(NESTED_OUT)
+
+$(NESTED_VMLINUX): $(NESTED_KVER) $(NESTED_SRC)/extract-vmlinux.sh
+	bash $(NESTED_SRC)/extract-vmlinux.sh $(NESTED_OUT)/root/boot/vmlinuz-$$(cat $<) $@
+
+$(NESTED_L2_RD): $(NESTED_KVER) $(NESTED_AGENT) $(NESTED_SRC)/l2/init $(NESTED_SRC)/mkinitramfs.sh
+	AGENT=$(NESTED_AGENT) $(NESTED_MKRD) l2 $@
+
+$(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_L2_RD) $(NESTED_VMLINUX) \
+		$(NESTED_SRC)/l1/init $(NESTED_SRC)/l1/runner.sh $(NESTED_SRC)/scenarios \
+		$(NESTED_SRC)/mkinitramfs.sh
+	CVMM=$(BUILD)/cvmm VMRUN=$(NESTED_VMRUN) VMLINUX=$(NESTED_VMLINUX) \
+		L2_INITRD=$(NESTED_L2_RD) $(NESTED_MKRD) l1 $@
+
+$(NESTED_QEMU_RD): $(NESTED_KVER) $(NESTED_SRC)/mkinitramfs.sh
+	$(NESTED_MKRD) qemu $@
+
+# The kernel takes concatenated cpio archives: QEMU rides along when a run needs it.
+$(NESTED_FULL_RD): $(NESTED_L1_RD) $(NESTED_QEMU_RD)
+	cat $^ >$@.tmp && mv $@.tmp $@
+
+NESTED_RUN = bash $(NESTED_SRC)/run.sh --kernel $(NESTED_OUT)/root/boot/vmlinuz-$$(cat $(NESTED_KVER)) \
+	--scenarios $(NESTED_SRC)/scenarios --out $(NESTED_OUT) --only $(NESTED_ONLY) \
+	--smp $(NESTED_SMP) --timeout $(NESTED_TIMEOUT) $(if $(filter 1,$(NESTED_VERBOSE)),--verbose)
+
+ifeq ($(L2_VMM),qemu)
+test-nested: $(NESTED_FULL_RD)
+	@$(NESTED_RUN) --mode test --vmm qemu --initrd $(NESTED_FULL_RD)
+else
+test-nested: $(NESTED_L1_RD)
+	@$(NESTED_RUN) --mode test --vmm $(L2_VMM) --initrd $(NESTED_L1_RD)
+endif
+
+bench-nested: $(NESTED_FULL_RD)
+	@$(NESTED_RUN) --mode bench --runs $(NESTED_RUNS) --initrd $(NESTED_FULL_RD)
+
+nested-shell: $(NESTED_FULL_RD)
+	@$(NESTED_RUN) --mode shell --vmm $(L2_VMM) --initrd $(NESTED_FULL_RD)
+
+.PHONY: nested-shell
