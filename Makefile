@@ -54,25 +54,30 @@ UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT:%.c=$(BUILD)/obj/%.o)
 	clang guests check-setup
 all: $(BUILD)/cvmm guests
 
+# V=1 shows the full commands.
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libcvmm.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/cvmm: $(MAIN_OBJS) $(SEAM_OBJS) $(BUILD)/libcvmm.a
-	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJS) $(SEAM_OBJS) $(BUILD)/libcvmm.a $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJS) $(SEAM_OBJS) $(BUILD)/libcvmm.a $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a $(LDLIBS) -lcmocka
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a $(LDLIBS) -lcmocka
 
 # Test guests, nested harness, fuzzers and benchmarks bring their own rules.
-include $(wildcard tests/guest/guest.mk tests/nested/nested.mk tests/fuzz/fuzz.mk \
-	tests/integration/integration.mk scripts/bench.mk)
+include $(sort $(wildcard tests/*/*.mk scripts/*.mk))
 
 test-unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)

@@ -5,9 +5,10 @@ set -euo pipefail
 
 PACKAGES=(
 	build-essential clang pkg-config
-	libssl-dev libjansson-dev liburing-dev libcmocka-dev uuid-dev libseccomp-dev
+	libssl-dev libjansson-dev liburing-dev libcmocka-dev
 	libclang-rt-14-dev       # ASan/UBSan and libFuzzer runtimes for clang
 	acpica-tools             # iasl: independent check of the generated ACPI tables
+	ovmf                     # Debian OVMF.fd: a measurement test vector
 	qemu-system-x86          # peer VMM for benchmarks; L1 of the nested harness
 	cpio busybox-static      # initramfs assembly for the nested harness
 	lz4                      # nested harness: initramfs compression, PVH vmlinux extraction

@@ -49,6 +49,11 @@
 #define LAYOUT_I8042_PORT_CMD   0x64
 #define LAYOUT_DEBUG_EXIT_PORT  0x501
 #define LAYOUT_BOOT_TIMER_PORT  0x502
+/* ACPI hardware-reduced sleep control/status and reset registers (FADT), one byte each. */
+#define LAYOUT_ACPI_SLEEP_CTL_PORT 0x600
+#define LAYOUT_ACPI_SLEEP_STS_PORT 0x601
+#define LAYOUT_ACPI_RESET_PORT     0x602
+#define LAYOUT_ACPI_RESET_VALUE    1
 #define LAYOUT_IOAPIC_PINS      24
 /* virtio-mmio devices get IOAPIC pins from here up (edge-triggered, active high). */
 #define LAYOUT_VIRTIO_IRQ_BASE  5

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmm/cli.h"
+#include "vmm/cmd_measure.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -12,6 +13,8 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	char err[512];
 
+	if (argc > 1 && !strcmp(argv[1], "measure"))
+		return cmd_measure(argc - 1, argv + 1);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		cli_print_usage(stdout);
 		return 0;

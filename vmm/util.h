@@ -29,6 +29,9 @@ static inline bool range_within(uint64_t off, uint64_t len, uint64_t size)
 /* Parses an unsigned integer (decimal, 0x hex) with an optional K/M/G suffix when allow_suffix. */
 int parse_u64(const char *s, uint64_t *out, bool allow_suffix);
 
+/* pread()s exactly len bytes at off; -EIO on a short file, -errno on failure. */
+int pread_exact(int fd, void *buf, size_t len, uint64_t off);
+
 /* Reads a whole regular file into a malloc'd buffer; negative errno on failure. */
 int read_whole_file(const char *path, uint8_t **data, size_t *len);
 

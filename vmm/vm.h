@@ -17,6 +17,7 @@
 
 struct vcpu;
 struct kvm_cpuid2;
+struct tee_ops;
 
 /* A virtio-mmio window handed out to a device; ACPI and the command line describe each one. */
 struct vm_mmio_slot {
@@ -54,6 +55,10 @@ struct vm {
 	struct ev_loop loop;
 	struct irq_router irq;
 	struct kvm_cpuid2 *supported_cpuid;
+	bool tsc_deadline; /* KVM emulates the TSC-deadline timer: advertise it */
+
+	const struct tee_ops *tee_ops; /* NULL: plain VM */
+	void *tee;                     /* the TEE kind's own state */
 
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
@@ -75,7 +80,8 @@ int vm_register_device(struct vm *vm, const struct vm_device *dev);
 
 /*
  * Asks the VM to stop with the given exit status; callable from any thread.  The first request
- * wins; reason (may be NULL) is printed once, to stderr, when status is not VM_EXIT_OK.
+ * wins.  reason (may be NULL) is printed once on stderr: as an error for VM_EXIT_GUEST_ERROR and
+ * VM_EXIT_HOST_ERROR, as information otherwise.
  */
 void vm_request_stop(struct vm *vm, int exit_status, const char *reason);
 bool vm_is_stopping(struct vm *vm);

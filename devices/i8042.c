@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The bits of an i8042 keyboard controller that Linux uses without a keyboard: the status and
+ * command-byte registers, the self tests, and CPU reset through the controller (command 0xfe, or
+ * the output port's reset line), which `reboot=k` uses.  A reset stops the VM with status 0.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/i8042.h"
+#include "vmm/vm.h"
+
+#define STATUS_OBF     0x01
+#define STATUS_SYSFLAG 0x04
+#define CMD_READ_CCB   0x20
+#define CMD_WRITE_CCB  0x60
+#define CMD_AUX_DISABLE 0xa7
+#define CMD_AUX_ENABLE 0xa8
+#define CMD_SELF_TEST  0xaa
+#define CMD_KBD_TEST   0xab
+#define CMD_KBD_DISABLE 0xad
+#define CMD_KBD_ENABLE 0xae
+#define CMD_WRITE_OUTPUT 0xd1
+#define CMD_PULSE_RESET 0xfe
+#define CCB_KBD_DISABLED 0x10
+#define CCB_AUX_DISABLED 0x20
+
+struct i8042 {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint8_t ccb;
+	uint8_t out;
+	bool out_full;
+	uint8_t pending; /* command waiting for its data byte */
+	uint8_t status_sys;
+};
+
+static void put_out(struct i8042 *k, uint8_t v)
+{
+	k->out = v;
+	k->out_full = true;
+}
+
+static void i8042_access(struct i8042 *k, uint16_t port, uint8_t *data, uint32_t len,
+			 bool is_write)
+{
+	bool reset = false;
+
+	if (len != 1) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&k->lock);
+	if (port == LAYOUT_I8042_PORT_CMD && !is_write) {
+		data[0] = (k->out_full ? STATUS_OBF : 0) | k->status_sys;
+	} else if (port == LAYOUT_I8042_PORT_DATA && !is_write) {
+		data[0] = k->out;
+		k->out_full = false;
+	} else if (port == LAYOUT_I8042_PORT_CMD) {
+		k->pending = 0;
+		switch (data[0]) {
+		case CMD_READ_CCB:
+			put_out(k, k->ccb);
+			break;
+		case CMD_WRITE_CCB:
+		case CMD_WRITE_OUTPUT:
+			k->pending = data[0];
+			break;
+		case CMD_SELF_TEST:
+			k->status_sys = STATUS_SYSFLAG;
+			put_out(k, 0x55);
+			break;
+		case CMD_KBD_TEST:
+			put_out(k, 0x00);
+			break;
+		case CMD_KBD_DISABLE:
+			k->ccb |= CCB_KBD_DISABLED;
+			break;
+		case CMD_KBD_ENABLE:
+			k->ccb &= ~CCB_KBD_DISABLED;
+			break;
+		case CMD_AUX_DISABLE:
+			k->ccb |= CCB_AUX_DISABLED;
+			break;
+		case CMD_AUX_ENABLE:
+			k->ccb &= ~CCB_AUX_DISABLED;
+			break;
+		default:
+			/* 0xf0-0xff pulse output lines; bit 0 clear pulses CPU reset. */
+			if (data[0] >= 0xf0 && !(data[0] & 1))
+				reset = true;
+			break;
+		}
+	} else if (port == LAYOUT_I8042_PORT_DATA) {
+		if (k->pending == CMD_WRITE_CCB)
+			k->ccb = data[0];
+		else if (k->pending == CMD_WRITE_OUTPUT && !(data[0] & 1))
+			reset = true;
+		k->pending = 0;
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (reset)
+		vm_request_stop(k->vm, VM_EXIT_OK, NULL);
+}
+
+static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
+			  bool is_write)
+{
+	i8042_access(opaque, LAYOUT_I8042_PORT_DATA, data, len, is_write);
+}
+
+static void i8042_cmd_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
+			 bool is_write)
+{
+	i8042_access(opaque, LAYOUT_I8042_PORT_CMD, data, len, is_write);
+}
+
+static void i8042_destroy(void *opaque)
+{
+	struct i8042 *k = opaque;
+
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}
+
+int i8042_create(struct vm *vm)
+{
+	struct i8042 *k = calloc(1, sizeof(*k));
+	struct vm_device dev;
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	k->vm = vm;
+	pthread_mutex_init(&k->lock, NULL);
+	k->ccb = CCB_KBD_DISABLED | CCB_AUX_DISABLED;
+	/* Two single ports: 0x61-0x63 belong to other legacy devices. */
+	ret = bus_register(&vm->pio_bus, LAYOUT_I8042_PORT_DATA, 1, i8042_data_io, k,
+			   "i8042-data");
+	if (!ret) {
+		ret = bus_register(&vm->pio_bus, LAYOUT_I8042_PORT_CMD, 1, i8042_cmd_io, k,
+				   "i8042-cmd");
+	}
+	if (ret) {
+		i8042_destroy(k);
+		return ret;
+	}
+	dev = (struct vm_device){ .name = "i8042", .opaque = k, .destroy = i8042_destroy };
+	return vm_register_device(vm, &dev);
+}

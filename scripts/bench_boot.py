@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Boot benchmark: exec -> first guest byte on the serial port, and the VMM's RSS beyond guest
+memory, for cvmm and QEMU (-M microvm) booting the same PVH test guest, interleaved in one run.
+
+RSS beyond guest memory = the process's resident set minus the resident pages of its guest-RAM
+mapping (Firecracker's way of measuring VMM overhead), sampled while the guest is still running.
+"""
+import argparse
+import os
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+
+def guest_ram_rss_kib(pid, mem_mib):
+    """Resident KiB of the mapping that backs guest RAM (the memfd for cvmm; QEMU's RAM block)."""
+    size_kib = mem_mib * 1024
+    best = 0
+    cur_size = None
+    cur_name = ""
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5 and ":" not in parts[0]:
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                cur_size = (hi - lo) // 1024
+                cur_name = parts[5] if len(parts) > 5 else ""
+            elif parts[0] == "Rss:" and cur_size is not None:
+                if "cvmm-guest-ram" in cur_name or cur_size == size_kib:
+                    best = max(best, int(parts[1]))
+    return best
+
+
+def total_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def run_once(cmd, mem_mib, settle_s):
+    """Returns (ms to first stdout byte, RSS beyond guest memory in KiB)."""
+    r, w = os.pipe()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=w, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    os.close(w)
+    ready, _, _ = select.select([r], [], [], 20)
+    if not ready:
+        p.kill()
+        p.wait()
+        os.close(r)
+        raise RuntimeError("no guest output within 20 s: " + " ".join(cmd))
+    os.read(r, 1)
+    t1 = time.perf_counter()
+    time.sleep(settle_s)
+    overhead = None
+    try:
+        overhead = total_rss_kib(p.pid) - guest_ram_rss_kib(p.pid, mem_mib)
+    except OSError:
+        pass
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    os.close(r)
+    return (t1 - t0) * 1000.0, overhead
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--cvmm", default="build/cvmm")
+    ap.add_argument("--guest", default="build/guest/cvmm-test.pvh.elf")
+    ap.add_argument("--append", default="cvmmtest.only=none cvmmtest.hold=1")
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--mem-mib", type=int, default=256)
+    ap.add_argument("--settle-ms", type=int, default=150,
+                    help="wait after the first byte before sampling RSS")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    a = ap.parse_args()
+
+    cvmm = [a.cvmm, "--kernel", a.guest, "--mem-mib", str(a.mem_mib), "--cmdline", a.append]
+    qemu = [a.qemu, "-M", "microvm,acpi=on", "-enable-kvm", "-cpu", "host,-arch-capabilities",
+            "-m", str(a.mem_mib), "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+            "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,iosize=1",
+            "-kernel", a.guest, "-append", a.append]
+    have_qemu = subprocess.run(["which", a.qemu], capture_output=True).returncode == 0
+
+    results = {"cvmm": ([], []), "qemu": ([], [])}
+    for _ in range(a.runs):  # interleaved, so both see the same machine state
+        for name, cmd in (("cvmm", cvmm), ("qemu", qemu)):
+            if name == "qemu" and not have_qemu:
+                continue
+            ms, rss = run_once(cmd, a.mem_mib, a.settle_ms / 1000.0)
+            results[name][0].append(ms)
+            if rss is not None:
+                results[name][1].append(rss)
+
+    def med(xs):
+        return statistics.median(xs) if xs else float("nan")
+
+    c_ms, c_rss = med(results["cvmm"][0]), med(results["cvmm"][1])
+    q_ms, q_rss = med(results["qemu"][0]), med(results["qemu"][1])
+    print(f"boot: exec -> first guest byte on COM1, {a.runs} interleaved runs, median; "
+          f"guest {os.path.basename(a.guest)}, {a.mem_mib} MiB")
+    print(f"{'VMM':<8} {'first byte (ms)':>16} {'min (ms)':>10} {'RSS beyond guest (MiB)':>24}")
+    print(f"{'cvmm':<8} {c_ms:>16.2f} {min(results['cvmm'][0]):>10.2f} {c_rss / 1024:>24.2f}")
+    if results["qemu"][0]:
+        print(f"{'qemu':<8} {q_ms:>16.2f} {min(results['qemu'][0]):>10.2f} {q_rss / 1024:>24.2f}")
+        print(f"{'ratio':<8} {c_ms / q_ms:>16.3f} {'':>10} {c_rss / q_rss:>24.3f}")
+    else:
+        print("qemu: not installed, no comparison")
+    print("targets: cvmm <= 5 ms median, <= 0.1 x QEMU; cvmm RSS beyond guest <= 3 MiB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

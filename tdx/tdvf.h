@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TDVF metadata descriptor ("TDVF") of OVMF TDX builds and td-shim: which parts of the
+ * firmware image go where in guest memory, and whether they are added and measured at launch.
+ */
+#ifndef CVMM_TDX_TDVF_H
+#define CVMM_TDX_TDVF_H
+
+#include <stdint.h>
+
+#include "boot/firmware.h"
+
+enum tdvf_section_type {
+	TDVF_SECTION_BFV = 0,
+	TDVF_SECTION_CFV = 1,
+	TDVF_SECTION_TD_HOB = 2,
+	TDVF_SECTION_TEMP_MEM = 3,
+	TDVF_SECTION_PERM_MEM = 4,
+	TDVF_SECTION_PAYLOAD = 5,
+	TDVF_SECTION_PAYLOAD_PARAM = 6,
+	TDVF_SECTION_TD_INFO = 7,
+};
+
+#define TDVF_ATTR_MR_EXTEND (1u << 0)
+#define TDVF_ATTR_PAGE_AUG  (1u << 1)
+
+#define TDVF_SIGNATURE    0x46564454u /* "TDVF" */
+#define TDVF_MAX_SECTIONS 64
+#define TDVF_MAX_GPA      (1ULL << 52)
+
+struct tdvf_section {
+	uint32_t data_offset; /* in the firmware file */
+	uint32_t raw_data_size;
+	uint64_t memory_address;
+	uint64_t memory_data_size;
+	uint32_t type;
+	uint32_t attributes;
+};
+
+struct tdvf_metadata {
+	uint32_t nr_sections;
+	struct tdvf_section sections[TDVF_MAX_SECTIONS];
+};
+
+/*
+ * Parses and validates the descriptor the footer table points at: signature, version, length,
+ * and per section: raw data inside the file, 4 KiB alignment, size >= raw size, known type and
+ * attributes, no overlap.  One line in err and -EINVAL (-ENOENT: no TDX metadata) on failure.
+ */
+int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, char *err, size_t errlen);
+
+/* "BFV", "CFV", ... ; "unknown" for anything else. */
+const char *tdvf_section_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: the input is a firmware image.  Runs the footer-table, TDVF and SEV metadata
+ * parsers, and on images they accept, the TDX/SNP plan builders, the TD HOB builder and the
+ * measurement walks (when the plan is small enough to walk quickly).  Besides memory errors, any
+ * broken promise of the parsers (a section outside the file, an error that is not one line)
+ * aborts.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot/firmware.h"
+#include "boot/launch_plan.h"
+#include "snp/sev_metadata.h"
+#include "snp/snp_measure.h"
+#include "tdx/td_hob.h"
+#include "tdx/tdvf.h"
+#include "tdx/tdx_measure.h"
+
+#define MAX_WALK_PAGES 4096
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_err(int ret, const char *err)
+{
+	if (ret && ret != -ENOENT && (!err[0] || strchr(err, '\n')))
+		abort();
+}
+
+static void fuzz_parsers(const uint8_t *fw, size_t len)
+{
+	struct tdvf_metadata tdvf;
+	struct sev_metadata sev;
+	struct fw_table t;
+	char err[256] = "";
+	uint32_t v;
+	int ret;
+
+	ret = fw_table_parse(&t, fw, len, err, sizeof(err));
+	check_err(ret, err);
+	if (ret)
+		return;
+	for (unsigned i = 0; i < 3; i++) {
+		fw_table_u32(&t, &fw_guid_sev_es_reset_block, "reset", i, &v, err, sizeof(err));
+		fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", i, &v, err, sizeof(err));
+	}
+	err[0] = 0;
+	ret = tdvf_parse(&t, &tdvf, err, sizeof(err));
+	check_err(ret, err);
+	for (unsigned i = 0; !ret && i < tdvf.nr_sections; i++) {
+		const struct tdvf_section *s = &tdvf.sections[i];
+
+		if ((uint64_t)s->data_offset + s->raw_data_size > len ||
+		    s->memory_data_size < s->raw_data_size || s->memory_address % 4096)
+			abort();
+	}
+	err[0] = 0;
+	ret = sev_metadata_parse(&t, &sev, err, sizeof(err));
+	check_err(ret, err);
+	for (unsigned i = 0; !ret && i < sev.nr_sections; i++)
+		if ((uint64_t)sev.sections[i].base + sev.sections[i].length > (1ULL << 32))
+			abort();
+}
+
+static void fuzz_tdx(const uint8_t *fw, size_t len)
+{
+	static const struct td_hob_ram ram[] = { { 0, 0x80000000 }, { 1ULL << 32, 1ULL << 30 } };
+	struct launch_plan plan;
+	uint8_t mrtd[TDX_MRTD_SIZE], hob[1024];
+	char err[256] = "";
+	size_t used;
+	int ret;
+
+	launch_plan_init(&plan, LAUNCH_TEE_TDX);
+	ret = tdx_plan_build(&plan, fw, len, err, sizeof(err));
+	check_err(ret, err);
+	if (!ret) {
+		if (launch_plan_pages(&plan) <= MAX_WALK_PAGES && tdx_mrtd(&plan, mrtd))
+			abort();
+		ret = td_hob_build(hob, sizeof(hob), 0x809000, ram, 2, &plan, &used, err,
+				   sizeof(err));
+		if ((ret && ret != -ENOSPC) || (!ret && used > sizeof(hob)))
+			abort();
+	}
+	launch_plan_free(&plan);
+}
+
+static void fuzz_snp(const uint8_t *fw, size_t len)
+{
+	struct sev_hashes hashes;
+	struct snp_launch_params p = {
+		.vcpus = 3,
+		.vcpu_sig = 0x800f12,
+		.guest_features = 1,
+		.hashes = &hashes,
+	};
+	/* Pad at the front to whole pages: the metadata is located from the end. */
+	size_t padded = (len + 4095) / 4096 * 4096;
+	uint8_t *buf = calloc(1, padded ? padded : 1);
+	uint8_t digest[SNP_DIGEST_SIZE];
+	struct launch_plan plan;
+	char err[256] = "";
+	int ret;
+
+	if (!buf)
+		return;
+	memcpy(buf + padded - len, fw, len);
+	p.fw = buf;
+	p.fw_len = padded;
+	memset(&hashes, 0x42, sizeof(hashes));
+	for (int with_kernel = 0; with_kernel < 2; with_kernel++) {
+		p.hashes = with_kernel ? &hashes : NULL;
+		launch_plan_init(&plan, LAUNCH_TEE_SNP);
+		ret = snp_plan_build(&plan, &p, err, sizeof(err));
+		check_err(ret, err);
+		if (!ret && launch_plan_pages(&plan) <= MAX_WALK_PAGES &&
+		    snp_launch_digest(&plan, digest))
+			abort();
+		launch_plan_free(&plan);
+	}
+	free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* An exact-size copy, so any read past the end is caught. */
+	uint8_t *fw = malloc(size ? size : 1);
+
+	if (!fw)
+		return 0;
+	memcpy(fw, data, size);
+	fuzz_parsers(fw, size);
+	fuzz_tdx(fw, size);
+	fuzz_snp(fw, size);
+	free(fw);
+	return 0;
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# How a VM ends: guest-requested exit status, poweroff and reset paths, signals, fatal guest
+# errors; and what a running VM looks like from outside (vCPU thread names).
+set -u
+CVMM=${CVMM:-build/cvmm}
+here=$(dirname "$0")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ -n "${pid:-}" ] && kill -9 "$pid" 2>/dev/null' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+# 32-bit code snippets (PVH entry: protected mode, flat segments).
+OUT_X="66baf803 b058 ee"          # mov $0x3f8,%dx; mov $'X',%al; out %al,(%dx)
+HALT="fa f4 ebfd"                 # cli; 1: hlt; jmp 1b
+mk() { python3 "$here/mkguest.py" "$tmp/$1.elf" "$2"; }
+mk exit42   "$OUT_X 66ba0105 b02a ee $HALT"   # debug-exit port 0x501 <- 42
+mk exit0    "66ba0105 b000 ee $HALT"          # debug-exit <- 0
+mk kbdreset "66ba6400 b0fe ee $HALT"          # i8042 command 0xfe: CPU reset
+mk acpioff  "66ba0006 b034 ee $HALT"          # ACPI sleep control <- SLP_TYP 5 | SLP_EN
+mk acpirst  "66ba0206 b001 ee $HALT"          # ACPI reset register <- 1
+mk hold     "$OUT_X $HALT"                    # prints, then waits forever
+mk triple   "0f0b"                            # ud2 with an empty IDT: triple fault
+
+run() { # run NAME EXPECTED_STATUS [args...]
+	local name=$1 want=$2 out status
+	shift 2
+	out=$(timeout 20 "$CVMM" --kernel "$tmp/$name.elf" --serial none "$@" 2>&1 </dev/null)
+	status=$?
+	if [ "$status" -eq "$want" ]; then ok; else bad "$name $*: status $status, want $want ($out)"; fi
+	last_stderr=$out
+}
+
+for irqchip in kernel split; do
+	run exit42 42 --irqchip $irqchip
+	run exit0 0 --irqchip $irqchip
+	run kbdreset 0 --irqchip $irqchip
+	run acpioff 0 --irqchip $irqchip
+	run acpirst 0 --irqchip $irqchip
+done
+
+run triple 1
+if grep -q "triple fault" <<<"$last_stderr" && grep -q "rip=0x100000 cr0=0x" <<<"$last_stderr" &&
+   [ "$(grep -c '' <<<"$last_stderr")" -eq 1 ]; then ok; else bad "triple fault line: '$last_stderr'"; fi
+
+# Serial output reaches the chosen file.
+run exit42 42 --serial "file:$tmp/serial.log"
+if [ "$(cat "$tmp/serial.log")" = "X" ]; then ok; else bad "serial file holds '$(cat "$tmp/serial.log")'"; fi
+
+# SIGTERM / SIGINT stop a running VM cleanly with status 0; vCPU threads are named vcpuN.
+for sig in TERM INT; do
+	rm -f "$tmp/hold.log"
+	"$CVMM" --kernel "$tmp/hold.elf" --vcpus 4 --serial "file:$tmp/hold.log" </dev/null &
+	pid=$!
+	for _ in $(seq 100); do [ -s "$tmp/hold.log" ] && break; sleep 0.05; done
+	names=$(cat /proc/$pid/task/*/comm 2>/dev/null | grep '^vcpu' | sort | tr '\n' ' ')
+	if [ "$names" = "vcpu0 vcpu1 vcpu2 vcpu3 " ]; then ok; else bad "vCPU thread names: '$names'"; fi
+	kill -$sig $pid
+	wait $pid
+	status=$?
+	pid=
+	if [ "$status" -eq 0 ]; then ok; else bad "SIG$sig: status $status"; fi
+done
+
+echo "lifecycle: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/* The epoll event loop: dispatch, removal from inside a handler, timers, stop from a thread. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vmm/event_loop.h"
+
+struct counter {
+	struct ev_loop *loop;
+	int fd;
+	int other_fd; /* removed by this handler, if >= 0 */
+	unsigned hits;
+};
+
+static void count_handler(void *opaque, int fd, uint32_t events)
+{
+	struct counter *c = opaque;
+	uint64_t v;
+
+	c->hits++;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fail();
+	if (c->other_fd >= 0) {
+		assert_int_equal(ev_loop_del(c->loop, c->other_fd), 0);
+		c->other_fd = -1;
+	}
+}
+
+static void test_dispatch_and_removal(void **state)
+{
+	struct ev_loop loop;
+	struct counter a = { .loop = &loop, .other_fd = -1 }, b = { .loop = &loop, .other_fd = -1 };
+	uint64_t one = 1;
+
+	assert_int_equal(ev_loop_init(&loop), 0);
+	a.fd = eventfd(0, EFD_NONBLOCK);
+	b.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(ev_loop_add(&loop, a.fd, EPOLLIN, count_handler, &a), 0);
+	assert_int_equal(ev_loop_add(&loop, b.fd, EPOLLIN, count_handler, &b), 0);
+	assert_int_equal(ev_loop_add(&loop, a.fd, EPOLLIN, count_handler, &a), -EEXIST);
+
+	/* Both ready in the same batch; whichever runs first removes the other. */
+	a.other_fd = b.fd;
+	b.other_fd = a.fd;
+	assert_int_equal(write(a.fd, &one, 8), 8);
+	assert_int_equal(write(b.fd, &one, 8), 8);
+	assert_int_equal(ev_loop_run_once(&loop, 1000), 2);
+	assert_int_equal(a.hits + b.hits, 1);
+
+	assert_int_equal(ev_loop_del(&loop, a.fd), a.hits ? 0 : -ENOENT);
+	assert_int_equal(ev_loop_del(&loop, 12345), -ENOENT);
+	close(a.fd);
+	close(b.fd);
+	ev_loop_destroy(&loop);
+}
+
+static void timer_handler(void *opaque, int fd, uint32_t events)
+{
+	unsigned *n = opaque;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) == sizeof(v))
+		*n += (unsigned)v;
+}
+
+static void test_timers(void **state)
+{
+	struct ev_loop loop;
+	unsigned once = 0, periodic = 0;
+	int t1, t2;
+
+	assert_int_equal(ev_loop_init(&loop), 0);
+	t1 = ev_timer_add(&loop, 1, 0, timer_handler, &once);
+	t2 = ev_timer_add(&loop, 1, 1, timer_handler, &periodic);
+	assert_true(t1 >= 0 && t2 >= 0);
+	while (periodic < 5)
+		assert_true(ev_loop_run_once(&loop, 1000) > 0);
+	assert_int_equal(once, 1);
+	assert_int_equal(ev_timer_del(&loop, t1), 0);
+	assert_int_equal(ev_timer_del(&loop, t2), 0);
+	ev_loop_destroy(&loop);
+}
+
+static void *stopper(void *arg)
+{
+	usleep(10000);
+	ev_loop_stop(arg);
+	return NULL;
+}
+
+static void test_stop_from_thread(void **state)
+{
+	struct ev_loop loop;
+	pthread_t t;
+
+	assert_int_equal(ev_loop_init(&loop), 0);
+	assert_int_equal(pthread_create(&t, NULL, stopper, &loop), 0);
+	assert_int_equal(ev_loop_run(&loop), 0); /* returns only because of the stop */
+	pthread_join(t, NULL);
+	ev_loop_destroy(&loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dispatch_and_removal),
+		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_stop_from_thread),
+	};
+
+	return cmocka_run_group_tests_name("event loop", tests, NULL, NULL);
+}

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the firmware metadata parsers: GUIDed footer table, TDVF descriptor, SEV
+ * metadata.  Each malformed image must be refused with one clear line, never a crash.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "boot/firmware.h"
+#include "snp/sev_metadata.h"
+#include "tdx/tdvf.h"
+#include "tests/unit/fw_image.h"
+
+static char err[256];
+
+/* The error is one line and says what is wrong. */
+static void assert_err(const char *needle)
+{
+	if (!strstr(err, needle))
+		fail_msg("error '%s' does not mention '%s'", err, needle);
+	assert_null(strchr(err, '\n'));
+}
+
+static int parse_tdvf(const struct fw_image *img, struct tdvf_metadata *md)
+{
+	struct fw_table t;
+	int ret;
+
+	err[0] = 0;
+	ret = fw_table_parse(&t, img->data, img->len, err, sizeof(err));
+	return ret ? ret : tdvf_parse(&t, md, err, sizeof(err));
+}
+
+static int parse_sev(const struct fw_image *img, struct sev_metadata *md)
+{
+	struct fw_table t;
+	int ret;
+
+	err[0] = 0;
+	ret = fw_table_parse(&t, img->data, img->len, err, sizeof(err));
+	return ret ? ret : sev_metadata_parse(&t, md, err, sizeof(err));
+}
+
+static void test_valid_image(void **state)
+{
+	struct fw_image img;
+	struct tdvf_metadata tdvf;
+	struct sev_metadata sev;
+	struct fw_table t;
+	uint32_t v;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	assert_int_equal(parse_tdvf(&img, &tdvf), 0);
+	assert_int_equal(tdvf.nr_sections, 5);
+	assert_int_equal(tdvf.sections[0].data_offset, 0x8000);
+	assert_int_equal(tdvf.sections[0].raw_data_size, 0x17000);
+	assert_int_equal(tdvf.sections[0].memory_address, 0xfffe8000);
+	assert_int_equal(tdvf.sections[0].memory_data_size, 0x18000);
+	assert_int_equal(tdvf.sections[0].attributes, TDVF_ATTR_MR_EXTEND);
+	assert_int_equal(tdvf.sections[4].type, TDVF_SECTION_PERM_MEM);
+	assert_int_equal(tdvf.sections[4].attributes, TDVF_ATTR_PAGE_AUG);
+	assert_string_equal(tdvf_section_type_name(tdvf.sections[2].type), "TD_HOB");
+
+	assert_int_equal(parse_sev(&img, &sev), 0);
+	assert_int_equal(sev.nr_sections, 5);
+	assert_int_equal(sev.sections[3].base, 0x80c000);
+	assert_int_equal(sev.sections[3].type, SEV_SECTION_SNP_KERNEL_HASHES);
+	assert_string_equal(sev_section_type_name(sev.sections[1].type), "SNP_SECRETS");
+
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), 0);
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_es_reset_block, "reset", 0, &v, err,
+				      sizeof(err)), 0);
+	assert_int_equal(v, 0xffffb004);
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", 1, &v, err,
+				      sizeof(err)), 0);
+	assert_int_equal(v, 0x400);
+	/* Asking for more than the entry holds is an error, not an overread. */
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", 2, &v, err,
+				      sizeof(err)), -EINVAL);
+	assert_err("too short");
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_secret, "secret", 0, &v, err,
+				      sizeof(err)), -ENOENT);
+	fw_image_free(&img);
+}
+
+static void test_truncated_file(void **state)
+{
+	struct fw_image img;
+	struct fw_table t;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	for (size_t len = 0; len < 50; len++) {
+		err[0] = 0;
+		assert_int_equal(fw_table_parse(&t, img.data + img.len - len, len, err,
+						sizeof(err)), -EINVAL);
+		assert_err("too small");
+	}
+	/* Cut off the last bytes: the footer is no longer where it belongs. */
+	assert_int_equal(fw_table_parse(&t, img.data, img.len - 4096, err, sizeof(err)), -EINVAL);
+	assert_err("no GUIDed footer table");
+	fw_image_free(&img);
+}
+
+static void test_table_length(void **state)
+{
+	struct fw_image img;
+	struct fw_table t;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	/* A table that claims more than the file holds in front of it. */
+	fw_image_put16(img.data + img.table_end - 18, 0xffff);
+	assert_int_equal(fw_table_parse(&t, img.data, 0x1000, err, sizeof(err)), -EINVAL);
+	memmove(img.data, img.data + img.len - 0x1000, 0x1000);
+	assert_int_equal(fw_table_parse(&t, img.data, 0x1000, err, sizeof(err)), -EINVAL);
+	assert_err("runs past the start of the file");
+	fw_image_free(&img);
+
+	fw_image_build(&img, &fw_image_ovmf);
+	fw_image_put16(img.data + img.table_end - 18, 17);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_err("smaller than its own header");
+	/* A table one byte longer than its entries leaves a truncated entry at its start. */
+	fw_image_put16(img.data + img.table_end - 18, (uint16_t)(img.table_end - img.table_start
+								  + 1));
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_err("truncated");
+	fw_image_free(&img);
+}
+
+static void test_entry_length(void **state)
+{
+	struct fw_image img;
+	struct fw_table t;
+	/* The entry nearest the footer: its length field sits right before the footer's. */
+	size_t first_len;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	first_len = img.table_end - 18 - 18;
+	fw_image_put16(img.data + first_len, 0);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_err("length 0");
+	fw_image_put16(img.data + first_len, 17);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_err("minimum 18");
+	fw_image_put16(img.data + first_len, (uint16_t)(img.table_end - img.table_start));
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_err("larger than the table");
+	fw_image_free(&img);
+}
+
+static void test_metadata_offset(void **state)
+{
+	struct fw_image img;
+	struct tdvf_metadata tdvf;
+	struct sev_metadata sev;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	/* Offset larger than the file: before its start. */
+	fw_image_put32(img.data + img.tdx_entry, (uint32_t)img.len + 1);
+	assert_int_equal(parse_tdvf(&img, &tdvf), -EINVAL);
+	assert_err("before the start");
+	fw_image_put32(img.data + img.tdx_entry, 0xffffffff);
+	assert_int_equal(parse_tdvf(&img, &tdvf), -EINVAL);
+	/* Offset so small the header would run past the end of the file. */
+	fw_image_put32(img.data + img.tdx_entry, 8);
+	assert_int_equal(parse_tdvf(&img, &tdvf), -EINVAL);
+	assert_err("past the end");
+	fw_image_put32(img.data + img.sev_entry, 4);
+	assert_int_equal(parse_sev(&img, &sev), -EINVAL);
+	assert_err("past the end");
+	fw_image_put32(img.data + img.sev_entry, 0);
+	assert_int_equal(parse_sev(&img, &sev), -EINVAL);
+	/* Offset right at the file start: the descriptor GUID would precede the file. */
+	fw_image_put32(img.data + img.tdx_entry, (uint32_t)img.len);
+	assert_int_equal(parse_tdvf(&img, &tdvf), -EINVAL);
+	assert_err("GUID");
+	fw_image_free(&img);
+}
+
+static void test_missing_metadata(void **state)
+{
+	struct fw_image_layout l = fw_image_ovmf;
+	struct fw_image img;
+	struct tdvf_metadata tdvf;
+	struct sev_metadata sev;
+
+	l.tdvf = NULL;
+	l.sev = NULL;
+	fw_image_build(&img, &l);
+	assert_int_equal(parse_tdvf(&img, &tdvf), -ENOENT);
+	assert_err("no TDX metadata");
+	assert_int_equal(parse_sev(&img, &sev), -ENOENT);
+	assert_err("no SEV metadata");
+	fw_image_free(&img);
+}
+
+static void test_tdvf_header(void **state)
+{
+	struct fw_image img;
+	struct tdvf_metadata md;
+	uint8_t *h;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	h = img.data + img.tdvf_pos;
+	h[0] = 'X';
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err("signature");
+	h[0] = 'T';
+	fw_image_put32(h + 8, 2);
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err("version 2");
+	fw_image_put32(h + 8, 1);
+	fw_image_put32(h + 12, 0);
+	fw_image_put32(h + 4, 16);
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err("no sections");
+	/* 16 + 32 * 0x08000000 wraps to 16 in 32 bits: the count must not be trusted. */
+	fw_image_put32(h + 12, 0x08000000);
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err("does not match");
+	fw_image_put32(h + 12, 0xffffffff);
+	fw_image_put32(h + 4, 0xfffffff0);
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	/* Consistent length and count, but far more than the file holds. */
+	fw_image_put32(h + 12, 1000);
+	fw_image_put32(h + 4, 16 + 32 * 1000);
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err("runs past the end of the file");
+	/* In the file, but more than the parser keeps. */
+	fw_image_put32(h + 12, TDVF_MAX_SECTIONS + 1);
+	fw_image_put32(h + 4, 16 + 32 * (TDVF_MAX_SECTIONS + 1));
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err("at most");
+	fw_image_free(&img);
+}
+
+/* Rewrites one field of TDVF section i and expects the parser to refuse with `needle`. */
+static void tdvf_refuses(size_t field, unsigned i, uint64_t value, unsigned width,
+			 const char *needle)
+{
+	struct fw_image img;
+	struct tdvf_metadata md;
+	uint8_t *p;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	p = img.data + img.tdvf_pos + 16 + 32 * i + field;
+	if (width == 8)
+		fw_image_put64(p, value);
+	else
+		fw_image_put32(p, (uint32_t)value);
+	assert_int_equal(parse_tdvf(&img, &md), -EINVAL);
+	assert_err(needle);
+	fw_image_free(&img);
+}
+
+static void test_tdvf_sections(void **state)
+{
+	tdvf_refuses(8, 0, 0xfffe8800, 8, "not 4 KiB aligned");      /* address */
+	tdvf_refuses(16, 2, 0x2100, 8, "not 4 KiB aligned");         /* size */
+	tdvf_refuses(16, 1, 0x4000, 8, "smaller than its raw data"); /* memory < raw */
+	tdvf_refuses(16, 3, 0, 8, "empty");
+	tdvf_refuses(24, 1, 9, 4, "unknown type 9");
+	tdvf_refuses(28, 1, 4, 4, "unknown attributes");
+	tdvf_refuses(28, 0, 3, 4, "both MR.EXTEND and PAGE.AUG");
+	tdvf_refuses(0, 0, 0x10000, 4, "runs past the end");          /* raw data offset */
+	tdvf_refuses(4, 0, 0xffffffff, 4, "runs past the end");        /* raw data size */
+	tdvf_refuses(0, 1, 0xffffffff, 4, "runs past the end");        /* offset + size wraps */
+	tdvf_refuses(8, 3, 0x808000, 8, "overlap");
+	tdvf_refuses(8, 4, 0xfffffffffffff000ull, 8, "52-bit");        /* address + size wraps */
+	tdvf_refuses(24, 3, TDVF_SECTION_TD_HOB, 4, "more than one TD_HOB");
+}
+
+static void sev_refuses(size_t field, unsigned i, uint32_t value, const char *needle)
+{
+	struct fw_image img;
+	struct sev_metadata md;
+
+	fw_image_build(&img, &fw_image_ovmf);
+	fw_image_put32(img.data + img.sev_pos + 16 + 12 * i + field, value);
+	assert_int_equal(parse_sev(&img, &md), -EINVAL);
+	assert_err(needle);
+	fw_image_free(&img);
+}
+
+static void test_sev_metadata(void **state)
+{
+	struct fw_image img;
+	struct sev_metadata md;
+	uint8_t *h;
+
+	sev_refuses(0, 0, 0x800800, "not 4 KiB aligned");
+	sev_refuses(4, 1, 0x1001, "not 4 KiB aligned");
+	sev_refuses(4, 1, 0, "empty");
+	sev_refuses(8, 2, 7, "unknown type 0x7");
+	sev_refuses(0, 4, 0xfffff000, "runs past 4 GiB");
+	sev_refuses(4, 0, 0xb000, "overlap");
+
+	fw_image_build(&img, &fw_image_ovmf);
+	h = img.data + img.sev_pos;
+	h[0] = 'B';
+	assert_int_equal(parse_sev(&img, &md), -EINVAL);
+	assert_err("signature");
+	h[0] = 'A';
+	fw_image_put32(h + 12, 0x15555556); /* 16 + 12 * count wraps to 24 */
+	fw_image_put32(h + 4, 24);
+	assert_int_equal(parse_sev(&img, &md), -EINVAL);
+	assert_err("does not match");
+	fw_image_put32(h + 12, 200);
+	fw_image_put32(h + 4, 16 + 12 * 200);
+	assert_int_equal(parse_sev(&img, &md), -EINVAL);
+	assert_err("runs past the end");
+	fw_image_free(&img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_image),
+		cmocka_unit_test(test_truncated_file),
+		cmocka_unit_test(test_table_length),
+		cmocka_unit_test(test_entry_length),
+		cmocka_unit_test(test_metadata_offset),
+		cmocka_unit_test(test_missing_metadata),
+		cmocka_unit_test(test_tdvf_header),
+		cmocka_unit_test(test_tdvf_sections),
+		cmocka_unit_test(test_sev_metadata),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

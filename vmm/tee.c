@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+
+#include "vmm/log.h"
+#include "vmm/tee.h"
+#include "vmm/vm.h"
+
+int tee_select(struct vm *vm, enum tee_kind kind)
+{
+	switch (kind) {
+	case TEE_NONE:
+		vm->tee_ops = NULL;
+		return 0;
+	case TEE_EMULATED:
+		log_error("--tee emulated is not available in this build yet");
+		return -ENOTSUP;
+	case TEE_TDX:
+	case TEE_SNP:
+		log_error("--tee %s is not available in this build yet",
+			  kind == TEE_TDX ? "tdx" : "snp");
+		return -ENOTSUP;
+	}
+	return -EINVAL;
+}
