@@ -1,6 +1,7 @@
 # Nested-KVM harness: real Debian Linux guests (L2) under a VMM running inside a QEMU TCG machine
 # with emulated AMD SVM (L1).  See docs/nested-harness.md.
 #   make test-nested [L2_VMM=cvmm|qemu] [NESTED_ONLY=name,name] [NESTED_VERBOSE=1]
+#   make test-nested-tools                                agent and vmrun checks, on the host
 #   make bench-nested [NESTED_RUNS=N] [NESTED_ONLY=...]   cvmm vs QEMU microvm boot times
 #   make nested-shell                                     L1 shell after the scenarios
 # Downloads (Debian packages) and assembled archives are cached in NESTED_OUT.
@@ -64,11 +65,17 @@ NESTED_RUN = bash $(NESTED_SRC)/run.sh --kernel $(NESTED_OUT)/root/boot/vmlinuz-
 	--scenarios $(NESTED_SRC)/scenarios --out $(NESTED_OUT) --only $(NESTED_ONLY) \
 	--smp $(NESTED_SMP) --timeout $(NESTED_TIMEOUT) $(if $(filter 1,$(NESTED_VERBOSE)),--verbose)
 
+# The guest agent's verdicts on prepared /proc and /sys trees, and vmrun's deadline and marker
+# handling: a few seconds on the build host, no L1.
+test-nested-tools: $(NESTED_AGENT) $(NESTED_VMRUN)
+	@bash $(NESTED_SRC)/agent-test.sh $(NESTED_AGENT)
+	@bash $(NESTED_SRC)/vmrun-test.sh $(NESTED_VMRUN)
+
 ifeq ($(L2_VMM),qemu)
-test-nested: $(NESTED_FULL_RD)
+test-nested: test-nested-tools $(NESTED_FULL_RD)
 	@$(NESTED_RUN) --mode test --vmm qemu --initrd $(NESTED_FULL_RD)
 else
-test-nested: $(NESTED_L1_RD)
+test-nested: test-nested-tools $(NESTED_L1_RD)
 	@$(NESTED_RUN) --mode test --vmm $(L2_VMM) --initrd $(NESTED_L1_RD)
 endif
 
@@ -78,4 +85,4 @@ bench-nested: $(NESTED_FULL_RD)
 nested-shell: $(NESTED_FULL_RD)
 	@$(NESTED_RUN) --mode shell --vmm $(L2_VMM) --initrd $(NESTED_FULL_RD)
 
-.PHONY: nested-shell
+.PHONY: nested-shell test-nested-tools

@@ -67,11 +67,11 @@ static void count_madt(struct acpi_facts *facts, const uint8_t *t, size_t len)
 /* Checks one table file; records its name and whether it is sound. */
 static void check_table(struct acpi_facts *facts, const char *name)
 {
-	char path[300];
+	char path[512];
 	uint8_t *t, sum = 0;
 	size_t len;
 
-	snprintf(path, sizeof(path), ACPI_TABLES_DIR "/%s", name);
+	agent_path(path, sizeof(path), ACPI_TABLES_DIR "/%s", name);
 	if (agent_read_all(path, &t, &len)) {
 		list_append(facts->bad, sizeof(facts->bad), name);
 		return;
@@ -101,23 +101,37 @@ static bool is_acpi_problem(const char *line)
 	return false;
 }
 
-static void scan_kernel_log(struct acpi_facts *facts)
+/* The kernel log, NUL-terminated; from $AGENT_ROOT/kmsg in a prepared tree. */
+static char *read_kernel_log(void)
 {
-	int size = klogctl(SYSLOG_SIZE_BUF, NULL, 0);
-	char *log, *line, *save = NULL;
-	int n;
+	char path[512], *log;
+	size_t len;
+	int size, n;
 
-	if (size <= 0 || !(log = malloc((size_t)size + 1))) {
-		facts->log_problems = -1;
-		return;
+	if (agent_fake_root()) {
+		agent_path(path, sizeof(path), "/kmsg");
+		return agent_read_all(path, (uint8_t **)&log, &len) ? NULL : log;
 	}
+	size = klogctl(SYSLOG_SIZE_BUF, NULL, 0);
+	if (size <= 0 || !(log = malloc((size_t)size + 1)))
+		return NULL;
 	n = klogctl(SYSLOG_READ_ALL, log, size);
-	if (n < 0) {
-		facts->log_problems = -1;
+	if (n < 0 || n > size) {
 		free(log);
-		return;
+		return NULL;
 	}
 	log[n] = '\0';
+	return log;
+}
+
+static void scan_kernel_log(struct acpi_facts *facts)
+{
+	char *log = read_kernel_log(), *line, *save = NULL;
+
+	if (!log) {
+		facts->log_problems = -1;
+		return;
+	}
 	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!is_acpi_problem(line))
 			continue;
@@ -129,20 +143,21 @@ static void scan_kernel_log(struct acpi_facts *facts)
 
 int acpi_collect(struct acpi_facts *facts)
 {
-	char *names[64];
+	char *names[64], dir_path[512];
 	size_t count = 0;
 	struct dirent *de;
 	DIR *dir;
 
 	memset(facts, 0, sizeof(*facts));
-	dir = opendir(ACPI_TABLES_DIR);
+	agent_path(dir_path, sizeof(dir_path), ACPI_TABLES_DIR);
+	dir = opendir(dir_path);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir)) && count < ARRAY_SIZE(names)) {
-		char path[300];
+		char path[768];
 		struct stat st;
 
-		snprintf(path, sizeof(path), ACPI_TABLES_DIR "/%s", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir_path, de->d_name);
 		if (de->d_name[0] == '.' || stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
 		names[count] = strdup(de->d_name);

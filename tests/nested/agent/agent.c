@@ -13,6 +13,27 @@
 
 #include "tests/nested/agent/agent.h"
 
+bool agent_fake_root(void)
+{
+	const char *root = getenv("AGENT_ROOT");
+
+	return root && *root;
+}
+
+void agent_path(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t len = 0;
+	va_list ap;
+
+	if (agent_fake_root())
+		len = (size_t)snprintf(buf, cap, "%s", getenv("AGENT_ROOT"));
+	if (len >= cap)
+		len = cap - 1;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+}
+
 ssize_t agent_read_file(const char *path, char *buf, size_t cap)
 {
 	size_t got = 0;
@@ -57,7 +78,7 @@ int agent_read_all(const char *path, uint8_t **data, size_t *len)
 	for (;;) {
 		ssize_t n;
 
-		if (got == cap) {
+		if (got + 1 >= cap) {
 			uint8_t *bigger = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
 
 			if (!bigger) {
@@ -68,7 +89,7 @@ int agent_read_all(const char *path, uint8_t **data, size_t *len)
 			buf = bigger;
 			cap *= 2;
 		}
-		n = read(fd, buf + got, cap - got);
+		n = read(fd, buf + got, cap - 1 - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -83,6 +104,7 @@ int agent_read_all(const char *path, uint8_t **data, size_t *len)
 		got += (size_t)n;
 	}
 	close(fd);
+	buf[got] = 0;
 	*data = buf;
 	*len = got;
 	return 0;
@@ -90,11 +112,12 @@ int agent_read_all(const char *path, uint8_t **data, size_t *len)
 
 bool agent_param(const char *key, char *buf, size_t cap)
 {
-	char cmdline[4096], want[128];
+	char cmdline[4096], want[128], path[512];
 	size_t wlen;
 	char *tok, *save = NULL;
 
-	if (agent_read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+	agent_path(path, sizeof(path), "/proc/cmdline");
+	if (agent_read_file(path, cmdline, sizeof(cmdline)) < 0)
 		return false;
 	snprintf(want, sizeof(want), "nested.%s=", key);
 	wlen = strlen(want);

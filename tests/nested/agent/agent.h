@@ -6,16 +6,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every machine-parsable line the agent prints starts with this. */
 #define AGENT_PREFIX "L2: "
 
+/*
+ * Builds the path of a guest file: fmt is an absolute path (printf-style), prefixed with
+ * $AGENT_ROOT when set, so the checks can run against a prepared tree on the build host.
+ */
+void agent_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* True when running against a prepared tree ($AGENT_ROOT) rather than the live system. */
+bool agent_fake_root(void);
+
 /* Reads at most cap-1 bytes of a file and NUL-terminates; returns bytes read or -errno. */
 ssize_t agent_read_file(const char *path, char *buf, size_t cap);
 
-/* Reads a whole file into a malloc'd buffer; returns 0 or -errno. */
+/* Reads a whole file into a malloc'd buffer (NUL-terminated too); returns 0 or -errno. */
 int agent_read_all(const char *path, uint8_t **data, size_t *len);
 
 /* Value of `nested.KEY=` on the kernel command line, copied into buf; false when absent. */

@@ -49,19 +49,22 @@ static int count_cpu_list(const char *list)
 
 static int count_online_cpus(void)
 {
-	char buf[256];
+	char buf[256], path[512];
 
-	if (agent_read_file("/sys/devices/system/cpu/online", buf, sizeof(buf)) <= 0)
+	agent_path(path, sizeof(path), "/sys/devices/system/cpu/online");
+	if (agent_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	return count_cpu_list(buf);
 }
 
 static int count_cpuinfo_processors(void)
 {
-	char line[512];
+	char line[512], path[512];
 	int count = 0;
-	FILE *f = fopen("/proc/cpuinfo", "re");
+	FILE *f;
 
+	agent_path(path, sizeof(path), "/proc/cpuinfo");
+	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -73,11 +76,13 @@ static int count_cpuinfo_processors(void)
 
 static uint64_t meminfo_kib(const char *key)
 {
-	char line[256];
+	char line[256], path[512];
 	size_t klen = strlen(key);
 	uint64_t val = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
+	FILE *f;
 
+	agent_path(path, sizeof(path), "/proc/meminfo");
+	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
@@ -91,9 +96,9 @@ static uint64_t meminfo_kib(const char *key)
 
 static bool read_hex(const char *dir, const char *entry, const char *field, uint64_t *out)
 {
-	char path[400], buf[64], *end;
+	char path[512], buf[64], *end;
 
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, entry, field);
+	agent_path(path, sizeof(path), "%s/%s/%s", dir, entry, field);
 	if (agent_read_file(path, buf, sizeof(buf)) <= 0)
 		return false;
 	errno = 0;
@@ -106,17 +111,20 @@ static uint64_t firmware_ram_kib(void)
 {
 	uint64_t total = 0;
 	struct dirent *de;
-	DIR *dir = opendir(MEMMAP_DIR);
+	char dir_path[512];
+	DIR *dir;
 
+	agent_path(dir_path, sizeof(dir_path), MEMMAP_DIR);
+	dir = opendir(dir_path);
 	if (!dir)
 		return 0;
 	while ((de = readdir(dir))) {
-		char path[400], type[64];
+		char path[512], type[64];
 		uint64_t start, end;
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), MEMMAP_DIR "/%s/type", de->d_name);
+		agent_path(path, sizeof(path), MEMMAP_DIR "/%s/type", de->d_name);
 		if (agent_read_file(path, type, sizeof(type)) <= 0 ||
 		    strncmp(type, "System RAM", 10))
 			continue;
@@ -140,16 +148,19 @@ static int virtio_device_ids(unsigned int *ids, int cap)
 {
 	struct dirent *de;
 	int count = 0;
-	DIR *dir = opendir(VIRTIO_DIR);
+	char dir_path[512];
+	DIR *dir;
 
+	agent_path(dir_path, sizeof(dir_path), VIRTIO_DIR);
+	dir = opendir(dir_path);
 	if (!dir)
 		return errno == ENOENT ? 0 : -1;
 	while ((de = readdir(dir)) && count < cap) {
-		char path[400], buf[32];
+		char path[512], buf[32];
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), VIRTIO_DIR "/%s/device", de->d_name);
+		agent_path(path, sizeof(path), VIRTIO_DIR "/%s/device", de->d_name);
 		if (agent_read_file(path, buf, sizeof(buf)) > 0)
 			ids[count++] = (unsigned int)strtoul(buf, NULL, 16);
 	}

@@ -31,11 +31,29 @@ emit() { echo "$*" >"$RESULTS"; }
 
 secs() { echo "$(($1 / 1000)).$(($1 % 1000 / 100))"; }
 
+# Does cvmm accept option $1 at run time?  It must be in --help, and a trial start with a valid
+# device argument and an empty kernel must not fail on that option (a build may list an option
+# whose device is not available yet).
+cvmm_accepts()
+{
+	cvmm --help 2>/dev/null | grep -q -- "^ *$1 " || return 1
+	case "$1" in
+	--drive)
+		dd if=/dev/zero of=/tmp/probe.img bs=4096 count=1 2>/dev/null
+		trial="--drive=path=/tmp/probe.img" ;;
+	--vsock) trial="--vsock=cid=3,uds=/tmp/probe.vsock" ;;
+	*) return 0 ;;
+	esac
+	out=$(cvmm --kernel /dev/null --serial=none --mem-mib=16 "$trial" 2>&1 </dev/null)
+	rm -f /tmp/probe.img /tmp/probe.vsock
+	! echo "$out" | grep -q -- "$1"
+}
+
 # Does VMM $1 support option $2 (e.g. --drive)?
 supports()
 {
 	case "$1" in
-	cvmm) cvmm --help 2>/dev/null | grep -q -- "^ *$2 " ;;
+	cvmm) cvmm_accepts "$2" ;;
 	qemu)
 		case "$2" in
 		--vsock) [ -c /dev/vhost-vsock ] ;;
