@@ -46,6 +46,10 @@ check "marker split across writes" '[ "$marker_ms" -ge 250 ] && [ "$exit" = 0 ]'
 run -t 5 -o "$WORK/log" -m MARK -- sh -c 'echo to-stderr >&2'
 check "stderr is part of the console" 'grep -q to-stderr "$WORK/log"'
 
+echoed=$("$VMRUN" -t 5 -o "$WORK/log" -v '[vm] ' -- sh -c 'printf "a\nb"; sleep 0.1; echo c' 2>&1 >/dev/null)
+result=$echoed
+check "live copy prefixes every line" '[ "$echoed" = "$(printf "[vm] a\n[vm] bc")" ]'
+
 run -t 5 -o "$WORK/log" -- /nonexistent/vmm
 check "unrunnable VMM exits 127" '[ "$exit" = 127 ] && grep -q "cannot exec" "$WORK/log"'
 

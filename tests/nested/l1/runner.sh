@@ -1,10 +1,13 @@
 #!/bin/sh
 # Scenario runner inside L1.  Reads /nested/scenarios (format described there), boots the L2 for
 # each with the VMM under test, judges the result, and writes one line per verdict to $1:
-#   INFO text | RESULT name PASS|FAIL detail | TAIL name console-line | BENCH name vmm run
-#   status marker_ms total_ms | DONE
+#   INFO text | START index name vmm limit_s | RESULT name PASS|FAIL detail |
+#   TAIL name console-line | BENCH name vmm run status marker_ms total_ms | DONE
+# Every VMM run is a numbered item (test: one per selected scenario; bench: per scenario, run and
+# VMM); START announces one so the host can tell which item a hung L1 was running.
 # Parameters come from the L1 kernel command line: nested.mode=test|bench, nested.vmm=cvmm|qemu,
-# nested.only=name,name  nested.runs=N (bench)  nested.verbose=1 (stream L2 consoles live).
+# nested.only=name,name  nested.runs=N (bench)  nested.from=N (skip the items before N)
+# nested.verbose=1 (L2 kernels without `quiet`).  L2 consoles stream to this console as they run.
 RESULTS=${1:-/dev/ttyS1}
 SCENARIOS=/nested/scenarios
 L2_INITRD=/l2/initrd
@@ -26,6 +29,8 @@ VMM=$(param vmm cvmm)
 ONLY=$(param only all)
 RUNS=$(param runs 3)
 VERBOSE=$(param verbose 0)
+FROM=$(param from 1)
+ITEM=0
 
 emit() { echo "$*" >"$RESULTS"; }
 
@@ -101,7 +106,8 @@ qemu_words()
 # R_DETAIL, R_MARKER_MS, R_TOTAL_MS and R_LOG.
 run_vm()
 {
-	vmm=$1 name=$2 kernel=$3 opts=$4 expect=$5
+	vmm=$1 name=$2 kernel=$3 opts=$4 expect=$5 quiet=" quiet"
+	R_MARKER_MS=-1 R_TOTAL_MS=-1 R_LOG=
 	want_exit=0 min_virtio=0 action=reboot limit=180 append= nested=
 	for e in $expect; do
 		case "$e" in
@@ -114,6 +120,8 @@ run_vm()
 		*) R_STATUS=FAIL R_DETAIL="unknown expectation '$e'"; return ;;
 		esac
 	done
+	emit "START $ITEM $name $vmm $limit"
+	[ "$VERBOSE" = 1 ] && quiet=
 
 	vmopts= virtio= skipped=
 	for o in $opts; do
@@ -155,7 +163,7 @@ run_vm()
 	pvh) kpath=/l2/vmlinux ;;
 	*) R_STATUS=FAIL R_DETAIL="unknown kernel '$kernel'"; return ;;
 	esac
-	cmdline="console=ttyS0 reboot=k panic=-1 quiet$nested nested.virtio=${virtio:-none}"
+	cmdline="console=ttyS0 reboot=k panic=-1$quiet$nested nested.virtio=${virtio:-none}"
 	cmdline="$cmdline nested.action=$action$append"
 
 	if [ "$vmm" = cvmm ]; then
@@ -171,12 +179,9 @@ run_vm()
 			-append "$(echo "$cmdline" | sed 's/reboot=k/reboot=t/')"
 	fi
 	R_LOG=/tmp/$name.$vmm.log
-	flags=
-	[ "$VERBOSE" = 1 ] && flags=-v
 	echo "nested: [$name/$vmm] $*"
-	eval "$(vmrun $flags -t "$limit" -o "$R_LOG" -m "$MARKER" -- "$@")"
+	eval "$(vmrun -v "[$name/$vmm] " -t "$limit" -o "$R_LOG" -m "$MARKER" -- "$@")"
 	R_MARKER_MS=$marker_ms R_TOTAL_MS=$total_ms
-	[ "$VERBOSE" = 1 ] || tr -d '\r' <"$R_LOG" | sed "s|^|[$name/$vmm] |"
 
 	R_DETAIL=
 	[ "$timeout" = 1 ] && R_DETAIL="no exit within $limit s;"
@@ -223,6 +228,8 @@ do
 		r=1
 		while [ $r -le "$RUNS" ]; do
 			for v in cvmm qemu; do
+				ITEM=$((ITEM + 1))
+				[ $ITEM -lt "$FROM" ] && continue
 				run_vm $v "$name" "$kernel" "$f_opts" "$f_expect"
 				emit "BENCH $name $v $r $R_STATUS $R_MARKER_MS $R_TOTAL_MS"
 			done
@@ -230,7 +237,8 @@ do
 		done
 		continue
 	fi
-	R_MARKER_MS=-1 R_TOTAL_MS=-1 R_LOG=
+	ITEM=$((ITEM + 1))
+	[ $ITEM -lt "$FROM" ] && continue
 	run_vm "$VMM" "$name" "$kernel" "$f_opts" "$f_expect"
 	emit "RESULT $name $R_STATUS $R_DETAIL"
 	if [ "$R_STATUS" = FAIL ] && [ -n "$R_LOG" ] && [ -f "$R_LOG" ]; then

@@ -3,11 +3,12 @@
  * vmrun: runs a VMM inside L1 with a deadline, copies its console (stdout and stderr) to a log
  * file and times the arrival of a marker line.
  *
- *   vmrun -t SECONDS -o LOG [-m MARKER] [-v] -- VMM ARGS...
+ *   vmrun -t SECONDS -o LOG [-m MARKER] [-v PREFIX] -- VMM ARGS...
  *
  * Prints one line: `exit=N timeout=0|1 marker_ms=MS total_ms=MS` (exit is 128+signal when the
  * VMM was killed, marker_ms is -1 when the marker never arrived).  The clock starts just before
- * the fork that execs the VMM.  -v also copies the console to stderr as it arrives.
+ * the fork that execs the VMM.  -v also copies the console to stderr as it arrives, each line
+ * prefixed with PREFIX.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,27 @@ static bool marker_seen(struct marker_scan *s, const char *buf, size_t n)
 	return false;
 }
 
+/* Copies console output to stderr with a prefix at the start of every line. */
+static void echo_prefixed(const char *prefix, const char *buf, size_t n, bool *at_line_start)
+{
+	char out[2 * 4096 + 256];
+	size_t len = 0, plen = strlen(prefix);
+
+	for (size_t i = 0; i < n; i++) {
+		if (*at_line_start && plen < sizeof(out) - len - 1) {
+			memcpy(out + len, prefix, plen);
+			len += plen;
+		}
+		out[len++] = buf[i];
+		*at_line_start = buf[i] == '\n';
+		if (len > sizeof(out) - plen - 2) {
+			write_all(STDERR_FILENO, out, len);
+			len = 0;
+		}
+	}
+	write_all(STDERR_FILENO, out, len);
+}
+
 static pid_t spawn(char **argv, int out_fd)
 {
 	pid_t pid = fork();
@@ -96,7 +118,7 @@ static pid_t spawn(char **argv, int out_fd)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vmrun -t SECONDS -o LOG [-m MARKER] [-v] -- VMM ARGS...\n");
+	fprintf(stderr, "usage: vmrun -t SECONDS -o LOG [-m MARKER] [-v PREFIX] -- VMM ARGS...\n");
 	return 2;
 }
 
@@ -104,13 +126,13 @@ int main(int argc, char **argv)
 {
 	struct marker_scan scan = { 0 };
 	int64_t start, deadline, marker_ms = -1;
-	const char *log_path = NULL;
-	bool verbose = false, timed_out = false;
+	const char *log_path = NULL, *echo_prefix = NULL;
+	bool timed_out = false, at_line_start = true;
 	long timeout_s = 0;
 	int opt, pipefd[2], log_fd, status = 0;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+t:o:m:v")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:o:m:v:")) != -1) {
 		switch (opt) {
 		case 't':
 			timeout_s = strtol(optarg, NULL, 10);
@@ -123,7 +145,7 @@ int main(int argc, char **argv)
 			scan.len = strlen(optarg);
 			break;
 		case 'v':
-			verbose = true;
+			echo_prefix = optarg;
 			break;
 		default:
 			return usage();
@@ -167,8 +189,8 @@ int main(int argc, char **argv)
 		if (marker_ms < 0 && marker_seen(&scan, buf, (size_t)n))
 			marker_ms = now_ms() - start;
 		write_all(log_fd, buf, (size_t)n);
-		if (verbose)
-			write_all(STDERR_FILENO, buf, (size_t)n);
+		if (echo_prefix)
+			echo_prefixed(echo_prefix, buf, (size_t)n, &at_line_start);
 	}
 	/* EOF: the VMM closed its output, but give it until the deadline to exit. */
 	for (;;) {
