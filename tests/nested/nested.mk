@@ -8,7 +8,6 @@
 
 NESTED_SRC     := tests/nested
 NESTED_OUT     ?= build/nested
-NESTED_BIN     := $(BUILD)/nested-bin
 L2_VMM         ?= cvmm
 NESTED_ONLY    ?= all
 NESTED_RUNS    ?= 3
@@ -16,10 +15,19 @@ NESTED_SMP     ?= 2
 NESTED_TIMEOUT ?= 900
 NESTED_VERBOSE ?= 0
 
-# Static tools for L1 and L2: no sanitizers (SAN=1 builds must not leak into them).
-NESTED_CFLAGS  := -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -I. -static -s
-NESTED_AGENT   := $(NESTED_BIN)/agent
-NESTED_VMRUN   := $(NESTED_BIN)/vmrun
+# The guest agent and vmrun: static and plain in the images (NESTED_OUT/bin); in BUILD/nested-bin
+# with the build's compiler and sanitizers for the host checks (make asan-style runs included).
+NESTED_CFLAGS  := -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -I.
+NESTED_SRCS_AGENT := $(wildcard $(NESTED_SRC)/agent/*.c)
+NESTED_HDRS_AGENT := $(wildcard $(NESTED_SRC)/agent/*.h)
+NESTED_AGENT   := $(NESTED_OUT)/bin/agent
+NESTED_VMRUN   := $(NESTED_OUT)/bin/vmrun
+HOST_AGENT     := $(BUILD)/nested-bin/agent
+HOST_VMRUN     := $(BUILD)/nested-bin/vmrun
+ifeq ($(SAN),1)
+HOST_TOOL_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+endif
 NESTED_KVER    := $(NESTED_OUT)/kernel-version
 NESTED_VMLINUX := $(NESTED_OUT)/vmlinux
 NESTED_L2_RD   := $(NESTED_OUT)/l2-initrd.cpio.lz4
@@ -28,16 +36,24 @@ NESTED_QEMU_RD := $(NESTED_OUT)/l1-qemu.cpio.lz4
 NESTED_FULL_RD := $(NESTED_OUT)/l1-full.cpio.lz4
 NESTED_MKRD    := NESTED=$(NESTED_OUT) bash $(NESTED_SRC)/mkinitramfs.sh
 
-# The tools are part of `all`, so gcc and clang builds both compile them.
-all: $(NESTED_AGENT) $(NESTED_VMRUN)
+# The host builds are part of `all`, so gcc, clang and sanitizer builds all compile them.
+all: $(HOST_AGENT) $(HOST_VMRUN)
 
-$(NESTED_AGENT): $(wildcard $(NESTED_SRC)/agent/*.c $(NESTED_SRC)/agent/*.h)
+$(NESTED_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
 	@mkdir -p $(dir $@)
-	$(CC) $(NESTED_CFLAGS) -o $@ $(filter %.c,$^)
+	$(CC) $(NESTED_CFLAGS) -static -s -o $@ $(NESTED_SRCS_AGENT)
 
 $(NESTED_VMRUN): $(NESTED_SRC)/l1/vmrun.c
 	@mkdir -p $(dir $@)
-	$(CC) $(NESTED_CFLAGS) -o $@ $<
+	$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
+
+$(HOST_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
+	@mkdir -p $(dir $@)
+	$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $(NESTED_SRCS_AGENT)
+
+$(HOST_VMRUN): $(NESTED_SRC)/l1/vmrun.c
+	@mkdir -p $(dir $@)
+	$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $<
 
 $(NESTED_KVER): $(NESTED_SRC)/fetch.sh
 	bash $< $(NESTED_OUT)
@@ -67,9 +83,9 @@ NESTED_RUN = bash $(NESTED_SRC)/run.sh --kernel $(NESTED_OUT)/root/boot/vmlinuz-
 
 # The guest agent's verdicts on prepared /proc and /sys trees, and vmrun's deadline and marker
 # handling: a few seconds on the build host, no L1.
-test-nested-tools: $(NESTED_AGENT) $(NESTED_VMRUN)
-	@bash $(NESTED_SRC)/agent-test.sh $(NESTED_AGENT)
-	@bash $(NESTED_SRC)/vmrun-test.sh $(NESTED_VMRUN)
+test-nested-tools: $(HOST_AGENT) $(HOST_VMRUN)
+	@bash $(NESTED_SRC)/agent-test.sh $(HOST_AGENT)
+	@bash $(NESTED_SRC)/vmrun-test.sh $(HOST_VMRUN)
 
 ifeq ($(L2_VMM),qemu)
 test-nested: test-nested-tools $(NESTED_FULL_RD)

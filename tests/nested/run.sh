@@ -39,8 +39,9 @@ done
 case "$VMM" in cvmm | qemu) ;; *) echo "run.sh: --vmm cvmm|qemu" >&2; exit 2 ;; esac
 
 CONSOLE=$OUT/l1-console.log
-APPEND="console=ttyS0 quiet nested.mode=$MODE nested.vmm=$VMM nested.only=$ONLY"
-APPEND="$APPEND nested.runs=$RUNS nested.verbose=$VERBOSE"
+# No THP in L1: khugepaged was the CPU caught in a soft lockup when L1 wedged.
+APPEND="console=ttyS0 quiet transparent_hugepage=never nested.mode=$MODE nested.vmm=$VMM"
+APPEND="$APPEND nested.only=$ONLY nested.runs=$RUNS nested.verbose=$VERBOSE"
 L1=(qemu-system-x86_64 -machine q35,accel=tcg -cpu EPYC,+svm -m 2048 -smp "$SMP" -nographic
 	-no-reboot -kernel "$KERNEL" -initrd "$INITRD")
 
