@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "boot/firmware.h"
 #include "snp/sev_hashes.h"
+#include "vmm/digest.h"
 
 #define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
 
@@ -27,11 +27,7 @@ static const struct fw_guid kernel_guid =
 
 static int sha256(const void *data, size_t len, uint8_t out[SEV_HASH_SIZE])
 {
-	unsigned int n;
-
-	if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) || n != SEV_HASH_SIZE)
-		return -EIO;
-	return 0;
+	return digest_oneshot(DIGEST_SHA256, data, len, out);
 }
 
 static int hash_cmdline(const char *cmdline, uint8_t out[SEV_HASH_SIZE])
@@ -44,20 +40,18 @@ static int hash_cmdline(const char *cmdline, uint8_t out[SEV_HASH_SIZE])
 /* Streams a file through SHA-256 with one reusable buffer. */
 static int sha256_file(const char *path, uint8_t *buf, uint8_t out[SEV_HASH_SIZE])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n;
-	int fd, ret = -EIO;
+	struct digest *ctx;
+	int fd, ret;
 
-	if (!ctx)
-		return -ENOMEM;
+	ret = digest_new(&ctx, DIGEST_SHA256);
+	if (ret)
+		return ret;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
 		goto out_ctx;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (!EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL))
-		goto out;
 	for (;;) {
 		ssize_t got = read(fd, buf, READ_CHUNK);
 
@@ -69,15 +63,15 @@ static int sha256_file(const char *path, uint8_t *buf, uint8_t out[SEV_HASH_SIZE
 		}
 		if (got == 0)
 			break;
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)got))
+		ret = digest_update(ctx, buf, (size_t)got);
+		if (ret)
 			goto out;
 	}
-	if (EVP_DigestFinal_ex(ctx, out, &n) && n == SEV_HASH_SIZE)
-		ret = 0;
+	ret = digest_final(ctx, out);
 out:
 	close(fd);
 out_ctx:
-	EVP_MD_CTX_free(ctx);
+	digest_free(ctx);
 	return ret;
 }
 

@@ -193,32 +193,24 @@ int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, 
 int snp_ld_init(struct snp_ld *ld)
 {
 	memset(ld->digest, 0, sizeof(ld->digest));
-	ld->ctx = EVP_MD_CTX_new();
-	ld->sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
-	if (!ld->ctx || !ld->sha384) {
-		snp_ld_free(ld);
-		return -ENOMEM;
-	}
-	return 0;
+	return digest_new(&ld->hash, DIGEST_SHA384);
 }
 
 void snp_ld_free(struct snp_ld *ld)
 {
-	EVP_MD_CTX_free(ld->ctx);
-	EVP_MD_free(ld->sha384);
-	ld->ctx = NULL;
-	ld->sha384 = NULL;
+	digest_free(ld->hash);
+	ld->hash = NULL;
 }
 
 static int sha384(struct snp_ld *ld, const uint8_t *data, size_t len, uint8_t *out)
 {
-	unsigned int n;
+	int ret = digest_reset(ld->hash);
 
-	if (!EVP_DigestInit_ex2(ld->ctx, ld->sha384, NULL) ||
-	    !EVP_DigestUpdate(ld->ctx, data, len) || !EVP_DigestFinal_ex(ld->ctx, out, &n) ||
-	    n != SNP_DIGEST_SIZE)
-		return -EIO;
-	return 0;
+	if (!ret)
+		ret = digest_update(ld->hash, data, len);
+	if (!ret)
+		ret = digest_final(ld->hash, out);
+	return ret;
 }
 
 int snp_ld_add_page(struct snp_ld *ld, uint64_t gpa, uint8_t page_type, const uint8_t *contents)

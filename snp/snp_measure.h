@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
 
 #include "boot/launch_plan.h"
+#include "vmm/digest.h"
 #include "snp/sev_hashes.h"
 
 #define SNP_DIGEST_SIZE    48
@@ -39,8 +39,7 @@ int snp_ap_reset_addr(const uint8_t *fw, size_t fw_len, uint32_t *addr, char *er
 /* A running launch digest: LD = SHA-384(PAGE_INFO) per page, starting from zero. */
 struct snp_ld {
 	uint8_t digest[SNP_DIGEST_SIZE];
-	EVP_MD_CTX *ctx;
-	EVP_MD *sha384;
+	struct digest *hash;
 	uint8_t scratch[LAUNCH_PAGE_SIZE];
 };
 

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
+#include "vmm/digest.h"
 
 #define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
 
@@ -76,24 +76,19 @@ int tdx_mrtd(const struct launch_plan *plan, uint8_t mrtd[TDX_MRTD_SIZE])
 	static const char add_tag[] = "MEM.PAGE.ADD", extend_tag[] = "MR.EXTEND";
 	struct page_records *rec;
 	uint8_t *scratch;
-	EVP_MD_CTX *ctx;
-	EVP_MD *sha384;
-	unsigned int len;
-	int ret = -EIO;
+	struct digest *ctx = NULL;
+	int ret;
 
 	rec = calloc(1, sizeof(*rec) + LAUNCH_PAGE_SIZE);
-	ctx = EVP_MD_CTX_new();
-	sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
-	if (!rec || !ctx || !sha384) {
-		ret = -ENOMEM;
+	if (!rec)
+		return -ENOMEM;
+	ret = digest_new(&ctx, DIGEST_SHA384);
+	if (ret)
 		goto out;
-	}
 	scratch = (uint8_t *)(rec + 1);
 	memcpy(rec->add, add_tag, sizeof(add_tag) - 1);
 	for (unsigned c = 0; c < CHUNKS; c++)
 		memcpy(rec->extend[c].record, extend_tag, sizeof(extend_tag) - 1);
-	if (!EVP_DigestInit_ex2(ctx, sha384, NULL))
-		goto out;
 
 	for (size_t i = 0; i < plan->nr_regions; i++) {
 		const struct launch_region *r = &plan->regions[i];
@@ -120,16 +115,14 @@ int tdx_mrtd(const struct launch_plan *plan, uint8_t mrtd[TDX_MRTD_SIZE])
 				}
 				n += sizeof(rec->extend);
 			}
-			if (!EVP_DigestUpdate(ctx, start, n))
+			ret = digest_update(ctx, start, n);
+			if (ret)
 				goto out;
 		}
 	}
-	if (!EVP_DigestFinal_ex(ctx, mrtd, &len) || len != TDX_MRTD_SIZE)
-		goto out;
-	ret = 0;
+	ret = digest_final(ctx, mrtd);
 out:
-	EVP_MD_free(sha384);
-	EVP_MD_CTX_free(ctx);
+	digest_free(ctx);
 	free(rec);
 	return ret;
 }

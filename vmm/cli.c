@@ -44,7 +44,7 @@ static int parse_cmdline(struct vm_config *cfg, const char *arg, char *err, size
 	return 0;
 }
 
-static int parse_vcpus(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+int cli_parse_vcpu_count(const char *arg, unsigned *out, char *err, size_t errlen)
 {
 	uint64_t v;
 
@@ -53,8 +53,13 @@ static int parse_vcpus(struct vm_config *cfg, const char *arg, char *err, size_t
 	if (v == 0 || v > CONFIG_MAX_VCPUS)
 		return ERR("%s vCPUs requested; between 1 and %d are supported", arg,
 			   CONFIG_MAX_VCPUS);
-	cfg->vcpus = (unsigned)v;
+	*out = (unsigned)v;
 	return 0;
+}
+
+static int parse_vcpus(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	return cli_parse_vcpu_count(arg, &cfg->vcpus, err, errlen);
 }
 
 static int parse_mem(struct vm_config *cfg, const char *arg, char *err, size_t errlen)

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "boot/firmware.h"
 #include "boot/launch_plan.h"
@@ -19,7 +18,9 @@
 #include "snp/vmsa.h"
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
+#include "vmm/cli.h"
 #include "vmm/cmd_measure.h"
+#include "vmm/digest.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
@@ -98,14 +99,8 @@ static int opt_cmdline(struct measure_args *a, const char *arg, char *err, size_
 
 static int opt_vcpus(struct measure_args *a, const char *arg, char *err, size_t errlen)
 {
-	uint64_t v;
-
-	if (parse_u64(arg, &v, false))
-		return ERR("'%s' is not a number", arg);
-	if (v == 0 || v > CONFIG_MAX_VCPUS)
-		return ERR("%s vCPUs requested; between 1 and %d are supported", arg,
-			   CONFIG_MAX_VCPUS);
-	a->vcpus = (unsigned)v;
+	if (cli_parse_vcpu_count(arg, &a->vcpus, err, errlen))
+		return -1;
 	a->vcpus_set = true;
 	return 0;
 }
@@ -455,7 +450,6 @@ int cmd_measure(int argc, char **argv)
 	json_t *root = NULL;
 	uint8_t *fw = NULL;
 	size_t fw_len = 0;
-	unsigned int n;
 	int ret;
 
 	if (parse_args(argc, argv, &a, err, sizeof(err))) {
@@ -475,7 +469,7 @@ int cmd_measure(int argc, char **argv)
 	if (a.json) {
 		json_t *f = json_object();
 
-		if (!EVP_Digest(fw, fw_len, fw_sha256, &n, EVP_sha256(), NULL)) {
+		if (digest_oneshot(DIGEST_SHA256, fw, fw_len, fw_sha256)) {
 			log_error("measure: hashing the firmware failed");
 			ret = -EIO;
 			json_decref(f);

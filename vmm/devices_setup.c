@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 
+#include "devices/blk.h"
 #include "vmm/devices_setup.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
 int devices_setup(struct vm *vm)
 {
-	if (vm->cfg->nr_drives) {
-		log_error("--drive: virtio-blk is not available in this build yet");
-		return -ENOTSUP;
+	int err;
+
+	for (unsigned i = 0; i < vm->cfg->nr_drives; i++) {
+		err = virtio_blk_create(vm, &vm->cfg->drives[i]);
+		if (err < 0)
+			return err;
 	}
 	if (vm->cfg->vsock.enabled) {
 		log_error("--vsock: virtio-vsock is not available in this build yet");

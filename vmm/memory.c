@@ -16,6 +16,7 @@ int guest_mem_create(struct guest_mem *gm, uint64_t ram_size)
 
 	memset(gm, 0, sizeof(*gm));
 	gm->memfd = -1;
+	gm->gmem_fd = -1;
 	if (ram_size == 0 || !IS_ALIGNED(ram_size, GUEST_PAGE_SIZE))
 		return -EINVAL;
 
@@ -57,12 +58,68 @@ int guest_mem_create(struct guest_mem *gm, uint64_t ram_size)
 
 void guest_mem_destroy(struct guest_mem *gm)
 {
-	if (gm->nr_regions)
+	if (gm->nr_regions) {
 		munmap(gm->regions[0].hva, gm->ram_size);
+		if (gm->dev_base)
+			munmap(gm->dev_base, gm->ram_size);
+		mem_attr_destroy(gm->attrs);
+		if (gm->gmem_fd >= 0)
+			close(gm->gmem_fd);
+	}
 	if (gm->memfd >= 0)
 		close(gm->memfd);
 	gm->nr_regions = 0;
 	gm->memfd = -1;
+	gm->gmem_fd = -1;
+	gm->attrs = NULL;
+	gm->dev_base = NULL;
+}
+
+int guest_mem_enable_attrs(struct guest_mem *gm, bool protect_dev)
+{
+	const struct guest_mem_region *last;
+	uint8_t *dev;
+	int ret;
+
+	if (!gm->nr_regions || gm->attrs)
+		return -EINVAL;
+	last = &gm->regions[gm->nr_regions - 1];
+	ret = mem_attr_create(&gm->attrs, last->gpa + last->size);
+	if (ret)
+		return ret;
+	if (!protect_dev)
+		return 0;
+	/* Everything starts private, so the device-side view starts inaccessible. */
+	dev = mmap(NULL, gm->ram_size, PROT_NONE, MAP_SHARED | MAP_NORESERVE, gm->memfd, 0);
+	if (dev == MAP_FAILED) {
+		ret = -errno;
+		mem_attr_destroy(gm->attrs);
+		gm->attrs = NULL;
+		return ret;
+	}
+	madvise(dev, gm->ram_size, MADV_DONTDUMP);
+	gm->dev_base = dev;
+	for (unsigned i = 0; i < gm->nr_regions; i++)
+		gm->regions[i].dev_hva = dev + gm->regions[i].fd_offset;
+	return 0;
+}
+
+int guest_mem_set_dev_access(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool shared)
+{
+	const struct guest_mem_region *r = guest_mem_region_of(gm, gpa, len);
+
+	if (!r)
+		return -EINVAL;
+	if (!gm->dev_base || len == 0)
+		return 0;
+	if (mprotect(r->dev_hva + (gpa - r->gpa), len, shared ? PROT_READ | PROT_WRITE : PROT_NONE))
+		return -errno;
+	return 0;
+}
+
+uint64_t guest_mem_dma_refusals(const struct guest_mem *gm)
+{
+	return gm->attrs ? __atomic_load_n(&gm->attrs->refusals, __ATOMIC_RELAXED) : 0;
 }
 
 void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
@@ -78,6 +135,10 @@ void *guest_mem_dma(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 
 	if (!r)
 		return NULL;
+	if (gm->attrs && !mem_attr_is_shared(gm->attrs, gpa, len)) {
+		__atomic_fetch_add(&gm->attrs->refusals, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
 	return r->dev_hva + (gpa - r->gpa);
 }
 

@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/mem_attr.h"
+
 #define GUEST_PAGE_SIZE       4096ULL
 #define GUEST_MEM_MAX_REGIONS 2
-
-struct mem_attr_map;
 
 struct guest_mem_region {
 	uint64_t gpa;
@@ -27,11 +27,13 @@ struct guest_mem_region {
 };
 
 struct guest_mem {
-	int memfd;
+	int memfd;          /* the shared backing */
+	int gmem_fd;        /* the private backing (guest_memfd, same offsets as memfd), or -1 */
 	uint64_t ram_size;
 	unsigned nr_regions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 	struct mem_attr_map *attrs; /* NULL when every page is shared (no TEE) */
+	uint8_t *dev_base;          /* separate device-side mapping of the memfd, or NULL */
 };
 
 /* Creates the memfd and maps it; RAM above LAYOUT_MMIO_HOLE_START goes above 4 GiB. */
@@ -55,6 +57,32 @@ static inline bool guest_mem_is_ram(const struct guest_mem *gm, uint64_t gpa, ui
 {
 	return guest_mem_region_of(gm, gpa, len) != 0;
 }
+
+/*
+ * Makes the memory confidential: creates the attribute map (every page private) covering all RAM.
+ * With @protect_dev, device emulation also gets its own mapping of the memfd (dev_hva) in which
+ * private pages are PROT_NONE; guest_mem_set_dev_access() keeps it in step with conversions.
+ */
+int guest_mem_enable_attrs(struct guest_mem *gm, bool protect_dev);
+
+/* Opens (@shared) or closes [gpa, gpa + len) in the device-side mapping; no-op without one. */
+int guest_mem_set_dev_access(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool shared);
+
+static inline bool guest_mem_is_confidential(const struct guest_mem *gm)
+{
+	return gm->attrs != 0;
+}
+
+/* Offset of gpa in the memfd (and guest_memfd); the range must be RAM (guest_mem_is_ram). */
+static inline uint64_t guest_mem_fd_offset(const struct guest_mem *gm, uint64_t gpa)
+{
+	const struct guest_mem_region *r = guest_mem_region_of(gm, gpa, 0);
+
+	return r ? r->fd_offset + (gpa - r->gpa) : 0;
+}
+
+/* guest_mem_dma() refusals of RAM ranges that were not entirely shared (confidential VMs). */
+uint64_t guest_mem_dma_refusals(const struct guest_mem *gm);
 
 /* Host pointer for boot-time writes by cvmm itself; NULL unless the range is RAM. */
 void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);

@@ -12,8 +12,8 @@ int tee_select(struct vm *vm, enum tee_kind kind)
 		vm->tee_ops = NULL;
 		return 0;
 	case TEE_EMULATED:
-		log_error("--tee emulated is not available in this build yet");
-		return -ENOTSUP;
+		vm->tee_ops = &tee_emulated_ops;
+		return 0;
 	case TEE_TDX:
 	case TEE_SNP:
 		log_error("--tee %s is not available in this build yet",
@@ -21,4 +21,9 @@ int tee_select(struct vm *vm, enum tee_kind kind)
 		return -ENOTSUP;
 	}
 	return -EINVAL;
+}
+
+bool vm_is_confidential(const struct vm *vm)
+{
+	return vm->cfg && vm->cfg->tee != TEE_NONE;
 }

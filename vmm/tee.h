@@ -23,9 +23,20 @@ struct tee_ops {
 	int (*handle_tdx_exit)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
 };
 
+#include <stdbool.h>
+
 #include "vmm/config.h"
 
 /* Sets vm->tee_ops for the requested kind; -ENOTSUP (with one line logged) if unavailable. */
 int tee_select(struct vm *vm, enum tee_kind kind);
+
+/*
+ * True for every TEE kind but none: guest memory starts private and devices reach only what the
+ * guest shared, so virtio devices must offer VIRTIO_F_ACCESS_PLATFORM (the guest then bounces DMA
+ * through shared buffers).
+ */
+bool vm_is_confidential(const struct vm *vm);
+
+extern const struct tee_ops tee_emulated_ops;
 
 #endif

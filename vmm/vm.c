@@ -172,6 +172,12 @@ static int setup_memory(struct vm *vm, struct setup_error *e)
 		ret = vm->tee_ops->setup_memory(vm);
 		return ret ? fail(e, VM_EXIT_HOST_ERROR, ret) : 0;
 	}
+	ret = vm_register_memslots(vm);
+	return ret ? fail(e, VM_EXIT_HOST_ERROR, ret) : 0;
+}
+
+int vm_register_memslots(struct vm *vm)
+{
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];
 		struct kvm_userspace_memory_region slot = {
@@ -180,13 +186,13 @@ static int setup_memory(struct vm *vm, struct setup_error *e)
 			.memory_size = r->size,
 			.userspace_addr = (uintptr_t)r->hva,
 		};
+		int ret = kvm_set_user_memory_region(vm->vm_fd, &slot);
 
-		ret = kvm_set_user_memory_region(vm->vm_fd, &slot);
 		if (ret) {
 			log_error("KVM_SET_USER_MEMORY_REGION for [0x%llx, +0x%llx) failed: %s",
 				  (unsigned long long)r->gpa, (unsigned long long)r->size,
 				  strerror(-ret));
-			return fail(e, VM_EXIT_HOST_ERROR, ret);
+			return ret;
 		}
 	}
 	return 0;

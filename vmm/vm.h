@@ -77,6 +77,8 @@ struct vm {
 /* Reserves the next virtio-mmio window and IOAPIC pin. */
 int vm_alloc_virtio_mmio(struct vm *vm, const char *name, uint64_t *base, uint32_t *irq);
 int vm_register_device(struct vm *vm, const struct vm_device *dev);
+/* One KVM memslot per RAM region, backed by cvmm's mapping of the memfd (logs its failure). */
+int vm_register_memslots(struct vm *vm);
 
 /*
  * Asks the VM to stop with the given exit status; callable from any thread.  The first request

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Recording fake of the KVM seam; see kvm_recorder.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -18,12 +19,19 @@ static struct {
 } scripts[REC_MAX_SCRIPTS];
 static unsigned nr_scripts;
 static int next_fd = 100;
+static bool punch_for_real;
 
 void rec_reset(void)
 {
 	memset(&kvm_rec, 0, sizeof(kvm_rec));
 	nr_scripts = 0;
 	next_fd = 100;
+	punch_for_real = false;
+}
+
+void rec_punch_passthrough(bool on)
+{
+	punch_for_real = on;
 }
 
 static void add_script(const char *op, int ret, int once)
@@ -308,5 +316,10 @@ int kvm_set_mp_state(int vcpu_fd, const struct kvm_mp_state *mp)
 
 int host_punch_hole(int fd, uint64_t offset, uint64_t len)
 {
-	return record("host_punch_hole", fd, NULL, 0, 2, offset, len);
+	int r = record("host_punch_hole", fd, NULL, 0, 2, offset, len);
+
+	if (r == 0 && punch_for_real &&
+	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) < 0)
+		return -errno;
+	return r;
 }

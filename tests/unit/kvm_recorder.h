@@ -8,6 +8,7 @@
 #ifndef CVMM_TEST_KVM_RECORDER_H
 #define CVMM_TEST_KVM_RECORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,7 @@ void rec_fail_next(const char *op, int ret);
 /* Index of the n-th (0-based) call of op in the log, or -1. */
 long rec_find(const char *op, unsigned n);
 size_t rec_count(const char *op);
+/* host_punch_hole() also really punches the hole (real memfds in tests); off after rec_reset(). */
+void rec_punch_passthrough(bool on);
 
 #endif

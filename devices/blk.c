@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+/* virtio-blk device model: configuration, request parsing and checks, completion. */
+#include <endian.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/virtio_ids.h>
+
+#include "devices/blk_priv.h"
+#include "devices/virtio/iov.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+#define SECTOR 512ULL
+#define BIT64(n) (1ULL << (n))
+
+struct blk_hdr {
+	uint32_t type;
+	uint32_t reserved;
+	uint64_t sector;
+};
+
+static size_t req_stride(void)
+{
+	return ALIGN_UP(sizeof(struct blk_req) + BLK_QUEUE_SIZE * sizeof(struct iovec), 64);
+}
+
+struct virtq *blk_vq(struct blk_dev *blk)
+{
+	return &blk->vdev->queues[0].vq;
+}
+
+uint64_t blk_dev_capacity(const struct blk_dev *blk)
+{
+	return blk->size / SECTOR;
+}
+
+static struct blk_req *req_get(struct blk_dev *blk)
+{
+	struct blk_req *req = blk->free_reqs;
+
+	if (req) {
+		blk->free_reqs = req->next_free;
+		blk->in_flight++;
+	}
+	return req;
+}
+
+static void req_put(struct blk_dev *blk, struct blk_req *req)
+{
+	req->next_free = blk->free_reqs;
+	blk->free_reqs = req;
+	blk->in_flight--;
+}
+
+void blk_req_drop(struct blk_dev *blk, struct blk_req *req)
+{
+	req_put(blk, req);
+}
+
+void blk_req_done(struct blk_dev *blk, struct blk_req *req, uint8_t status)
+{
+	struct virtq *vq = blk_vq(blk);
+	uint32_t used = 0;
+
+	if (status == VIRTIO_BLK_S_IOERR)
+		blk->counters.ioerr++;
+	if (req->status) {
+		__atomic_store_n(req->status, status, __ATOMIC_RELAXED);
+		used = status == VIRTIO_BLK_S_OK ? req->ok_used_len : 1;
+	}
+	/* A queue the driver disabled (or a device reset) must not be touched any more. */
+	if (vq->ready && vq->used)
+		virtq_push(vq, req->head, used);
+	req_put(blk, req);
+}
+
+static bool sectors_ok(struct blk_dev *blk, uint64_t sector, uint64_t nr)
+{
+	uint64_t cap = blk_dev_capacity(blk);
+
+	return sector <= cap && nr <= cap - sector;
+}
+
+/* DISCARD and WRITE_ZEROES: copy every segment out, check them all, then act. */
+static uint8_t do_discard_write_zeroes(struct blk_dev *blk, struct blk_req *req, bool zeroes)
+{
+	struct virtio_blk_discard_write_zeroes segs[BLK_MAX_DWZ_SEGS];
+	uint32_t allowed = zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+	unsigned nr;
+	int err = 0;
+
+	if (req->data_len == 0 || req->data_len % sizeof(segs[0]) ||
+	    req->data_len / sizeof(segs[0]) > BLK_MAX_DWZ_SEGS) {
+		blk->counters.bad_request++;
+		return VIRTIO_BLK_S_IOERR;
+	}
+	nr = (unsigned)(req->data_len / sizeof(segs[0]));
+	iov_to_buf(req->data, req->nr_data, 0, segs, req->data_len);
+	for (unsigned i = 0; i < nr; i++) {
+		uint32_t flags = le32toh(segs[i].flags);
+
+		/* Unknown flags, or unmap on a discard: the spec says UNSUPP. */
+		if (flags & ~allowed) {
+			blk->counters.unsupported++;
+			return VIRTIO_BLK_S_UNSUPP;
+		}
+		if (le32toh(segs[i].num_sectors) > BLK_MAX_DWZ_SECTORS ||
+		    !sectors_ok(blk, le64toh(segs[i].sector), le32toh(segs[i].num_sectors))) {
+			blk->counters.bad_request++;
+			return VIRTIO_BLK_S_IOERR;
+		}
+	}
+	for (unsigned i = 0; i < nr && !err; i++) {
+		uint64_t off = le64toh(segs[i].sector) * SECTOR;
+		uint64_t len = le32toh(segs[i].num_sectors) * SECTOR;
+		bool unmap = le32toh(segs[i].flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+
+		if (!len)
+			continue;
+		err = zeroes ? blk_backend_write_zeroes(blk, off, len, unmap)
+			     : blk_backend_discard(blk, off, len);
+	}
+	if (!err && blk->writethrough)
+		err = blk_backend_flush(blk);
+	return err ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+/* Checks an IN / OUT; on success the engine takes it. */
+static bool rw_ok(struct blk_dev *blk, struct blk_req *req, uint64_t sector)
+{
+	if (req->data_len % SECTOR || !sectors_ok(blk, sector, req->data_len / SECTOR)) {
+		blk->counters.bad_request++;
+		return false;
+	}
+	req->offset = sector * SECTOR;
+	return true;
+}
+
+/* Parses a popped chain and starts (or immediately completes) the request. */
+static void start_request(struct blk_dev *blk, struct blk_req *req, const struct virtq_chain *c)
+{
+	struct iovec *in = req->iov + c->nr_out;
+	unsigned nr_in = c->nr_in, nr_out = c->nr_out;
+	struct blk_hdr hdr;
+	uint64_t sector;
+	uint8_t st;
+
+	req->head = c->head;
+	req->status = NULL;
+	req->ok_used_len = 1;
+	/* The status is the last device-writable byte, whatever the framing. */
+	if (c->in_bytes == 0) {
+		blk->counters.bad_request++;
+		blk_req_done(blk, req, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	req->status = iov_last_byte(in, nr_in);
+	iov_drop_back(in, &nr_in, 1);
+	if (c->out_bytes < sizeof(hdr)) {
+		blk->counters.bad_request++;
+		blk_req_done(blk, req, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	iov_to_buf(req->iov, nr_out, 0, &hdr, sizeof(hdr));
+	req->type = le32toh(hdr.type);
+	sector = le64toh(hdr.sector);
+
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_GET_ID:
+		req->data = in;
+		req->nr_data = nr_in;
+		req->data_len = c->in_bytes - 1;
+		break;
+	default:
+		req->data = iov_drop_front(req->iov, &nr_out, sizeof(hdr));
+		req->nr_data = nr_out;
+		req->data_len = c->out_bytes - sizeof(hdr);
+		break;
+	}
+
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+		blk->counters.reads++;
+		if (!rw_ok(blk, req, sector))
+			break;
+		req->ok_used_len = (uint32_t)req->data_len + 1;
+		blk->engine->submit(blk, req);
+		return;
+	case VIRTIO_BLK_T_OUT:
+		blk->counters.writes++;
+		if (blk->read_only || !rw_ok(blk, req, sector))
+			break;
+		blk->engine->submit(blk, req);
+		return;
+	case VIRTIO_BLK_T_FLUSH:
+		blk->counters.flushes++;
+		blk->engine->submit(blk, req);
+		return;
+	case VIRTIO_BLK_T_GET_ID:
+		blk->counters.get_ids++;
+		req->ok_used_len = (uint32_t)iov_from_buf(req->data, req->nr_data, 0, blk->id,
+							  MIN(req->data_len, BLK_ID_BYTES)) + 1;
+		blk_req_done(blk, req, VIRTIO_BLK_S_OK);
+		return;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		bool zeroes = req->type == VIRTIO_BLK_T_WRITE_ZEROES;
+		unsigned bit = zeroes ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD;
+
+		if (zeroes)
+			blk->counters.write_zeroes++;
+		else
+			blk->counters.discards++;
+		if (blk->read_only)
+			break;
+		if (!virtio_has_feature(blk->vdev, bit)) {
+			blk->counters.unsupported++;
+			blk_req_done(blk, req, VIRTIO_BLK_S_UNSUPP);
+			return;
+		}
+		st = do_discard_write_zeroes(blk, req, zeroes);
+		blk_req_done(blk, req, st);
+		return;
+	}
+	default:
+		blk->counters.unsupported++;
+		blk_req_done(blk, req, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	/* Read-only refusal or a bad range: nothing was transferred. */
+	blk_req_done(blk, req, VIRTIO_BLK_S_IOERR);
+}
+
+void blk_process_queue(struct blk_dev *blk)
+{
+	struct virtq *vq = blk_vq(blk);
+	struct virtq_chain chain;
+	struct blk_req *req;
+	int r;
+
+	blk->stalled = false;
+	for (;;) {
+		virtq_disable_notify(vq);
+		for (;;) {
+			req = req_get(blk);
+			if (!req) {
+				/* Notifications stay off; the next completion resumes us. */
+				blk->stalled = true;
+				goto out;
+			}
+			chain.iov = req->iov;
+			chain.iov_cap = BLK_QUEUE_SIZE;
+			r = virtq_pop(vq, &chain);
+			if (r <= 0) {
+				req_put(blk, req);
+				if (r < 0) {
+					virtio_dev_fail(blk->vdev, virtq_error_name(-r));
+					goto out;
+				}
+				break;
+			}
+			start_request(blk, req, &chain);
+		}
+		if (!virtq_enable_notify(vq))
+			break;
+	}
+out:
+	blk->engine->flush_batch(blk);
+	virtio_dev_signal_used(blk->vdev, vq);
+}
+
+static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t len)
+{
+	struct blk_dev *blk = vdev->opaque;
+
+	memcpy(data, (const uint8_t *)&blk->config + offset, len);
+}
+
+static int blk_activate(struct virtio_dev *vdev)
+{
+	struct blk_dev *blk = vdev->opaque;
+
+	/* Without FLUSH negotiated, a completed write must already be stable (spec 5.2.6.2). */
+	blk->writethrough = !virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
+	return 0;
+}
+
+static void blk_reset(struct virtio_dev *vdev)
+{
+	struct blk_dev *blk = vdev->opaque;
+
+	/* In-flight DMA into guest memory must end before the driver reuses it. */
+	blk->engine->drain(blk, false);
+	blk->stalled = false;
+}
+
+static void blk_queue_notify(struct virtio_dev *vdev, struct virtq *vq, unsigned qi)
+{
+	blk_process_queue(vdev->opaque);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.config_read = blk_config_read,
+	.activate = blk_activate,
+	.reset = blk_reset,
+	.queue_notify = blk_queue_notify,
+};
+
+static void fill_config(struct blk_dev *blk)
+{
+	struct virtio_blk_config *c = &blk->config;
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = htole64(blk_dev_capacity(blk));
+	c->size_max = htole32(BLK_SIZE_MAX);
+	c->seg_max = htole32(BLK_SEG_MAX);
+	c->blk_size = htole32(SECTOR);
+	c->num_queues = htole16(1);
+	c->max_discard_sectors = htole32(BLK_MAX_DWZ_SECTORS);
+	c->max_discard_seg = htole32(BLK_MAX_DWZ_SEGS);
+	c->discard_sector_alignment = htole32(4096 / SECTOR);
+	c->max_write_zeroes_sectors = htole32(BLK_MAX_DWZ_SECTORS);
+	c->max_write_zeroes_seg = htole32(BLK_MAX_DWZ_SEGS);
+	c->write_zeroes_may_unmap = !blk->is_blockdev;
+}
+
+void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p)
+{
+	uint64_t f = BIT64(VIRTIO_BLK_F_SIZE_MAX) | BIT64(VIRTIO_BLK_F_SEG_MAX) |
+		     BIT64(VIRTIO_BLK_F_BLK_SIZE) | BIT64(VIRTIO_BLK_F_FLUSH);
+
+	if (blk->read_only)
+		f |= BIT64(VIRTIO_BLK_F_RO);
+	else
+		f |= BIT64(VIRTIO_BLK_F_DISCARD) | BIT64(VIRTIO_BLK_F_WRITE_ZEROES);
+	*p = (struct virtio_dev_params){
+		.name = blk->name,
+		.device_id = VIRTIO_ID_BLOCK,
+		.features = f,
+		.nr_queues = 1,
+		.queue_size_max = BLK_QUEUE_SIZE,
+		.config_size = sizeof(blk->config),
+		.ops = &blk_ops,
+		.opaque = blk,
+	};
+}
+
+void blk_dev_attach(struct blk_dev *blk, struct virtio_dev *vdev)
+{
+	blk->vdev = vdev;
+}
+
+static void set_identity(struct blk_dev *blk, const struct drive_config *cfg)
+{
+	char *copy = strdup(cfg->path);
+	const char *id = cfg->id;
+
+	if (!id && copy)
+		id = basename(copy);
+	memset(blk->id, 0, sizeof(blk->id));
+	if (id)
+		memcpy(blk->id, id, MIN(strlen(id), sizeof(blk->id)));
+	snprintf(blk->name, sizeof(blk->name), "virtio-blk %.20s", id ? id : "?");
+	free(copy);
+}
+
+static void free_blk(struct blk_dev *blk)
+{
+	if (blk->fd >= 0)
+		close(blk->fd);
+	free(blk->pool);
+	free(blk->path);
+	free(blk);
+}
+
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out)
+{
+	struct blk_dev *blk;
+	int err;
+
+	if (!cfg->path)
+		return -EINVAL;
+	blk = calloc(1, sizeof(*blk));
+	if (!blk)
+		return -ENOMEM;
+	blk->fd = -1;
+	blk->path = strdup(cfg->path);
+	blk->pool = calloc(BLK_QUEUE_SIZE, req_stride());
+	if (!blk->path || !blk->pool) {
+		free_blk(blk);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < BLK_QUEUE_SIZE; i++) {
+		struct blk_req *req = (struct blk_req *)(blk->pool + i * req_stride());
+
+		req->next_free = blk->free_reqs;
+		blk->free_reqs = req;
+	}
+	blk->in_flight = 0;
+	set_identity(blk, cfg);
+	err = blk_backend_open(blk, cfg->path, cfg->read_only);
+	if (err < 0) {
+		free_blk(blk);
+		return err;
+	}
+	fill_config(blk);
+	blk->engine = cfg->engine == BLK_ENGINE_URING ? &blk_engine_uring : &blk_engine_sync;
+	err = blk->engine->init(blk, loop);
+	if (err < 0) {
+		log_error("drive %s: cannot start the %s engine: %s", cfg->path, blk->engine->name,
+			  strerror(-err));
+		free_blk(blk);
+		return err;
+	}
+	*out = blk;
+	return 0;
+}
+
+void blk_dev_stop(void *opaque)
+{
+	struct blk_dev *blk = opaque;
+	int err;
+
+	if (!blk->vdev)
+		return;
+	virtio_dev_lock(blk->vdev);
+	blk->engine->drain(blk, true);
+	if (virtio_queue_live(blk->vdev, blk_vq(blk)))
+		virtio_dev_signal_used(blk->vdev, blk_vq(blk));
+	err = blk->read_only ? 0 : blk_backend_flush(blk);
+	if (err < 0)
+		log_warn("%s: final flush of %s failed: %s", blk->name, blk->path, strerror(-err));
+	virtio_dev_unlock(blk->vdev);
+}
+
+void blk_dev_destroy(void *opaque)
+{
+	struct blk_dev *blk = opaque;
+
+	/* Destroying the transport resets the device, which drains the engine. */
+	virtio_dev_destroy(blk->vdev);
+	blk->engine->fini(blk);
+	free_blk(blk);
+}
+
+void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out)
+{
+	if (blk->vdev)
+		virtio_dev_lock(blk->vdev);
+	*out = blk->counters;
+	if (blk->vdev)
+		virtio_dev_unlock(blk->vdev);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk: one request queue served from the event loop, data moved between the backing file
+ * and guest buffers with no intermediate copy, by one of two engines:
+ *   sync   preadv2 / pwritev2 / fdatasync on the loop thread;
+ *   uring  io_uring, one submission per queue notification, completions through an eventfd.
+ * See docs/virtio.md for the request rules and the durability contract.
+ */
+#ifndef CVMM_BLK_H
+#define CVMM_BLK_H
+
+#include <stdint.h>
+
+#include "vmm/config.h"
+
+struct ev_loop;
+struct vm;
+struct virtio_dev;
+struct virtio_dev_params;
+struct blk_dev;
+
+#define BLK_QUEUE_SIZE   256
+#define BLK_SEG_MAX      (BLK_QUEUE_SIZE - 2)
+#define BLK_SIZE_MAX     (1U << 20)
+#define BLK_MAX_DWZ_SEGS 32          /* discard / write-zeroes segments per request */
+#define BLK_MAX_DWZ_SECTORS (1U << 22)
+#define BLK_ID_BYTES     20
+
+/*
+ * Adds the drive to the VM: opens and checks the backing file (the one error line is logged
+ * here), takes the next virtio-mmio slot, and registers the device for stop/destroy.
+ * Call once per --drive, in command-line order (the first drive becomes /dev/vda).
+ */
+int virtio_blk_create(struct vm *vm, const struct drive_config *cfg);
+
+struct blk_counters {
+	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids, unsupported;
+	uint64_t bytes_read, bytes_written;
+	uint64_t ioerr;       /* requests completed with VIRTIO_BLK_S_IOERR */
+	uint64_t bad_request; /* short header, missing status byte, misaligned or out of range */
+};
+
+/* The parts, for tests and other transports. */
+/* Opens cfg->path (logs one line and returns -errno when unusable) and prepares the engine. */
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out);
+/* Transport parameters (device id, features, queue, config size, ops; opaque = blk). */
+void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p);
+/* Binds the transport instance created from those parameters. */
+void blk_dev_attach(struct blk_dev *blk, struct virtio_dev *vdev);
+/* vm_device callbacks: drain in-flight I/O and fdatasync; then free everything (vdev too). */
+void blk_dev_stop(void *blk);
+void blk_dev_destroy(void *blk);
+void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out);
+uint64_t blk_dev_capacity(const struct blk_dev *blk); /* in 512-byte sectors */
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* virtio-blk internals shared by the device model, the backend and the two engines. */
+#ifndef CVMM_BLK_PRIV_H
+#define CVMM_BLK_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <linux/virtio_blk.h>
+
+#include "devices/blk.h"
+#include "devices/virtio/virtio.h"
+
+struct blk_req {
+	struct blk_req *next_free;
+	uint16_t head;
+	uint32_t type;
+	uint64_t offset;        /* byte offset of IN / OUT */
+	uint8_t *status;        /* the status byte in guest memory */
+	struct iovec *data;     /* data buffers: a slice of iov */
+	unsigned nr_data;
+	uint64_t data_len;
+	uint32_t ok_used_len;   /* used length on success (device-written bytes + status) */
+	struct iovec iov[];     /* the popped chain, BLK_QUEUE_SIZE entries */
+};
+
+struct blk_dev;
+
+struct blk_io_engine {
+	const char *name;
+	int (*init)(struct blk_dev *blk, struct ev_loop *loop);
+	/* Starts an IN, OUT or FLUSH; completion comes through blk_req_done(). */
+	void (*submit)(struct blk_dev *blk, struct blk_req *req);
+	/* End of a queue pass: hands everything prepared to the kernel. */
+	void (*flush_batch)(struct blk_dev *blk);
+	/* Waits for every request in flight; completes them to the guest, or drops them. */
+	void (*drain)(struct blk_dev *blk, bool complete);
+	void (*fini)(struct blk_dev *blk);
+};
+
+extern const struct blk_io_engine blk_engine_sync;
+extern const struct blk_io_engine blk_engine_uring;
+
+struct blk_dev {
+	char name[32];
+	char id[BLK_ID_BYTES];
+	char *path;
+	int fd;
+	bool read_only;
+	bool is_blockdev;
+	uint64_t size;          /* bytes, multiple of 512 */
+	struct virtio_blk_config config;
+
+	const struct blk_io_engine *engine;
+	void *engine_state;
+	struct virtio_dev *vdev;
+
+	/* Negotiated behaviour, fixed at DRIVER_OK. */
+	bool writethrough;      /* FLUSH not negotiated: every write is durable at completion */
+
+	/* Request slots: at most BLK_QUEUE_SIZE requests in flight. */
+	uint8_t *pool;
+	struct blk_req *free_reqs;
+	unsigned in_flight;
+	bool stalled;           /* ran out of slots; a completion resumes the queue */
+
+	struct blk_counters counters;
+};
+
+/* Backend I/O on blk->fd, shared by both engines. */
+int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only);
+/* Reads or writes all of iov at off (advancing iov in place on short transfers). */
+int blk_backend_rw(struct blk_dev *blk, struct iovec *iov, unsigned n, uint64_t off, bool write);
+int blk_backend_flush(struct blk_dev *blk);
+int blk_backend_discard(struct blk_dev *blk, uint64_t off, uint64_t len);
+int blk_backend_write_zeroes(struct blk_dev *blk, uint64_t off, uint64_t len, bool unmap);
+
+/* Completes req with a VIRTIO_BLK_S_* status: status byte, used ring, slot back (lock held).
+ * The caller signals the interrupt once per batch with virtio_dev_signal_used(). */
+void blk_req_done(struct blk_dev *blk, struct blk_req *req, uint8_t status);
+/* Frees the slot of a request whose completion is dropped (device reset). */
+void blk_req_drop(struct blk_dev *blk, struct blk_req *req);
+/* Pops and starts requests until the queue is empty (lock held, device live). */
+void blk_process_queue(struct blk_dev *blk);
+struct virtq *blk_vq(struct blk_dev *blk);
+
+#endif

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+#include "tests/guest/dma.h"
+#include "tests/guest/guest.h"
+#include "tests/guest/libc.h"
+#include "tests/guest/virtq.h"
+
+#define barrier() asm volatile("" ::: "memory")
+/* x86 keeps stores ordered with stores and loads with loads; a compiler barrier suffices,
+ * except store->load, which needs a full fence (EVENT_IDX checks after publishing). */
+#define mb() asm volatile("mfence" ::: "memory")
+
+void gvirtio_reset(struct virtio_mmio_dev *dev)
+{
+	vmmio_write32(dev, VIRTIO_MMIO_STATUS, 0);
+}
+
+uint32_t gvirtio_status(struct virtio_mmio_dev *dev)
+{
+	return vmmio_read32(dev, VIRTIO_MMIO_STATUS);
+}
+
+static uint64_t read_features(struct virtio_mmio_dev *dev)
+{
+	uint64_t f;
+
+	vmmio_write32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	f = (uint64_t)vmmio_read32(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	vmmio_write32(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	return f | vmmio_read32(dev, VIRTIO_MMIO_DEVICE_FEATURES);
+}
+
+const char *gvirtio_negotiate(struct virtio_mmio_dev *dev, uint64_t want, uint64_t *got)
+{
+	uint64_t offered, use;
+
+	gvirtio_reset(dev);
+	if (gvirtio_status(dev) != 0)
+		return "status does not read 0 after reset";
+	vmmio_write32(dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACK);
+	vmmio_write32(dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+	offered = read_features(dev);
+	if (!(offered & (1ULL << VIRTIO_F_VERSION_1)))
+		return "device does not offer VIRTIO_F_VERSION_1";
+	use = offered & (want | (1ULL << VIRTIO_F_VERSION_1));
+	/* A confidential VM's devices insist on ACCESS_PLATFORM; the guest honours it. */
+	use |= offered & (1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	vmmio_write32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	vmmio_write32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)use);
+	vmmio_write32(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	vmmio_write32(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(use >> 32));
+	vmmio_write32(dev, VIRTIO_MMIO_STATUS,
+		      VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	if (!(gvirtio_status(dev) & VIRTIO_STATUS_FEATURES_OK))
+		return "device refused FEATURES_OK";
+	*got = use;
+	return NULL;
+}
+
+void gvirtio_driver_ok(struct virtio_mmio_dev *dev)
+{
+	vmmio_write32(dev, VIRTIO_MMIO_STATUS, gvirtio_status(dev) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void write64(struct virtio_mmio_dev *dev, uint32_t lo_reg, uint64_t v)
+{
+	vmmio_write32(dev, lo_reg, (uint32_t)v);
+	vmmio_write32(dev, lo_reg + 4, (uint32_t)(v >> 32));
+}
+
+const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned index,
+			 uint16_t size, bool event_idx)
+{
+	uint32_t max;
+	size_t avail_bytes, used_bytes;
+
+	memset(q, 0, sizeof(*q));
+	vmmio_write32(dev, VIRTIO_MMIO_QUEUE_SEL, index);
+	if (vmmio_read32(dev, VIRTIO_MMIO_QUEUE_READY))
+		return "queue already live";
+	max = vmmio_read32(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
+	if (max == 0)
+		return "queue does not exist";
+	if (size > max)
+		size = (uint16_t)max;
+	if (size > 1024 || (size & (size - 1)))
+		return "queue size not a power of two up to 1024";
+	avail_bytes = 6 + 2 * (size_t)size;
+	used_bytes = 6 + 8 * (size_t)size;
+	q->desc = dma_alloc(16 * (size_t)size, 4096);
+	q->avail = dma_alloc(avail_bytes, 4096);
+	q->used = dma_alloc(used_bytes, 4096);
+	if (!q->desc || !q->avail || !q->used)
+		return "out of memory for the rings";
+	q->used_ring = (volatile struct vring_used_elem *)(q->used + 2);
+	q->dev = dev;
+	q->index = index;
+	q->size = size;
+	q->event_idx = event_idx;
+	for (uint16_t i = 0; i < size; i++)
+		q->desc[i].next = (uint16_t)(i + 1);
+	q->num_free = size;
+	vmmio_write32(dev, VIRTIO_MMIO_QUEUE_NUM, size);
+	write64(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, dma_addr(q->desc));
+	write64(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, dma_addr((const void *)q->avail));
+	write64(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, dma_addr((const void *)q->used));
+	vmmio_write32(dev, VIRTIO_MMIO_QUEUE_READY, 1);
+	if (vmmio_read32(dev, VIRTIO_MMIO_QUEUE_READY) != 1)
+		return "device did not take QueueReady";
+	return NULL;
+}
+
+int gvirtq_add(struct gvirtq *q, const struct gbuf *bufs, unsigned n)
+{
+	uint16_t head, i;
+
+	if (n == 0 || n > q->num_free)
+		return -1;
+	head = q->free_head;
+	i = head;
+	for (unsigned k = 0; k < n; k++) {
+		struct vring_desc *d = &q->desc[i];
+
+		d->addr = dma_addr(bufs[k].addr);
+		d->len = bufs[k].len;
+		d->flags = (uint16_t)((bufs[k].write ? VIRTQ_DESC_F_WRITE : 0) |
+				      (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+		i = d->next;
+	}
+	q->free_head = i;
+	q->num_free = (uint16_t)(q->num_free - n);
+	q->chain_len[head] = (uint16_t)n;
+	q->avail[2 + (q->avail_idx % q->size)] = head;
+	q->avail_idx++;
+	return head;
+}
+
+void gvirtq_kick(struct gvirtq *q)
+{
+	uint16_t old = q->avail[1];
+	uint16_t now = q->avail_idx;
+	bool notify = true;
+
+	barrier();
+	q->avail[1] = now; /* publish */
+	mb();
+	if (q->event_idx) {
+		/* avail_event lives right after the used ring. */
+		uint16_t event = *(volatile uint16_t *)(q->used_ring + q->size);
+
+		notify = (uint16_t)(now - event - 1) < (uint16_t)(now - old);
+	} else {
+		notify = !(q->used[0] & 1); /* VRING_USED_F_NO_NOTIFY */
+	}
+	if (notify) {
+		vmmio_write32(q->dev, VIRTIO_MMIO_QUEUE_NOTIFY, q->index);
+		q->kicks++;
+	}
+}
+
+int gvirtq_get(struct gvirtq *q, uint32_t *len)
+{
+	uint16_t idx = q->used[1];
+	uint32_t id;
+	uint16_t n, tail;
+
+	barrier();
+	if (idx == q->last_used)
+		return -1;
+	id = q->used_ring[q->last_used % q->size].id;
+	if (len)
+		*len = q->used_ring[q->last_used % q->size].len;
+	q->last_used++;
+	if (q->event_idx)
+		q->avail[2 + q->size] = q->last_used; /* used_event: tell us about the next one */
+	if (id >= q->size)
+		return (int)id; /* a broken device; the caller reports it */
+	/* Return the chain to the free list. */
+	n = q->chain_len[id];
+	tail = (uint16_t)id;
+	for (uint16_t k = 1; k < n; k++)
+		tail = q->desc[tail].next;
+	q->desc[tail].next = q->free_head;
+	q->free_head = (uint16_t)id;
+	q->num_free = (uint16_t)(q->num_free + n);
+	return (int)id;
+}
+
+int gvirtq_wait(struct gvirtq *q, uint32_t *len)
+{
+	for (uint64_t spins = 0; spins < spin_limit; spins++) {
+		int head = gvirtq_get(q, len);
+
+		if (head >= 0)
+			return head;
+		if ((spins & 0xffff) == 0xffff &&
+		    (gvirtio_status(q->dev) & VIRTIO_STATUS_NEEDS_RESET))
+			return -2;
+		cpu_relax();
+	}
+	return -1;
+}
+
+void gvirtq_raw_desc(struct gvirtq *q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
+{
+	q->desc[i % q->size] = (struct vring_desc){
+		.addr = addr, .len = len, .flags = flags, .next = next,
+	};
+}
+
+void gvirtq_raw_publish(struct gvirtq *q, uint16_t head)
+{
+	q->avail[2 + (q->avail_idx % q->size)] = head;
+	q->avail_idx++;
+	barrier();
+	q->avail[1] = q->avail_idx;
+	mb();
+	vmmio_write32(q->dev, VIRTIO_MMIO_QUEUE_NOTIFY, q->index);
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --tee emulated: the confidential-memory discipline of TDX/SNP on plain KVM, for development and
+ * tests.  No confidentiality: KVM maps the single memfd backing, private pages included.  What it
+ * does give: the VM starts all private, the guest converts with KVM_HC_MAP_GPA_RANGE, devices
+ * reach only shared pages (accessor and a guarded device mapping), and a page reads as zero after
+ * each change of side.  See docs/confidential-memory.md.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "vmm/convert.h"
+#include "vmm/cvm_memory.h"
+#include "vmm/tee.h"
+#include "vmm/vm.h"
+
+static int emulated_init(struct vm *vm)
+{
+	struct converter *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	vm->tee = c;
+	return cvm_enable_map_gpa_exit(vm);
+}
+
+static int emulated_setup_memory(struct vm *vm)
+{
+	return cvm_setup_emulated(vm, vm->tee);
+}
+
+static void emulated_destroy(struct vm *vm)
+{
+	if (!vm->tee)
+		return;
+	cvm_teardown(vm, vm->tee);
+	free(vm->tee);
+	vm->tee = NULL;
+}
+
+static int emulated_hypercall(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run)
+{
+	return cvm_handle_hypercall(vm, vm->tee, vcpu, run);
+}
+
+static int emulated_memory_fault(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run)
+{
+	return cvm_handle_memory_fault(vm, vm->tee, vcpu, run);
+}
+
+const struct tee_ops tee_emulated_ops = {
+	.name = "emulated",
+	.vm_type = 0,
+	.init = emulated_init,
+	.setup_memory = emulated_setup_memory,
+	.destroy = emulated_destroy,
+	.handle_hypercall = emulated_hypercall,
+	.handle_memory_fault = emulated_memory_fault,
+};
