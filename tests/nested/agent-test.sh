@@ -52,7 +52,8 @@ make_guest()
 	local r=$1
 	rm -rf "$r"
 	mkdir -p "$r/proc" "$r/sys/devices/system/cpu" "$r/sys/firmware/acpi/tables/dynamic" \
-		"$r/sys/bus/virtio/devices/virtio0" "$r/sys/bus/virtio/devices/virtio1"
+		"$r/sys/bus/virtio/devices/virtio0" "$r/sys/bus/virtio/devices/virtio1" \
+		"$r/sys/block/vda"
 	echo "console=ttyS0 nested.vcpus=2 nested.mem_mib=256 nested.virtio=2,19" >"$r/proc/cmdline"
 	printf 'processor\t: 0\nvendor_id\t: AuthenticAMD\n\nprocessor\t: 1\n' >"$r/proc/cpuinfo"
 	printf 'MemTotal:         223516 kB\nMemFree:          200000 kB\n' >"$r/proc/meminfo"
@@ -120,6 +121,7 @@ make_guest "$G"; mkdir "$G/sys/bus/virtio/devices/virtio2"
 echo 0x0001 >"$G/sys/bus/virtio/devices/virtio2/device"; expect "extra virtio-net" fail virtio
 make_guest "$G"; echo 0x0002 >"$G/sys/bus/virtio/devices/virtio1/device"
 expect "blk twice instead of blk+vsock" fail virtio
+make_guest "$G"; rmdir "$G/sys/block/vda"; expect "virtio-blk without a disk" fail virtio
 
 [ "$failures" -eq 0 ] && echo "agent: all checks behave" || echo "agent: $failures case(s) wrong"
 [ "$failures" -eq 0 ]

@@ -4,7 +4,8 @@
  * expectations the scenario runner put on the kernel command line:
  *   nested.vcpus=N       online CPUs, /proc/cpuinfo and enabled MADT CPUs all equal N
  *   nested.mem_mib=N     firmware memory map RAM within N MiB minus 4 MiB .. N MiB
- *   nested.virtio=L      virtio device IDs (decimal, comma-separated, or "none"), as a multiset
+ *   nested.virtio=L      virtio device IDs (decimal, comma-separated, or "none"), as a multiset;
+ *                        every virtio-blk device must also have become a disk (/sys/block/vd*)
  * ACPI is always checked: DSDT, FACP and APIC present, every table's length and checksum sound,
  * no ACPI errors or firmware-bug warnings in the kernel log.  Exit status 0 when all checks pass.
  */
@@ -19,6 +20,8 @@
 
 #define MEMMAP_DIR       "/sys/firmware/memmap"
 #define VIRTIO_DIR       "/sys/bus/virtio/devices"
+#define BLOCK_DIR        "/sys/block"
+#define VIRTIO_ID_BLOCK  2
 #define MAX_VIRTIO       32
 #define RAM_SLACK_KIB    4096 /* low-memory holes and firmware reservations */
 
@@ -169,6 +172,24 @@ static int virtio_device_ids(unsigned int *ids, int cap)
 	return count;
 }
 
+/* Number of virtio-blk disks (vda, vdb, ...) the guest created. */
+static int count_virtio_disks(void)
+{
+	struct dirent *de;
+	char dir_path[512];
+	int count = 0;
+	DIR *dir;
+
+	agent_path(dir_path, sizeof(dir_path), BLOCK_DIR);
+	dir = opendir(dir_path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)))
+		count += !strncmp(de->d_name, "vd", 2);
+	closedir(dir);
+	return count;
+}
+
 /* Parses "2,19" (or "none") into sorted IDs; -1 when malformed. */
 static int parse_id_list(const char *s, unsigned int *ids, int cap)
 {
@@ -250,18 +271,23 @@ static bool check_virtio(void)
 	unsigned int seen[MAX_VIRTIO], want[MAX_VIRTIO];
 	int nseen = virtio_device_ids(seen, MAX_VIRTIO), nwant;
 	char seen_s[256], want_s[256], param[256];
+	int disks = count_virtio_disks(), want_disks = 0;
 	bool same;
 
 	format_ids(seen_s, sizeof(seen_s), seen, nseen < 0 ? 0 : nseen);
-	printf(AGENT_PREFIX "virtio=%s\n", nseen < 0 ? "error" : seen_s);
+	printf(AGENT_PREFIX "virtio=%s\n" AGENT_PREFIX "virtio_disks=%d\n",
+	       nseen < 0 ? "error" : seen_s, disks);
 	if (!agent_param("virtio", param, sizeof(param)))
 		return true;
 	nwant = parse_id_list(param, want, MAX_VIRTIO);
 	if (nwant < 0)
 		return agent_check("virtio", false, "bad nested.virtio=%s", param);
 	format_ids(want_s, sizeof(want_s), want, nwant);
+	for (int i = 0; i < nwant; i++)
+		want_disks += want[i] == VIRTIO_ID_BLOCK;
 	same = nseen == nwant && !memcmp(seen, want, (size_t)nwant * sizeof(want[0]));
-	return agent_check("virtio", same, "expected device IDs %s", want_s);
+	return agent_check("virtio", same && disks == want_disks,
+			   "expected device IDs %s and %d disk(s)", want_s, want_disks);
 }
 
 int cmd_check(int argc, char **argv)
