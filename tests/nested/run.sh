@@ -6,7 +6,8 @@
 #          [--vmm cvmm|qemu] [--only a,b] [--runs N] [--smp N] [--timeout S] [--out DIR]
 #          [--verbose]
 # A watchdog covers L1 itself: TCG's SVM emulation occasionally wedges the whole L1 (no timer,
-# no output).  The item it was running gets a second chance in a fresh L1 (test mode) and the
+# no output).  L1 sends a heartbeat every 10 s; none for HEARTBEAT_LIMIT seconds, or no verdict in
+# time, and L1 counts as wedged.  The item it was running gets a second chance in a fresh L1 (test mode) and the
 # run resumes after it; an item that wedges L1 twice fails.
 # Exit status: 0 when every selected scenario passed (bench: when L1 finished), 1 otherwise.
 set -uo pipefail
@@ -16,6 +17,7 @@ KERNEL= INITRD= SCENARIOS=
 BOOT_LIMIT=180  # L1 boot to its first item
 ITEM_SLACK=${NESTED_ITEM_SLACK:-60}  # beyond an item's own limit
 GAP_LIMIT=60    # from one item's verdict to the next item's start
+HEARTBEAT_LIMIT=60
 MAX_BOOTS=4
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -104,6 +106,7 @@ handle_line()
 		echo "nested: bench $name $vmm run $run: $status, L2 init at $ms ms" ;;
 	"INFO "*) echo "nested: ${line#INFO } ($(($(now) - start)) s)" ;;
 	"ABORT "*) echo "nested: L1 aborted: ${line#ABORT }"; aborted=1 ;;
+	ALIVE) alive_deadline=$(($(now) + HEARTBEAT_LIMIT)) ;;
 	DONE)
 		done_seen=1
 		deadline=$(($(now) + GAP_LIMIT)) ;;
@@ -135,7 +138,7 @@ boot_l1()
 	exec {l1_fd}<&"${L1PROC[0]}"
 	pid=$L1PROC_PID
 	cur_idx= hung=0
-	deadline=$(($(now) + BOOT_LIMIT))
+	deadline=$(($(now) + BOOT_LIMIT)) alive_deadline=$deadline
 	while :; do
 		if IFS= read -r -t 5 -u "$l1_fd" line; then
 			line=$partial${line%$'\r'}
@@ -146,7 +149,7 @@ boot_l1()
 			[ "$rc" -le 128 ] && break  # L1 exited
 			partial=$partial$line
 		fi
-		if [ "$(now)" -ge "$deadline" ]; then
+		if [ "$(now)" -ge "$deadline" ] || [ "$(now)" -ge "$alive_deadline" ]; then
 			hung=1
 			stop_l1
 			break
