@@ -11,7 +11,7 @@ NESTED_OUT     ?= build/nested
 L2_VMM         ?= cvmm
 NESTED_ONLY    ?= all
 NESTED_RUNS    ?= 3
-NESTED_SMP     ?= 2
+NESTED_SMP     ?= 1
 NESTED_TIMEOUT ?= 900
 NESTED_VERBOSE ?= 0
 
