@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <libgen.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,11 +237,30 @@ static void start_request(struct blk_dev *blk, struct blk_req *req, const struct
 	blk_req_done(blk, req, VIRTIO_BLK_S_IOERR);
 }
 
+/*
+ * Whether to poll after a pass that found requests.  A window that ends without the driver having
+ * added anything (it was descheduled, or is not that busy) was CPU burnt for nothing: each such
+ * window doubles the number of passes that skip polling (up to BLK_POLL_BACKOFF_MAX); a window
+ * that found requests resets it.  So a busy host or an idle guest soon stops paying for polling.
+ */
+static bool start_polling(struct blk_dev *blk)
+{
+	if (!blk->poller.window_ns)
+		return false;
+	if (blk->poll_skip) {
+		blk->poll_skip--;
+		return false;
+	}
+	blk->poll_hits = 0;
+	return true;
+}
+
 void blk_process_queue(struct blk_dev *blk)
 {
 	struct virtq *vq = blk_vq(blk);
 	struct virtq_chain chain;
 	struct blk_req *req;
+	unsigned popped = 0;
 	int r;
 
 	blk->stalled = false;
@@ -265,6 +285,16 @@ void blk_process_queue(struct blk_dev *blk)
 				break;
 			}
 			start_request(blk, req, &chain);
+			popped++;
+		}
+		/*
+		 * Polling: notifications stay off and the loop keeps looking at the ring until the
+		 * poll window passes without requests (blk_poll_stop() turns them back on).
+		 */
+		if (blk->poller.armed || (popped && start_polling(blk))) {
+			if (popped)
+				ev_poller_arm(blk->loop, &blk->poller);
+			break;
 		}
 		if (!virtq_enable_notify(vq))
 			break;
@@ -272,6 +302,58 @@ void blk_process_queue(struct blk_dev *blk)
 out:
 	blk->engine->flush_batch(blk);
 	virtio_dev_signal_used(blk->vdev, vq);
+}
+
+/* Poller: new requests on a live queue are served as a notification would be. */
+static bool blk_poll(void *opaque)
+{
+	struct blk_dev *blk = opaque;
+	struct virtio_dev *vdev = blk->vdev;
+	struct virtq *vq = blk_vq(blk);
+	bool work = false;
+
+	virtio_dev_lock(vdev);
+	/* Completions first: they may free the slots a stalled queue waits for. */
+	if (blk->engine->reap && blk->engine->reap(blk))
+		work = true;
+	if (virtio_queue_live(vdev, vq) && !blk->stalled && virtq_pending(vq)) {
+		work = true;
+		/* As for a notification: the rings may have stopped being shared meanwhile. */
+		if (virtq_map(vq) < 0) {
+			vq->errors[VIRTQ_ERR_RING_ADDR]++;
+			virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
+		} else {
+			blk->poll_hits++;
+			blk_process_queue(blk);
+		}
+	}
+	virtio_dev_unlock(vdev);
+	/* Requests in the kernel's hands may need a worker thread: leave it the CPU meanwhile. */
+	if (!work && blk->in_flight)
+		sched_yield();
+	return work;
+}
+
+/* The poll window passed: back to guest notifications, serving what raced with the switch. */
+static void blk_poll_stop(void *opaque)
+{
+	struct blk_dev *blk = opaque;
+	struct virtio_dev *vdev = blk->vdev;
+	struct virtq *vq = blk_vq(blk);
+
+	virtio_dev_lock(vdev);
+	if (blk->poll_hits) {
+		blk->poll_backoff = 0;
+	} else {
+		blk->poll_backoff = blk->poll_backoff ? 2 * blk->poll_backoff : 1;
+		if (blk->poll_backoff > BLK_POLL_BACKOFF_MAX)
+			blk->poll_backoff = BLK_POLL_BACKOFF_MAX;
+		blk->poll_skip = blk->poll_backoff;
+	}
+	if (virtio_queue_live(vdev, vq) && !blk->stalled && virtq_enable_notify(vq) &&
+	    virtq_map(vq) == 0)
+		blk_process_queue(blk);
+	virtio_dev_unlock(vdev);
 }
 
 static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t len)
@@ -409,6 +491,13 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 		return err;
 	}
 	fill_config(blk);
+	blk->loop = loop;
+	blk->poller = (struct ev_poller){
+		.poll = blk_poll,
+		.stop = blk_poll_stop,
+		.opaque = blk,
+		.window_ns = (uint64_t)cfg->poll_us * 1000,
+	};
 	blk->engine = cfg->engine == BLK_ENGINE_URING ? &blk_engine_uring : &blk_engine_sync;
 	err = blk->engine->init(blk, loop);
 	if (err < 0) {
@@ -442,6 +531,8 @@ void blk_dev_destroy(void *opaque)
 {
 	struct blk_dev *blk = opaque;
 
+	if (blk->loop)
+		ev_poller_disarm(blk->loop, &blk->poller);
 	/* Destroying the transport resets the device, which drains the engine. */
 	virtio_dev_destroy(blk->vdev);
 	blk->engine->fini(blk);

@@ -10,6 +10,7 @@
 
 #include "devices/blk.h"
 #include "devices/virtio/virtio.h"
+#include "vmm/event_loop.h"
 
 struct blk_req {
 	struct blk_req *next_free;
@@ -24,6 +25,8 @@ struct blk_req {
 	struct iovec iov[];     /* the popped chain, BLK_QUEUE_SIZE entries */
 };
 
+#define BLK_POLL_BACKOFF_MAX 1024
+
 struct blk_dev;
 
 struct blk_io_engine {
@@ -33,6 +36,8 @@ struct blk_io_engine {
 	void (*submit)(struct blk_dev *blk, struct blk_req *req);
 	/* End of a queue pass: hands everything prepared to the kernel. */
 	void (*flush_batch)(struct blk_dev *blk);
+	/* Completes what has finished, without waiting (lock held); how many.  Optional. */
+	unsigned (*reap)(struct blk_dev *blk);
 	/* Waits for every request in flight; completes them to the guest, or drops them. */
 	void (*drain)(struct blk_dev *blk, bool complete);
 	void (*fini)(struct blk_dev *blk);
@@ -57,6 +62,13 @@ struct blk_dev {
 
 	/* Negotiated behaviour, fixed at DRIVER_OK. */
 	bool writethrough;      /* FLUSH not negotiated: every write is durable at completion */
+
+	/* Busy polling of the queue after requests (poller.window_ns = 0: off). */
+	struct ev_loop *loop;
+	struct ev_poller poller;
+	uint64_t poll_hits;     /* passes the current window found */
+	unsigned poll_backoff;  /* passes to skip after the next fruitless window */
+	unsigned poll_skip;     /* passes left that do not poll */
 
 	/* Request slots: at most BLK_QUEUE_SIZE requests in flight. */
 	uint8_t *pool;

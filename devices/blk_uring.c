@@ -128,31 +128,44 @@ static void uring_flush_batch(struct blk_dev *blk)
 	submit_queued(blk);
 }
 
-static void completion_handler(void *opaque, int fd, uint32_t events)
+/* Lock held: pushes every finished request, one interrupt decision, resumes a stalled queue. */
+static unsigned uring_reap(struct blk_dev *blk)
 {
-	struct blk_dev *blk = opaque;
 	struct uring_state *st = state(blk);
 	struct virtio_dev *vdev = blk->vdev;
 	struct virtq *vq = blk_vq(blk);
 	struct io_uring_cqe *cqe;
-	eventfd_t v;
+	unsigned n = 0;
 
-	if (eventfd_read(fd, &v) < 0)
-		return;
-	virtio_dev_lock(vdev);
+	if (!io_uring_cq_ready(&st->ring))
+		return 0;
 	/* Completions land in memory that may have changed hands since submission. */
 	if (vq->ready && virtq_map(vq) < 0) {
 		vq->errors[VIRTQ_ERR_RING_ADDR]++;
 		virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
 	}
-	while (io_uring_peek_cqe(&st->ring, &cqe) == 0)
+	while (io_uring_peek_cqe(&st->ring, &cqe) == 0) {
 		handle_cqe(blk, cqe, true);
+		n++;
+	}
 	if (virtio_queue_live(vdev, vq)) {
 		virtio_dev_signal_used(vdev, vq);
 		if (blk->stalled)
 			blk_process_queue(blk);
 	}
-	virtio_dev_unlock(vdev);
+	return n;
+}
+
+static void completion_handler(void *opaque, int fd, uint32_t events)
+{
+	struct blk_dev *blk = opaque;
+	eventfd_t v;
+
+	if (eventfd_read(fd, &v) < 0)
+		return;
+	virtio_dev_lock(blk->vdev);
+	uring_reap(blk);
+	virtio_dev_unlock(blk->vdev);
 }
 
 static void uring_drain(struct blk_dev *blk, bool complete)
@@ -233,6 +246,7 @@ const struct blk_io_engine blk_engine_uring = {
 	.init = uring_init,
 	.submit = uring_submit,
 	.flush_batch = uring_flush_batch,
+	.reap = uring_reap,
 	.drain = uring_drain,
 	.fini = uring_fini,
 };

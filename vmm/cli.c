@@ -206,15 +206,21 @@ static int drive_kv(void *ctx, const char *key, const char *val, char *err, size
 			d->engine = BLK_ENGINE_URING;
 		else
 			return ERR("engine=%s: expected sync or uring", val);
+	} else if (!strcmp(key, "poll_us")) {
+		uint64_t v;
+
+		if (parse_u64(val, &v, false) || v > DRIVE_POLL_US_MAX)
+			return ERR("poll_us=%s: expected 0 to %d", val, DRIVE_POLL_US_MAX);
+		d->poll_us = (unsigned)v;
 	} else {
-		return ERR("unknown key '%s' (expected path, id, ro, engine)", key);
+		return ERR("unknown key '%s' (expected path, id, ro, engine, poll_us)", key);
 	}
 	return 0;
 }
 
 static int parse_drive(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
-	struct drive_config d = { .engine = BLK_ENGINE_SYNC };
+	struct drive_config d = { .engine = BLK_ENGINE_SYNC, .poll_us = DRIVE_POLL_US_DEFAULT };
 
 	if (cfg->nr_drives == CONFIG_MAX_DRIVES)
 		return ERR("at most %d drives are supported", CONFIG_MAX_DRIVES);
@@ -300,7 +306,7 @@ static const struct cli_option options[] = {
 	  parse_irqchip },
 	{ "--boot-timer", NULL, "log the time from start to the guest's boot-complete marker",
 	  parse_boot_timer },
-	{ "--drive", "SPEC", "virtio-blk: path=PATH[,id=ID][,ro=on][,engine=sync|uring]",
+	{ "--drive", "SPEC", "virtio-blk: path=PATH[,id=ID][,ro=on][,engine=sync|uring][,poll_us=N]",
 	  parse_drive },
 	{ "--vsock", "SPEC", "virtio-vsock: cid=N,uds=PATH (hybrid Unix-socket vsock)",
 	  parse_vsock },

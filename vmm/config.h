@@ -31,11 +31,15 @@ enum tee_kind {
 	TEE_SNP,
 };
 
+#define DRIVE_POLL_US_DEFAULT 50
+#define DRIVE_POLL_US_MAX     1000
+
 struct drive_config {
 	const char *path;
 	const char *id;
 	bool read_only;
 	enum blk_engine engine;
+	unsigned poll_us; /* busy-poll the queue this long after the last request; 0: never */
 };
 
 struct vsock_config {

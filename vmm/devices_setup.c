@@ -5,6 +5,7 @@
 #include "vmm/devices_setup.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "vsock/vsock.h"
 
 int devices_setup(struct vm *vm)
 {
@@ -15,9 +16,7 @@ int devices_setup(struct vm *vm)
 		if (err < 0)
 			return err;
 	}
-	if (vm->cfg->vsock.enabled) {
-		log_error("--vsock: virtio-vsock is not available in this build yet");
-		return -ENOTSUP;
-	}
+	if (vm->cfg->vsock.enabled)
+		return virtio_vsock_create(vm, &vm->cfg->vsock);
 	return 0;
 }

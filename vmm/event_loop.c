@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmm/event_loop.h"
@@ -126,11 +127,74 @@ int ev_loop_del(struct ev_loop *loop, int fd)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void ev_poller_arm(struct ev_loop *loop, struct ev_poller *p)
+{
+	p->deadline_ns = now_ns() + p->window_ns;
+	if (p->armed)
+		return;
+	p->armed = true;
+	p->next = loop->pollers;
+	loop->pollers = p;
+}
+
+void ev_poller_disarm(struct ev_loop *loop, struct ev_poller *p)
+{
+	struct ev_poller **pp;
+
+	if (!p->armed)
+		return;
+	for (pp = &loop->pollers; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	p->armed = false;
+	p->next = NULL;
+}
+
+/* One round over the armed pollers; the callbacks may arm or disarm pollers themselves. */
+static void run_pollers(struct ev_loop *loop, uint64_t now)
+{
+	struct ev_poller *p = loop->pollers, *next;
+
+	for (; p; p = next) {
+		next = p->next;
+		if (p->poll(p->opaque)) {
+			if (p->armed)
+				p->deadline_ns = now + p->window_ns;
+		} else if (p->armed && now >= p->deadline_ns) {
+			ev_poller_disarm(loop, p);
+			p->stop(p->opaque);
+		}
+		/* A callback may have disarmed the next one; start over then, next round. */
+		if (next && !next->armed)
+			break;
+	}
+}
+
 int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[EV_BATCH];
 	int n;
 
+	if (loop->pollers) {
+		uint64_t now = now_ns();
+
+		run_pollers(loop, now);
+		if (now - loop->last_fd_check_ns < EV_POLL_FD_CHECK_NS && loop->pollers)
+			return 0;
+		loop->last_fd_check_ns = now;
+		timeout_ms = 0;
+	}
 	n = epoll_wait(loop->epfd, evs, EV_BATCH, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;

@@ -21,6 +21,25 @@ struct ev_source {
 	bool active;
 };
 
+/*
+ * Busy polling, for devices whose guests would otherwise exit to notify them: while a poller is
+ * armed the loop does not sleep; it calls poll() over and over (checking its fds every
+ * EV_POLL_FD_CHECK_NS in between) until window_ns pass without poll() finding work, then disarms
+ * it and calls stop() (where the device turns guest notifications back on).
+ */
+struct ev_poller {
+	bool (*poll)(void *opaque);   /* handles what it finds; true when it found work */
+	void (*stop)(void *opaque);
+	void *opaque;
+	uint64_t window_ns;
+	/* The loop's. */
+	uint64_t deadline_ns;
+	bool armed;
+	struct ev_poller *next;
+};
+
+#define EV_POLL_FD_CHECK_NS 20000
+
 struct ev_loop {
 	int epfd;
 	int wake_fd;   /* eventfd: ev_loop_stop() from any thread */
@@ -28,6 +47,8 @@ struct ev_loop {
 	struct ev_source *sources; /* indexed by fd */
 	unsigned nr_sources;
 	uint32_t gen;
+	struct ev_poller *pollers; /* armed ones */
+	uint64_t last_fd_check_ns;
 };
 
 int ev_loop_init(struct ev_loop *loop);
@@ -38,8 +59,15 @@ int ev_loop_mod(struct ev_loop *loop, int fd, uint32_t events);
 int ev_loop_del(struct ev_loop *loop, int fd);
 /* Runs handlers until ev_loop_stop(); returns 0, or -errno if epoll fails. */
 int ev_loop_run(struct ev_loop *loop);
-/* Serves ready events once, waiting at most timeout_ms (-1: forever); for tests. */
+/*
+ * Serves ready events once, waiting at most timeout_ms (-1: forever); for tests.  With a poller
+ * armed it does not wait: one round of polling (and of the fds, when due).
+ */
 int ev_loop_run_once(struct ev_loop *loop, int timeout_ms);
+/* Loop thread only.  Arming an armed poller restarts its window. */
+void ev_poller_arm(struct ev_loop *loop, struct ev_poller *p);
+/* Loop thread only (or with the loop not running); stop() is not called. */
+void ev_poller_disarm(struct ev_loop *loop, struct ev_poller *p);
 /* Thread-safe and async-signal-safe. */
 void ev_loop_stop(struct ev_loop *loop);
 

@@ -231,6 +231,12 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *c)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *vq)
+{
+	vq->last_avail_idx--;
+	vq->popped--;
+}
+
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)
 {
 	uint64_t elem = USED_RING + 8ULL * (vq->used_idx & (vq->size - 1));

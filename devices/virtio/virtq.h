@@ -102,6 +102,12 @@ int virtq_map(struct virtq *vq);
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *c);
 
+/*
+ * Gives back the chain popped last, untouched: the next virtq_pop() reads (and checks) it again.
+ * For devices that pop a buffer before knowing they have anything to put in it.
+ */
+void virtq_unpop(struct virtq *vq);
+
 /* Returns a chain to the driver: len bytes were written into its device-writable buffers. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len);
 

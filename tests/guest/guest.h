@@ -43,6 +43,10 @@ bool check_ring0(struct check_result *res);
 bool check_smp(struct check_result *res);
 bool check_irq(struct check_result *res);
 bool check_devices(struct check_result *res);
+bool check_blk(struct check_result *res);
+bool check_blk_malformed(struct check_result *res);
+bool check_blkbench(struct check_result *res);
+bool check_vsock(struct check_result *res);
 
 /* Prints FAIL for the running check and the RESULT line, exits with failure (any ring). */
 __attribute__((noreturn)) void guest_abort(const char *why);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "tests/guest/apic.h"
+#include "tests/guest/blk_check.h"
 #include "tests/guest/cmdline.h"
 #include "tests/guest/guest.h"
 #include "tests/guest/io.h"
@@ -21,19 +22,25 @@
 struct check {
 	const char *name;
 	check_fn run;
+	bool (*applies)(void); /* NULL: always; else the check runs (and counts) only when true */
+	bool on_request;       /* runs only when named in cvmmtest.only */
 };
 
 /* In the order they run; smp and irq come late because they change the machine's state. */
 static const struct check checks[] = {
-	{ "memmap", check_memmap },
-	{ "cmdline", check_cmdline },
-	{ "initrd", check_initrd },
-	{ "acpi", check_acpi },
-	{ "madt-cpus", check_madt_cpus },
-	{ "ring0", check_ring0 },
-	{ "devices", check_devices },
-	{ "smp", check_smp },
-	{ "irq", check_irq },
+	{ "memmap", check_memmap, NULL, false },
+	{ "cmdline", check_cmdline, NULL, false },
+	{ "initrd", check_initrd, NULL, false },
+	{ "acpi", check_acpi, NULL, false },
+	{ "madt-cpus", check_madt_cpus, NULL, false },
+	{ "ring0", check_ring0, NULL, false },
+	{ "devices", check_devices, NULL, false },
+	{ "blk-malformed", check_blk_malformed, blk_present, true },
+	{ "blk", check_blk, blk_present, false },
+	{ "blkbench", check_blkbench, blk_present, true },
+	{ "smp", check_smp, NULL, false },
+	{ "irq", check_irq, NULL, false },
+	{ "vsock", check_vsock, NULL, true },
 };
 
 extern uint64_t boot_info_addr;
@@ -99,13 +106,15 @@ void guest_abort(const char *why)
 	finish();
 }
 
-static bool selected(const char *name)
+static bool selected(const struct check *c)
 {
-	const char *list;
+	const char *name = c->name, *list;
 	size_t len;
+	bool only = cmdline_get(boot.cmdline, "cvmmtest.only", &list, &len);
 
-	if (cmdline_get(boot.cmdline, "cvmmtest.only", &list, &len) &&
-	    !list_contains(list, len, name))
+	if (only && !list_contains(list, len, name))
+		return false;
+	if (c->on_request && !only)
 		return false;
 	if (cmdline_get(boot.cmdline, "cvmmtest.skip", &list, &len) &&
 	    list_contains(list, len, name))
@@ -138,7 +147,7 @@ void guest_main(void)
 		struct check_result res = { .len = 0 };
 		bool ok;
 
-		if (!selected(checks[i].name))
+		if (!selected(&checks[i]) || (checks[i].applies && !checks[i].applies()))
 			continue;
 		running = checks[i].name;
 		ok = checks[i].run(&res);

@@ -9,6 +9,8 @@
  * except store->load, which needs a full fence (EVENT_IDX checks after publishing). */
 #define mb() asm volatile("mfence" ::: "memory")
 
+#define RAW_CHAIN 0xffff /* chain_len of a head published by gvirtq_raw_publish() */
+
 void gvirtio_reset(struct virtio_mmio_dev *dev)
 {
 	vmmio_write32(dev, VIRTIO_MMIO_STATUS, 0);
@@ -67,6 +69,18 @@ static void write64(struct virtio_mmio_dev *dev, uint32_t lo_reg, uint64_t v)
 	vmmio_write32(dev, lo_reg + 4, (uint32_t)(v >> 32));
 }
 
+/*
+ * The driver polls: ask for no used-buffer interrupts.  Without EVENT_IDX that is the avail flag;
+ * with it the flag is ignored and used_event is kept half the index space behind the used index,
+ * where the device's old..new window of a decision (at most the queue size wide) never reaches.
+ */
+static void suppress_interrupts(struct gvirtq *q)
+{
+	q->avail[0] = VRING_AVAIL_F_NO_INTERRUPT;
+	if (q->event_idx)
+		q->avail[2 + q->size] = (uint16_t)(q->last_used - 0x8000);
+}
+
 const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned index,
 			 uint16_t size, bool event_idx)
 {
@@ -82,7 +96,7 @@ const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned
 		return "queue does not exist";
 	if (size > max)
 		size = (uint16_t)max;
-	if (size > 1024 || (size & (size - 1)))
+	if (size == 0 || size > 1024 || (size & (size - 1)))
 		return "queue size not a power of two up to 1024";
 	avail_bytes = 6 + 2 * (size_t)size;
 	used_bytes = 6 + 8 * (size_t)size;
@@ -99,6 +113,7 @@ const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned
 	for (uint16_t i = 0; i < size; i++)
 		q->desc[i].next = (uint16_t)(i + 1);
 	q->num_free = size;
+	suppress_interrupts(q);
 	vmmio_write32(dev, VIRTIO_MMIO_QUEUE_NUM, size);
 	write64(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, dma_addr(q->desc));
 	write64(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, dma_addr((const void *)q->avail));
@@ -160,22 +175,29 @@ void gvirtq_kick(struct gvirtq *q)
 int gvirtq_get(struct gvirtq *q, uint32_t *len)
 {
 	uint16_t idx = q->used[1];
-	uint32_t id;
+	uint32_t id, used_len;
 	uint16_t n, tail;
 
 	barrier();
 	if (idx == q->last_used)
 		return -1;
 	id = q->used_ring[q->last_used % q->size].id;
-	if (len)
-		*len = q->used_ring[q->last_used % q->size].len;
+	used_len = q->used_ring[q->last_used % q->size].len;
 	q->last_used++;
 	if (q->event_idx)
-		q->avail[2 + q->size] = q->last_used; /* used_event: tell us about the next one */
-	if (id >= q->size)
-		return (int)id; /* a broken device; the caller reports it */
+		suppress_interrupts(q);
+	/* An id that is no outstanding head: a broken device.  Nothing to free. */
+	if (id >= q->size || q->chain_len[id] == 0)
+		return GVIRTQ_BAD_ID;
+	if (len)
+		*len = used_len;
+	if (q->chain_len[id] == RAW_CHAIN) {
+		q->chain_len[id] = 0; /* its descriptors never came from the free list */
+		return (int)id;
+	}
 	/* Return the chain to the free list. */
 	n = q->chain_len[id];
+	q->chain_len[id] = 0;
 	tail = (uint16_t)id;
 	for (uint16_t k = 1; k < n; k++)
 		tail = q->desc[tail].next;
@@ -190,7 +212,7 @@ int gvirtq_wait(struct gvirtq *q, uint32_t *len)
 	for (uint64_t spins = 0; spins < spin_limit; spins++) {
 		int head = gvirtq_get(q, len);
 
-		if (head >= 0)
+		if (head != -1)
 			return head;
 		if ((spins & 0xffff) == 0xffff &&
 		    (gvirtio_status(q->dev) & VIRTIO_STATUS_NEEDS_RESET))
@@ -210,6 +232,8 @@ void gvirtq_raw_desc(struct gvirtq *q, uint16_t i, uint64_t addr, uint32_t len, 
 
 void gvirtq_raw_publish(struct gvirtq *q, uint16_t head)
 {
+	if (head < q->size)
+		q->chain_len[head] = RAW_CHAIN;
 	q->avail[2 + (q->avail_idx % q->size)] = head;
 	q->avail_idx++;
 	barrier();

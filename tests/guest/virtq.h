@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Driver side of virtio 1.x devices over virtio-mmio: initialisation and feature negotiation, and
- * split virtqueues polled from ring 3 (no interrupts).  Descriptors are handed out from a free
+ * split virtqueues polled from ring 3 (used-buffer interrupts are suppressed: the avail flag, or
+ * with EVENT_IDX a used_event the device never reaches).  Descriptors are handed out from a free
  * list; gvirtq_raw_desc() lets checks write deliberately malformed chains.
  */
 #ifndef GUEST_VIRTQ_H
@@ -15,6 +16,9 @@
 #define VIRTQ_DESC_F_NEXT     1
 #define VIRTQ_DESC_F_WRITE    2
 #define VIRTQ_DESC_F_INDIRECT 4
+
+#define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY     1
 
 #define VIRTIO_F_INDIRECT_DESC   28
 #define VIRTIO_F_EVENT_IDX       29
@@ -80,12 +84,20 @@ void gvirtio_reset(struct virtio_mmio_dev *dev);
 int gvirtq_add(struct gvirtq *q, const struct gbuf *bufs, unsigned n);
 /* Publishes what was added and notifies the device unless it asked not to be (EVENT_IDX). */
 void gvirtq_kick(struct gvirtq *q);
-/* Takes one completed chain: its head (and bytes written in *len), or -1 when none. */
+#define GVIRTQ_BAD_ID (-3) /* the device used an id that is not an outstanding head */
+
+/*
+ * Takes one completed chain: its head (and bytes written in *len), -1 when none, GVIRTQ_BAD_ID
+ * when the device returned something that was not in flight (the entry is consumed).
+ */
 int gvirtq_get(struct gvirtq *q, uint32_t *len);
-/* Polls until a chain completes or the device reports NEEDS_RESET (-2) or spin_limit (-1). */
+/* Polls until a chain completes (or GVIRTQ_BAD_ID), NEEDS_RESET (-2) or spin_limit (-1). */
 int gvirtq_wait(struct gvirtq *q, uint32_t *len);
 
-/* Malformed-chain checks: write descriptor i directly and publish head as one chain. */
+/*
+ * Malformed-chain checks: write descriptor i directly and publish head as one chain.  This
+ * bypasses the free list (and may break it): set the queue up again before normal use.
+ */
 void gvirtq_raw_desc(struct gvirtq *q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 		     uint16_t next);
 void gvirtq_raw_publish(struct gvirtq *q, uint16_t head);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/virtio_blk.h>
@@ -47,6 +48,7 @@ struct fx {
 	struct virtio_dev *vdev;
 	struct vh_ring ring;
 	enum blk_engine engine;
+	unsigned poll_us;
 	uint16_t next_desc;
 };
 
@@ -75,7 +77,7 @@ static void make_disk(char *path, size_t path_len, uint64_t size)
 static int open_dev(struct fx *f, bool ro, const char *id)
 {
 	struct drive_config cfg = { .path = f->path, .id = id, .read_only = ro,
-				    .engine = f->engine };
+				    .engine = f->engine, .poll_us = f->poll_us };
 	struct virtio_dev_params p;
 	int err;
 
@@ -93,13 +95,14 @@ static int open_dev(struct fx *f, bool ro, const char *id)
 	return 0;
 }
 
-static int setup_common(void **state, bool ro, const char *id)
+static int setup_common(void **state, bool ro, const char *id, unsigned poll_us)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	log_threshold = LOG_ERROR;
 	assert_non_null(f);
 	f->engine = *(enum blk_engine *)*state;
+	f->poll_us = poll_us;
 	assert_int_equal(vh_vm_init(&f->v, RAM, TEE_NONE), 0);
 	make_disk(f->path, sizeof(f->path), DISK_SIZE);
 	f->fd = open(f->path, O_RDONLY);
@@ -111,12 +114,17 @@ static int setup_common(void **state, bool ro, const char *id)
 
 static int setup(void **state)
 {
-	return setup_common(state, false, "disk-a");
+	return setup_common(state, false, "disk-a", 0);
+}
+
+static int setup_poll(void **state)
+{
+	return setup_common(state, false, "disk-a", 2000);
 }
 
 static int setup_ro(void **state)
 {
-	return setup_common(state, true, NULL);
+	return setup_common(state, true, NULL, 0);
 }
 
 static int teardown(void **state)
@@ -568,6 +576,113 @@ static void test_read_only_refuses_writes(void **state)
 }
 
 /* Without FLUSH negotiated every write is durable when it completes (writethrough). */
+/* Runs the loop until cond holds or ms passed (the loop does not sleep while polling). */
+static bool run_for(struct fx *f, bool (*cond)(void *arg), void *arg, unsigned ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		ev_loop_run_once(&f->v.vm.loop, 1);
+		if (cond(arg))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+	return false;
+}
+
+static bool poller_idle(void *arg)
+{
+	return !((struct fx *)arg)->blk->poller.armed;
+}
+
+/* Publishes a one-sector read without notifying the device. */
+static void publish_read(struct fx *f, uint16_t first_desc, uint64_t sector)
+{
+	const struct vh_buf bufs[] = { { HDR_GPA, 16, false }, { DATA_GPA, 512, true },
+				       { STATUS_GPA, 1, true } };
+
+	put_hdr(f, VIRTIO_BLK_T_IN, sector);
+	vh_publish(&f->ring, vh_chain(&f->ring, first_desc, bufs, 3));
+}
+
+/*
+ * Polling: after a request the device keeps notifications off and serves requests published
+ * without a notification, until the window passes idle; then notifications are back on
+ * (avail_event = the next index) and an unnotified request waits.
+ */
+static void test_polling(void **state)
+{
+	struct fx *f = *state;
+	struct wait_used w = { f, 0 };
+	struct virtio_counters c;
+	uint16_t event;
+
+	assert_int_equal(request(f, VIRTIO_BLK_T_IN, 1, 512, true, NULL), VIRTIO_BLK_S_OK);
+	assert_true(f->blk->poller.armed);
+	event = vh_avail_event(&f->ring);
+	for (uint16_t i = 0; i < 5; i++) {
+		publish_read(f, (uint16_t)(3 + 3 * i), i);
+		w.idx = (uint16_t)(2 + i);
+		assert_true(run_for(f, used_reached, &w, 1000));
+		assert_int_equal(status(f), VIRTIO_BLK_S_OK);
+	}
+	/* Served without touching avail_event, so the driver was never asked to notify. */
+	assert_int_equal(vh_avail_event(&f->ring), event);
+	virtio_dev_counters(f->vdev, &c);
+	assert_int_equal(c.kicks, 1);
+
+	assert_true(run_for(f, poller_idle, f, 1000));
+	assert_int_equal(vh_avail_event(&f->ring), f->ring.avail_idx);
+	publish_read(f, 30, 9);
+	w.idx = (uint16_t)(f->ring.avail_idx);
+	assert_false(run_for(f, used_reached, &w, 50));
+	vh_kick(f->vdev, 0);
+	assert_true(run_for(f, used_reached, &w, 1000));
+}
+
+/* A window that finds nothing makes the next passes skip polling, doubling each time. */
+static void test_polling_backoff(void **state)
+{
+	struct fx *f = *state;
+	unsigned skips[] = { 1, 2, 4 };
+
+	for (unsigned round = 0; round < 3; round++) {
+		/* Polls after this request, finds nothing, and backs off. */
+		assert_int_equal(request(f, VIRTIO_BLK_T_IN, 1, 512, true, NULL), VIRTIO_BLK_S_OK);
+		assert_true(f->blk->poller.armed);
+		assert_true(run_for(f, poller_idle, f, 1000));
+		assert_int_equal(f->blk->poll_skip, skips[round]);
+		/* The next passes do not poll: notifications are back on right away. */
+		for (unsigned i = 0; i < skips[round]; i++) {
+			assert_int_equal(request(f, VIRTIO_BLK_T_IN, 2, 512, true, NULL),
+					 VIRTIO_BLK_S_OK);
+			assert_false(f->blk->poller.armed);
+			assert_int_equal(vh_avail_event(&f->ring), f->ring.avail_idx);
+		}
+	}
+	/* A fruitful window resets the back-off. */
+	assert_int_equal(request(f, VIRTIO_BLK_T_IN, 1, 512, true, NULL), VIRTIO_BLK_S_OK);
+	assert_true(f->blk->poller.armed);
+	publish_read(f, 3, 0);
+	assert_true(run_for(f, poller_idle, f, 1000));
+	assert_int_equal(f->blk->poll_skip, 0);
+	assert_int_equal(f->blk->poll_backoff, 0);
+}
+
+/* Without polling an unnotified request is not served. */
+static void test_no_polling(void **state)
+{
+	struct fx *f = *state;
+	struct wait_used w = { f, 2 };
+
+	assert_int_equal(request(f, VIRTIO_BLK_T_IN, 1, 512, true, NULL), VIRTIO_BLK_S_OK);
+	assert_false(f->blk->poller.armed);
+	assert_int_equal(vh_avail_event(&f->ring), f->ring.avail_idx);
+	publish_read(f, 3, 0);
+	assert_false(run_for(f, used_reached, &w, 50));
+}
+
 static void test_writethrough_without_flush(void **state)
 {
 	struct fx *f = *state;
@@ -663,6 +778,13 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(test_read_only_refuses_writes, setup_ro,
 							 teardown, &uring_engine),
 		BOTH(test_writethrough_without_flush),
+		cmocka_unit_test_prestate_setup_teardown(test_polling, setup_poll, teardown,
+							 &sync_engine),
+		cmocka_unit_test_prestate_setup_teardown(test_polling, setup_poll, teardown,
+							 &uring_engine),
+		cmocka_unit_test_prestate_setup_teardown(test_polling_backoff, setup_poll,
+							 teardown, &sync_engine),
+		T(test_no_polling, sync_engine),
 		cmocka_unit_test(test_open_errors),
 	};
 

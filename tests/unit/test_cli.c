@@ -58,7 +58,7 @@ static void test_drives_and_vsock(void **state)
 	char err[256];
 
 	assert_int_equal(PARSE(&cfg, err, "--kernel", "k", "--drive", "path=/a,ro=on,id=root",
-			       "--drive", "path=/b,engine=uring", "--vsock", "cid=3,uds=/tmp/v.sock"),
+			       "--drive", "path=/b,engine=uring,poll_us=0", "--vsock", "cid=3,uds=/tmp/v.sock"),
 			 0);
 	assert_int_equal(cfg.nr_drives, 2);
 	assert_string_equal(cfg.drives[0].path, "/a");
@@ -68,6 +68,8 @@ static void test_drives_and_vsock(void **state)
 	assert_string_equal(cfg.drives[1].path, "/b");
 	assert_false(cfg.drives[1].read_only);
 	assert_int_equal(cfg.drives[1].engine, BLK_ENGINE_URING);
+	assert_int_equal(cfg.drives[0].poll_us, DRIVE_POLL_US_DEFAULT);
+	assert_int_equal(cfg.drives[1].poll_us, 0);
 	assert_true(cfg.vsock.enabled);
 	assert_int_equal(cfg.vsock.guest_cid, 3);
 	assert_string_equal(cfg.vsock.uds_path, "/tmp/v.sock");
@@ -107,6 +109,10 @@ static void test_bad_input(void **state)
 	EXPECT_ERROR("unknown key", "--kernel", "k", "--drive", "path=/a,cache=none");
 	EXPECT_ERROR("expected on or off", "--kernel", "k", "--drive", "path=/a,ro=maybe");
 	EXPECT_ERROR("sync or uring", "--kernel", "k", "--drive", "path=/a,engine=aio");
+	EXPECT_ERROR("poll_us=1001: expected 0 to 1000", "--kernel", "k", "--drive",
+		     "path=/a,poll_us=1001");
+	EXPECT_ERROR("poll_us=-1", "--kernel", "k", "--drive", "path=/a,poll_us=-1");
+	EXPECT_ERROR("poll_us=", "--kernel", "k", "--drive", "path=/a,poll_us=");
 	EXPECT_ERROR("key=value", "--kernel", "k", "--drive", "/a");
 	EXPECT_ERROR("reserved", "--kernel", "k", "--vsock", "cid=2,uds=/x");
 	EXPECT_ERROR("both cid=N and uds=PATH", "--kernel", "k", "--vsock", "cid=3");

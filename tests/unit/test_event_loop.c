@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -107,12 +108,104 @@ static void test_stop_from_thread(void **state)
 	ev_loop_destroy(&loop);
 }
 
+struct poll_state {
+	struct ev_loop *loop;
+	struct ev_poller p;
+	unsigned polls, stops;
+	unsigned busy;    /* the next this many polls find work */
+	bool rearm;       /* stop() arms again (a request raced with the switch) */
+};
+
+static bool poll_fn(void *opaque)
+{
+	struct poll_state *ps = opaque;
+
+	ps->polls++;
+	if (!ps->busy)
+		return false;
+	ps->busy--;
+	return true;
+}
+
+static void stop_fn(void *opaque)
+{
+	struct poll_state *ps = opaque;
+
+	ps->stops++;
+	if (ps->rearm) {
+		ps->rearm = false;
+		ev_poller_arm(ps->loop, &ps->p);
+	}
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* An armed poller runs until its window passes without work, then stop() runs once. */
+static void test_poller_window(void **state)
+{
+	struct ev_loop loop;
+	struct poll_state ps = { .loop = &loop, .busy = 1000 };
+	struct counter c = { .loop = &loop, .other_fd = -1 };
+	uint64_t one = 1, t0;
+
+	assert_int_equal(ev_loop_init(&loop), 0);
+	c.fd = eventfd(0, EFD_NONBLOCK);
+	assert_int_equal(ev_loop_add(&loop, c.fd, EPOLLIN, count_handler, &c), 0);
+	ps.p = (struct ev_poller){ .poll = poll_fn, .stop = stop_fn, .opaque = &ps,
+				   .window_ns = 20 * 1000 * 1000 };
+	ev_poller_arm(&loop, &ps.p);
+	ev_poller_arm(&loop, &ps.p); /* arming twice is harmless */
+
+	/* While it finds work the window keeps restarting, and fds are still served. */
+	assert_int_equal(write(c.fd, &one, 8), 8);
+	while (ps.busy)
+		assert_true(ev_loop_run_once(&loop, -1) >= 0);
+	assert_int_equal(ps.polls, 1000);
+	t0 = mono_ms();
+	while (!c.hits && mono_ms() - t0 < 1000)
+		ev_loop_run_once(&loop, -1);
+	assert_int_equal(c.hits, 1);
+
+	/* Idle: stop() once, about a window later, then the loop sleeps again. */
+	t0 = mono_ms();
+	while (ps.p.armed && mono_ms() - t0 < 2000)
+		ev_loop_run_once(&loop, -1);
+	assert_false(ps.p.armed);
+	assert_int_equal(ps.stops, 1);
+	assert_true(mono_ms() - t0 >= 15);
+	ps.polls = 0;
+	assert_int_equal(ev_loop_run_once(&loop, 20), 0);
+	assert_int_equal(ps.polls, 0);
+
+	/* stop() may arm again; disarm never calls stop(). */
+	ps.rearm = true;
+	ev_poller_arm(&loop, &ps.p);
+	ps.p.deadline_ns = 0;
+	ev_loop_run_once(&loop, -1);
+	assert_int_equal(ps.stops, 2);
+	assert_true(ps.p.armed);
+	ev_poller_disarm(&loop, &ps.p);
+	ev_poller_disarm(&loop, &ps.p);
+	assert_false(ps.p.armed);
+	assert_int_equal(ps.stops, 2);
+	assert_null(loop.pollers);
+	close(c.fd);
+	ev_loop_destroy(&loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dispatch_and_removal),
 		cmocka_unit_test(test_timers),
 		cmocka_unit_test(test_stop_from_thread),
+		cmocka_unit_test(test_poller_window),
 	};
 
 	return cmocka_run_group_tests_name("event loop", tests, NULL, NULL);

@@ -118,6 +118,26 @@ static void test_direct_chain(void **state)
 	assert_false(vh_take_used(&f->ring, &id, &len));
 }
 
+static void test_unpop_gives_the_chain_back(void **state)
+{
+	struct fx *f = *state;
+	const struct vh_buf a = { BUF_GPA, 64, true }, b = { BUF_GPA + 0x1000, 32, true };
+
+	vh_publish(&f->ring, vh_chain(&f->ring, 5, &a, 1));
+	vh_publish(&f->ring, vh_chain(&f->ring, 9, &b, 1));
+	assert_int_equal(virtq_pop(&f->vq, &f->c), 1);
+	assert_int_equal(f->c.head, 5);
+	virtq_unpop(&f->vq);
+	assert_int_equal(f->vq.popped, 0);
+	/* The same chain again, read afresh, then the next one. */
+	assert_int_equal(virtq_pop(&f->vq, &f->c), 1);
+	assert_int_equal(f->c.head, 5);
+	assert_int_equal(f->c.in_bytes, 64);
+	assert_int_equal(virtq_pop(&f->vq, &f->c), 1);
+	assert_int_equal(f->c.head, 9);
+	assert_int_equal(virtq_pop(&f->vq, &f->c), 0);
+}
+
 static void test_indirect_chain(void **state)
 {
 	struct fx *f = *state;
@@ -569,6 +589,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_direct_chain),
+		T(test_unpop_gives_the_chain_back),
 		T(test_indirect_chain),
 		T(test_mixed_direct_indirect),
 		T(test_desc_outside_ram),

@@ -1,0 +1,7 @@
+# virtio-blk throughput and VMM CPU per request: cvmm (both engines) against QEMU's
+# virtio-blk-device, the test guest's blkbench phases, a file in /dev/shm.  Informational only.
+.PHONY: bench-blk
+bench:: bench-blk
+
+bench-blk: $(BUILD)/cvmm guests
+	@python3 scripts/bench_blk.py --cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-vsock device adapter: virtqueues <-> multiplexer, the listener, the tick timer.
+ *
+ * Threads: queue notifications, socket events and the timer run on the loop thread under the
+ * device lock; the driver's reset arrives on a vCPU thread, so it only marks the connections
+ * for teardown and wakes the loop thread, which closes them (fds are only ever touched there).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <endian.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_vsock.h>
+
+#include "devices/virtio/iov.h"
+#include "devices/virtio/virtio.h"
+#include "vmm/event_loop.h"
+#include "vmm/log.h"
+#include "vsock/host_socket.h"
+#include "vsock/vsock.h"
+
+#define VIRTIO_VSOCK_F_STREAM 0 /* virtio 1.2; older uapi headers lack it */
+#define ACCEPT_BATCH 64
+
+struct vsock_dev {
+	char name[32];
+	struct virtio_dev *vdev;
+	struct vsock_mux *mux;
+	struct ev_loop *loop;
+	char *uds_path;
+	int listen_fd;
+	int wake_fd;
+	int timer_fd;
+	bool teardown;         /* the driver reset the device: drop every connection */
+	bool event_pending;    /* TRANSPORT_RESET owed to the driver */
+	bool listen_paused;    /* accept failed for want of fds: retried at the next tick */
+	bool timer_armed;
+	struct virtio_vsock_config config;
+	struct iovec rx_iov[VSOCK_QUEUE_SIZE];
+	struct iovec tx_iov[VSOCK_QUEUE_SIZE];
+	struct vsock_dev_counters counters;
+};
+
+static uint64_t now_ms(void *opaque)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct virtq *queue(struct vsock_dev *d, unsigned qi)
+{
+	return &d->vdev->queues[qi].vq;
+}
+
+static void process_tx(struct vsock_dev *d)
+{
+	struct virtq *vq = queue(d, VSOCK_TX_QUEUE);
+	struct virtq_chain chain = { .iov = d->tx_iov, .iov_cap = VSOCK_QUEUE_SIZE };
+	int r;
+
+	if (!virtio_queue_live(d->vdev, vq))
+		return;
+	for (;;) {
+		virtq_disable_notify(vq);
+		while ((r = virtq_pop(vq, &chain)) > 0) {
+			vsock_mux_guest_tx(d->mux, chain.iov, chain.nr_out);
+			virtq_push(vq, chain.head, 0);
+		}
+		if (r < 0) {
+			virtio_dev_fail(d->vdev, virtq_error_name(-r));
+			return;
+		}
+		if (!virtq_enable_notify(vq))
+			break;
+	}
+	virtio_dev_signal_used(d->vdev, vq);
+}
+
+/*
+ * Fills receive buffers while the multiplexer has packets.  Notifications for new buffers are
+ * only wanted while packets wait for one.
+ */
+static void process_rx(struct vsock_dev *d)
+{
+	struct virtq *vq = queue(d, VSOCK_RX_QUEUE);
+	struct virtq_chain chain = { .iov = d->rx_iov, .iov_cap = VSOCK_QUEUE_SIZE };
+	bool used = false;
+	size_t len;
+	int r;
+
+	if (!virtio_queue_live(d->vdev, vq))
+		return;
+	virtq_disable_notify(vq);
+	while (vsock_mux_rx_pending(d->mux)) {
+		r = virtq_pop(vq, &chain);
+		if (r < 0) {
+			virtio_dev_fail(d->vdev, virtq_error_name(-r));
+			return;
+		}
+		if (r == 0) {
+			if (virtq_enable_notify(vq))
+				continue;
+			break;
+		}
+		if (chain.in_bytes < VSOCK_HDR_SIZE) {
+			d->counters.rx_buffers_small++;
+			virtq_push(vq, chain.head, 0);
+			used = true;
+			continue;
+		}
+		len = vsock_mux_guest_rx(d->mux, chain.iov + chain.nr_out, chain.nr_in);
+		if (!len) {
+			/* Nothing to say after all: the buffer stays the driver's, unused. */
+			virtq_unpop(vq);
+			break;
+		}
+		virtq_push(vq, chain.head, (uint32_t)len);
+		used = true;
+	}
+	if (used)
+		virtio_dev_signal_used(d->vdev, vq);
+}
+
+static void process_event(struct vsock_dev *d)
+{
+	struct virtq *vq = queue(d, VSOCK_EVENT_QUEUE);
+	struct iovec iov[VSOCK_QUEUE_SIZE];
+	struct virtq_chain chain = { .iov = iov, .iov_cap = VSOCK_QUEUE_SIZE };
+	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	int r;
+
+	if (!d->event_pending || !virtio_queue_live(d->vdev, vq))
+		return;
+	while (d->event_pending) {
+		r = virtq_pop(vq, &chain);
+		if (r < 0) {
+			virtio_dev_fail(d->vdev, virtq_error_name(-r));
+			return;
+		}
+		if (r == 0) {
+			/* Delivered when the driver posts a buffer: have it notify. */
+			if (virtq_enable_notify(vq))
+				continue;
+			return;
+		}
+		if (chain.in_bytes < sizeof(id)) {
+			virtq_push(vq, chain.head, 0);
+			continue;
+		}
+		iov_from_buf(iov + chain.nr_out, chain.nr_in, 0, &id, sizeof(id));
+		virtq_push(vq, chain.head, sizeof(id));
+		d->event_pending = false;
+		d->counters.transport_resets++;
+	}
+	virtio_dev_signal_used(d->vdev, vq);
+}
+
+/* The tick runs only while some connection has a deadline or the listener is paused. */
+static void update_timer(struct vsock_dev *d)
+{
+	bool want = vsock_mux_has_deadlines(d->mux) || d->listen_paused;
+	struct itimerspec its = { 0 };
+
+	if (want == d->timer_armed)
+		return;
+	if (want) {
+		its.it_value.tv_nsec = VSOCK_TICK_MS * 1000000L;
+		its.it_interval.tv_nsec = VSOCK_TICK_MS * 1000000L;
+	}
+	if (timerfd_settime(d->timer_fd, 0, &its, NULL) == 0)
+		d->timer_armed = want;
+}
+
+static void drop_connections(struct vsock_dev *d)
+{
+	vsock_mux_reset(d->mux);
+}
+
+/* After every event: pending teardown first, then packets for the guest.  Lock held. */
+static bool begin(struct vsock_dev *d)
+{
+	if (!d->teardown)
+		return true;
+	d->teardown = false;
+	drop_connections(d);
+	update_timer(d);
+	return false;
+}
+
+static void finish(struct vsock_dev *d)
+{
+	if (d->vdev && virtio_dev_live(d->vdev)) {
+		process_rx(d);
+		process_event(d);
+	}
+	update_timer(d);
+}
+
+static void lock(struct vsock_dev *d)
+{
+	if (d->vdev)
+		virtio_dev_lock(d->vdev);
+}
+
+static void unlock(struct vsock_dev *d)
+{
+	if (d->vdev)
+		virtio_dev_unlock(d->vdev);
+}
+
+static void sock_handler(void *opaque, int fd, uint32_t events)
+{
+	struct vsock_conn *c = opaque;
+	struct vsock_dev *d = vsock_conn_owner(c);
+
+	lock(d);
+	if (begin(d))
+		vsock_mux_sock_event(d->mux, c, events);
+	/* else c went with the teardown */
+	finish(d);
+	unlock(d);
+}
+
+/*
+ * Out of fds (or memory): the pending client would make the listener fire forever, so stop
+ * watching it until the next tick.
+ */
+static void pause_listener(struct vsock_dev *d, int err)
+{
+	if (d->listen_paused || ev_loop_mod(d->loop, d->listen_fd, 0) < 0)
+		return;
+	d->listen_paused = true;
+	d->counters.accept_paused++;
+	if (d->counters.accept_paused == 1)
+		log_warn("%s: cannot accept clients: %s; retrying every %d ms", d->name,
+			 strerror(err), VSOCK_TICK_MS);
+}
+
+static void resume_listener(struct vsock_dev *d)
+{
+	if (d->listen_paused && ev_loop_mod(d->loop, d->listen_fd, EPOLLIN) == 0)
+		d->listen_paused = false;
+}
+
+static void listen_handler(void *opaque, int fd, uint32_t events)
+{
+	struct vsock_dev *d = opaque;
+
+	lock(d);
+	begin(d);
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == ENOBUFS)
+				pause_listener(d, errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("%s: accept: %s", d->name, strerror(errno));
+			break;
+		}
+		d->counters.accepted++;
+		vsock_mux_host_accept(d->mux, cfd);
+	}
+	finish(d);
+	unlock(d);
+}
+
+static void timer_handler(void *opaque, int fd, uint32_t events)
+{
+	struct vsock_dev *d = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* nothing expired yet */
+	}
+	lock(d);
+	if (begin(d))
+		vsock_mux_tick(d->mux);
+	resume_listener(d);
+	finish(d);
+	unlock(d);
+}
+
+static void wake_handler(void *opaque, int fd, uint32_t events)
+{
+	struct vsock_dev *d = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* already consumed */
+	}
+	lock(d);
+	begin(d);
+	finish(d);
+	unlock(d);
+}
+
+static int host_connect(void *opaque, uint32_t port)
+{
+	struct vsock_dev *d = opaque;
+
+	return vsock_connect_unix(d->uds_path, port);
+}
+
+static int host_watch(void *opaque, int fd, struct vsock_conn *c)
+{
+	struct vsock_dev *d = opaque;
+
+	return ev_loop_add(d->loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, sock_handler, c);
+}
+
+static void host_unwatch(void *opaque, int fd)
+{
+	struct vsock_dev *d = opaque;
+
+	ev_loop_del(d->loop, fd);
+}
+
+static const struct vsock_host_ops host_ops = {
+	.connect = host_connect,
+	.watch = host_watch,
+	.unwatch = host_unwatch,
+	.now_ms = now_ms,
+};
+
+static void vsock_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data,
+			      uint32_t len)
+{
+	struct vsock_dev *d = vdev->opaque;
+
+	memcpy(data, (const uint8_t *)&d->config + offset, len);
+}
+
+static int vsock_activate(struct virtio_dev *vdev)
+{
+	return 0;
+}
+
+static void vsock_reset(struct virtio_dev *vdev)
+{
+	struct vsock_dev *d = vdev->opaque;
+	uint64_t one = 1;
+
+	d->teardown = true;
+	d->counters.driver_resets++;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
+		/* counter saturated: a wake-up is already pending */
+	}
+}
+
+static void vsock_queue_notify(struct virtio_dev *vdev, struct virtq *vq, unsigned qi)
+{
+	struct vsock_dev *d = vdev->opaque;
+
+	begin(d);
+	if (qi == VSOCK_TX_QUEUE)
+		process_tx(d);
+	finish(d);
+}
+
+static const struct virtio_dev_ops vsock_ops = {
+	.config_read = vsock_config_read,
+	.activate = vsock_activate,
+	.reset = vsock_reset,
+	.queue_notify = vsock_queue_notify,
+};
+
+void vsock_dev_reset_transport(struct vsock_dev *d)
+{
+	lock(d);
+	drop_connections(d);
+	d->event_pending = true;
+	finish(d);
+	unlock(d);
+}
+
+void vsock_dev_params(struct vsock_dev *d, struct virtio_dev_params *p)
+{
+	*p = (struct virtio_dev_params){
+		.name = d->name,
+		.device_id = VIRTIO_ID_VSOCK,
+		.features = 1ULL << VIRTIO_VSOCK_F_STREAM,
+		.nr_queues = 3,
+		.queue_size_max = VSOCK_QUEUE_SIZE,
+		.config_size = sizeof(d->config),
+		.ops = &vsock_ops,
+		.opaque = d,
+	};
+}
+
+void vsock_dev_attach(struct vsock_dev *d, struct virtio_dev *vdev)
+{
+	d->vdev = vdev;
+}
+
+static void close_listener(struct vsock_dev *d)
+{
+	if (d->listen_fd < 0)
+		return;
+	ev_loop_del(d->loop, d->listen_fd);
+	close(d->listen_fd);
+	d->listen_fd = -1;
+	unlink(d->uds_path);
+}
+
+static void free_dev(struct vsock_dev *d)
+{
+	close_listener(d);
+	if (d->timer_fd >= 0) {
+		ev_loop_del(d->loop, d->timer_fd);
+		close(d->timer_fd);
+	}
+	if (d->wake_fd >= 0) {
+		ev_loop_del(d->loop, d->wake_fd);
+		close(d->wake_fd);
+	}
+	vsock_mux_free(d->mux);
+	free(d->uds_path);
+	free(d);
+}
+
+int vsock_dev_open(const struct vsock_config *cfg, struct ev_loop *loop, struct vsock_dev **out)
+{
+	struct vsock_dev *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	d->loop = loop;
+	d->listen_fd = d->wake_fd = d->timer_fd = -1;
+	snprintf(d->name, sizeof(d->name), "virtio-vsock cid %u", cfg->guest_cid);
+	d->config.guest_cid = htole64(cfg->guest_cid);
+	d->uds_path = strdup(cfg->uds_path);
+	d->mux = vsock_mux_new(cfg->guest_cid, &host_ops, d);
+	if (!d->uds_path || !d->mux) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->wake_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = ev_loop_add(loop, d->wake_fd, EPOLLIN, wake_handler, d);
+	if (err < 0) {
+		close(d->wake_fd);
+		d->wake_fd = -1;
+		goto fail;
+	}
+	/* Created now, armed on demand: a tick must never depend on a free fd later. */
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = ev_loop_add(loop, d->timer_fd, EPOLLIN, timer_handler, d);
+	if (err < 0) {
+		close(d->timer_fd);
+		d->timer_fd = -1;
+		goto fail;
+	}
+	d->listen_fd = vsock_listen_unix(cfg->uds_path);
+	if (d->listen_fd < 0) {
+		err = d->listen_fd;
+		goto fail;
+	}
+	err = ev_loop_add(loop, d->listen_fd, EPOLLIN, listen_handler, d);
+	if (err < 0) {
+		close(d->listen_fd);
+		d->listen_fd = -1;
+		unlink(d->uds_path);
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	free_dev(d);
+	return err;
+}
+
+void vsock_dev_stop(void *opaque)
+{
+	struct vsock_dev *d = opaque;
+
+	lock(d);
+	close_listener(d);
+	unlock(d);
+}
+
+void vsock_dev_destroy(void *opaque)
+{
+	struct vsock_dev *d = opaque;
+
+	/* The transport's destroy resets the device; the loop is no longer running. */
+	if (d->vdev)
+		virtio_dev_destroy(d->vdev);
+	d->vdev = NULL;
+	free_dev(d);
+}
+
+void vsock_dev_counters(struct vsock_dev *d, struct vsock_dev_counters *out)
+{
+	lock(d);
+	*out = d->counters;
+	vsock_mux_counters(d->mux, &out->mux);
+	unlock(d);
+}
+
+unsigned vsock_dev_nr_conns(struct vsock_dev *d)
+{
+	unsigned n;
+
+	lock(d);
+	n = vsock_mux_nr_conns(d->mux);
+	unlock(d);
+	return n;
+}
