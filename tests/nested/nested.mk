@@ -41,41 +41,50 @@ all: $(HOST_AGENT) $(HOST_VMRUN)
 
 $(NESTED_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
 	@mkdir -p $(dir $@)
-	$(CC) $(NESTED_CFLAGS) -static -s -o $@ $(NESTED_SRCS_AGENT)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) -static -s -o $@ $(NESTED_SRCS_AGENT)
 
 $(NESTED_VMRUN): $(NESTED_SRC)/l1/vmrun.c
 	@mkdir -p $(dir $@)
-	$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
 
 $(HOST_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
 	@mkdir -p $(dir $@)
-	$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $(NESTED_SRCS_AGENT)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $(NESTED_SRCS_AGENT)
 
 $(HOST_VMRUN): $(NESTED_SRC)/l1/vmrun.c
 	@mkdir -p $(dir $@)
-	$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $<
 
 $(NESTED_KVER): $(NESTED_SRC)/fetch.sh
-	bash $< $(NESTED_OUT)
+	@$(if $(Q),echo "  FETCH   Debian packages")
+	$(Q)bash $< $(NESTED_OUT)
 
 $(NESTED_VMLINUX): $(NESTED_KVER) $(NESTED_SRC)/extract-vmlinux.sh
-	bash $(NESTED_SRC)/extract-vmlinux.sh $(NESTED_OUT)/root/boot/vmlinuz-$$(cat $<) $@
+	@$(if $(Q),echo "  VMLINUX $@")
+	$(Q)bash $(NESTED_SRC)/extract-vmlinux.sh $(NESTED_OUT)/root/boot/vmlinuz-$$(cat $<) $@
 
 $(NESTED_L2_RD): $(NESTED_KVER) $(NESTED_AGENT) $(NESTED_SRC)/l2/init $(NESTED_SRC)/mkinitramfs.sh
-	AGENT=$(NESTED_AGENT) $(NESTED_MKRD) l2 $@
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)AGENT=$(NESTED_AGENT) $(NESTED_MKRD) l2 $@
 
 $(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_L2_RD) $(NESTED_VMLINUX) \
 		$(NESTED_SRC)/l1/init $(NESTED_SRC)/l1/runner.sh $(NESTED_SRC)/scenarios \
 		$(NESTED_SRC)/mkinitramfs.sh
-	CVMM=$(BUILD)/cvmm VMRUN=$(NESTED_VMRUN) VMLINUX=$(NESTED_VMLINUX) \
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)CVMM=$(BUILD)/cvmm VMRUN=$(NESTED_VMRUN) VMLINUX=$(NESTED_VMLINUX) \
 		L2_INITRD=$(NESTED_L2_RD) $(NESTED_MKRD) l1 $@
 
 $(NESTED_QEMU_RD): $(NESTED_KVER) $(NESTED_SRC)/mkinitramfs.sh
-	$(NESTED_MKRD) qemu $@
+	@$(if $(Q),echo "  CPIO    $@")
+	$(Q)$(NESTED_MKRD) qemu $@
 
 # The kernel takes concatenated cpio archives: QEMU rides along when a run needs it.
 $(NESTED_FULL_RD): $(NESTED_L1_RD) $(NESTED_QEMU_RD)
-	cat $^ >$@.tmp && mv $@.tmp $@
+	$(Q)cat $^ >$@.tmp && mv $@.tmp $@
 
 NESTED_RUN = bash $(NESTED_SRC)/run.sh --kernel $(NESTED_OUT)/root/boot/vmlinuz-$$(cat $(NESTED_KVER)) \
 	--scenarios $(NESTED_SRC)/scenarios --out $(NESTED_OUT) --only $(NESTED_ONLY) \
