@@ -94,6 +94,7 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 all
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-unit
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-integration
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-nested-tools
 
 # The whole tree must also build clean with clang.
 clang:

@@ -11,6 +11,7 @@ PACKAGES=(
 	ovmf                     # Debian OVMF.fd: a measurement test vector
 	qemu-system-x86          # peer VMM for benchmarks; L1 of the nested harness
 	cpio busybox-static      # initramfs assembly for the nested harness
+	lz4                      # nested harness: initramfs compression, PVH vmlinux extraction
 	socat                    # peer Unix-socket relay for the vsock benchmark
 	python3
 )

@@ -57,6 +57,17 @@ word=check$RANDOM
 boot "command line echo" 0 "cmdline.*$word" --kernel "$GUEST_DIR/cvmm-test.pvh.elf" -- \
 	cvmmtest.only=cmdline cvmmtest.cmdline_check=$word
 
+# --boot-timer logs the guest's boot marker (the test guest writes 123 to port 0x502 on reaching
+# ring 3); without the option nothing is logged.
+boot "boot timer" 0 'boot-timer: guest marker 0x7b after [0-9.]+ ms' --boot-timer \
+	--kernel "$GUEST_DIR/cvmm-test.pvh.elf" -- cvmmtest.only=cmdline cvmmtest.cmdline_check=t
+boot "no boot timer by default" 0 '^RESULT: 1/1 PASS' --kernel "$GUEST_DIR/cvmm-test.pvh.elf" -- \
+	cvmmtest.only=cmdline cvmmtest.cmdline_check=t
+if grep -q boot-timer <<<"$last_out"; then
+	echo "FAIL: boot-timer line without --boot-timer"
+	fail=$((fail + 1))
+fi
+
 # Negative control: wrong expectations make exactly those checks fail, and the status says so.
 boot "wrong expectations fail" 1 '^RESULT: 5/9 FAIL' --kernel "$GUEST_DIR/cvmm-test.elf" \
 	--vcpus 2 --mem-mib 128 -- cvmmtest.mem_mib=256 cvmmtest.vcpus=3 cvmmtest.initrd_size=4096 \

@@ -1,0 +1,127 @@
+#!/bin/bash
+# Checks the guest agent's verdicts on the build host: `agent check` runs against prepared
+# /proc and /sys trees ($AGENT_ROOT) - one sound guest, then one broken thing at a time (bad ACPI
+# checksum or length, wrong vCPU or memory figures, wrong virtio devices, ACPI complaints in the
+# kernel log) - and must pass the first and fail every other.
+#   usage: agent-test.sh AGENT
+set -uo pipefail
+
+AGENT=$(realpath "${1:?usage: agent-test.sh AGENT}")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+
+# Writes an ACPI table: SIG OUT [--bad-checksum] [--bad-length] [--cpus N] [--ioapics N]
+# [--bad-entry] [--short].  APIC gets a MADT body with the given entries.
+acpi_table()
+{
+	python3 - "$@" <<'PY'
+import struct, sys
+sig, out, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+opt = lambda name, default: int(args[args.index(name) + 1]) if name in args else default
+body = b""
+if sig == "APIC":
+    body = struct.pack("<II", 0xFEE00000, 1)
+    for cpu in range(opt("--cpus", 2)):
+        body += struct.pack("<BBBBI", 0, 8, cpu, cpu, 1)
+    body += struct.pack("<BBBBIBBBB", 0, 8, 9, 9, 0, 0, 0, 0, 0)[:8]  # a disabled CPU
+    for i in range(opt("--ioapics", 1)):
+        body += struct.pack("<BBBBII", 1, 12, i, 0, 0xFEC00000, 0)
+    if "--bad-entry" in args:
+        body += bytes([0, 0])
+elif sig == "DSDT":
+    body = bytes([0x10, 0x05, 0x5C, 0x5F, 0x53, 0x42, 0x5F])  # Scope (\_SB_) {}
+else:
+    body = bytes(244 - 36)
+length = 36 + len(body)
+hdr = sig.encode() + struct.pack("<IBB6s8sI4sI", length + (4 if "--bad-length" in args else 0),
+                                 2, 0, b"CVMMT ", b"NESTEDT ", 1, b"TEST", 1)
+table = bytearray(hdr + body)
+table[9] = (-sum(table)) & 0xFF
+if "--bad-checksum" in args:
+    table[9] = (table[9] + 1) & 0xFF
+if "--short" in args:
+    table = table[:20]
+open(out, "wb").write(table)
+PY
+}
+
+# A sound guest: 2 vCPUs, 256 MiB, DSDT/FACP/APIC, virtio-blk and virtio-vsock.
+make_guest()
+{
+	local r=$1
+	rm -rf "$r"
+	mkdir -p "$r/proc" "$r/sys/devices/system/cpu" "$r/sys/firmware/acpi/tables/dynamic" \
+		"$r/sys/bus/virtio/devices/virtio0" "$r/sys/bus/virtio/devices/virtio1" \
+		"$r/sys/block/vda"
+	echo "console=ttyS0 nested.vcpus=2 nested.mem_mib=256 nested.virtio=2,19" >"$r/proc/cmdline"
+	printf 'processor\t: 0\nvendor_id\t: AuthenticAMD\n\nprocessor\t: 1\n' >"$r/proc/cpuinfo"
+	printf 'MemTotal:         223516 kB\nMemFree:          200000 kB\n' >"$r/proc/meminfo"
+	echo 0-1 >"$r/sys/devices/system/cpu/online"
+	memmap "$r" 0 0x0 0x9fbff "System RAM"
+	memmap "$r" 1 0x9fc00 0xfffff "Reserved"
+	memmap "$r" 2 0x100000 0xfffffff "System RAM"
+	for t in DSDT FACP APIC; do
+		acpi_table $t "$r/sys/firmware/acpi/tables/$t"
+	done
+	echo 0x0002 >"$r/sys/bus/virtio/devices/virtio0/device"
+	echo 0x0013 >"$r/sys/bus/virtio/devices/virtio1/device"
+	echo "ACPI: Core revision 20220331" >"$r/kmsg"
+}
+
+memmap()
+{
+	mkdir -p "$1/sys/firmware/memmap/$2"
+	echo "$3" >"$1/sys/firmware/memmap/$2/start"
+	echo "$4" >"$1/sys/firmware/memmap/$2/end"
+	echo "$5" >"$1/sys/firmware/memmap/$2/type"
+}
+
+# expect NAME pass|fail CHECK: runs the agent on $WORK/g; for fail, CHECK must be the failed one.
+expect()
+{
+	local out rc
+	out=$(AGENT_ROOT=$WORK/g "$AGENT" check 2>&1)
+	rc=$?
+	if [ "$2" = pass ] && [ $rc -eq 0 ] && grep -q "^L2: result=PASS" <<<"$out"; then
+		echo "ok   agent: $1"
+	elif [ "$2" = fail ] && [ $rc -ne 0 ] && grep -q "^L2: check $3=FAIL" <<<"$out" &&
+		grep -q "^L2: result=FAIL" <<<"$out"; then
+		echo "ok   agent: $1"
+	else
+		echo "FAIL agent: $1 (expected $2${3:+ of $3}, exit $rc)"
+		sed 's/^/       | /' <<<"$out"
+		failures=$((failures + 1))
+	fi
+}
+
+G=$WORK/g
+T=$G/sys/firmware/acpi/tables
+make_guest "$G"; expect "sound guest passes" pass
+make_guest "$G"; acpi_table DSDT "$T/DSDT" --bad-checksum; expect "DSDT checksum" fail acpi
+make_guest "$G"; acpi_table FACP "$T/FACP" --bad-length; expect "FACP length field" fail acpi
+make_guest "$G"; acpi_table APIC "$T/APIC" --short; expect "truncated MADT" fail acpi
+make_guest "$G"; acpi_table APIC "$T/APIC" --bad-entry; expect "MADT entry length 0" fail acpi
+make_guest "$G"; acpi_table APIC "$T/APIC" --ioapics 0; expect "MADT without IOAPIC" fail acpi
+make_guest "$G"; rm "$T/FACP"; expect "no FACP" fail acpi
+make_guest "$G"; rm "$T/DSDT"; expect "no DSDT" fail acpi
+make_guest "$G"; rm -r "$G/sys/firmware/acpi"; expect "no ACPI at all" fail acpi
+make_guest "$G"; echo "ACPI BIOS Warning (bug): Incorrect checksum in table [DSDT]" >>"$G/kmsg"
+expect "checksum warning in the kernel log" fail acpi
+make_guest "$G"; echo "ACPI Error: AE_NOT_FOUND, While resolving a named reference" >>"$G/kmsg"
+expect "ACPI error in the kernel log" fail acpi
+make_guest "$G"; acpi_table APIC "$T/APIC" --cpus 1; expect "MADT lists 1 of 2 CPUs" fail vcpus
+make_guest "$G"; echo 0 >"$G/sys/devices/system/cpu/online"; expect "1 CPU online" fail vcpus
+make_guest "$G"; printf 'processor\t: 0\n' >"$G/proc/cpuinfo"; expect "cpuinfo 1 CPU" fail vcpus
+make_guest "$G"; echo 0-2 >"$G/sys/devices/system/cpu/online"; expect "3 CPUs online" fail vcpus
+make_guest "$G"; memmap "$G" 2 0x100000 0x7ffffff "System RAM"; expect "128 MiB RAM" fail memory
+make_guest "$G"; memmap "$G" 2 0x100000 0x1fffffff "System RAM"; expect "512 MiB RAM" fail memory
+make_guest "$G"; rm -r "$G/sys/bus/virtio/devices/virtio1"; expect "vsock missing" fail virtio
+make_guest "$G"; mkdir "$G/sys/bus/virtio/devices/virtio2"
+echo 0x0001 >"$G/sys/bus/virtio/devices/virtio2/device"; expect "extra virtio-net" fail virtio
+make_guest "$G"; echo 0x0002 >"$G/sys/bus/virtio/devices/virtio1/device"
+expect "blk twice instead of blk+vsock" fail virtio
+make_guest "$G"; rmdir "$G/sys/block/vda"; expect "virtio-blk without a disk" fail virtio
+
+[ "$failures" -eq 0 ] && echo "agent: all checks behave" || echo "agent: $failures case(s) wrong"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest test agent of the nested harness: shared helpers of its subcommands. */
+#ifndef NESTED_AGENT_H
+#define NESTED_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every machine-parsable line the agent prints starts with this. */
+#define AGENT_PREFIX "L2: "
+
+/*
+ * Builds the path of a guest file: fmt is an absolute path (printf-style), prefixed with
+ * $AGENT_ROOT when set, so the checks can run against a prepared tree on the build host.
+ */
+void agent_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* True when running against a prepared tree ($AGENT_ROOT) rather than the live system. */
+bool agent_fake_root(void);
+
+/* Reads at most cap-1 bytes of a file and NUL-terminates; returns bytes read or -errno. */
+ssize_t agent_read_file(const char *path, char *buf, size_t cap);
+
+/* Reads a whole file into a malloc'd buffer (NUL-terminated too); returns 0 or -errno. */
+int agent_read_all(const char *path, uint8_t **data, size_t *len);
+
+/* Value of `nested.KEY=` on the kernel command line, copied into buf; false when absent. */
+bool agent_param(const char *key, char *buf, size_t cap);
+
+/* Same, parsed as a decimal number; false when absent or not a number. */
+bool agent_param_u64(const char *key, uint64_t *out);
+
+/* Prints `L2: check NAME=ok` or `L2: check NAME=FAIL (why)` and returns ok. */
+bool agent_check(const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* What the guest's ACPI tables say. */
+struct acpi_facts {
+	char tables[256];    /* comma-separated signatures, sorted */
+	char bad[256];       /* tables with a wrong length or checksum */
+	bool has_dsdt, has_facp, has_madt;
+	unsigned int madt_cpus; /* enabled local APIC and x2APIC entries */
+	unsigned int madt_ioapics;
+	int log_problems;       /* ACPI errors and firmware-bug warnings in the kernel log */
+};
+
+int acpi_collect(struct acpi_facts *facts);
+
+int cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,250 @@
+#!/bin/sh
+# Scenario runner inside L1.  Reads /nested/scenarios (format described there), boots the L2 for
+# each with the VMM under test, judges the result, and writes one line per verdict to $1:
+#   INFO text | START index name vmm limit_s | RESULT name PASS|FAIL detail |
+#   TAIL name console-line | BENCH name vmm run status marker_ms total_ms | DONE
+# Every VMM run is a numbered item (test: one per selected scenario; bench: per scenario, run and
+# VMM); START announces one so the host can tell which item a hung L1 was running.
+# Parameters come from the L1 kernel command line: nested.mode=test|bench, nested.vmm=cvmm|qemu,
+# nested.only=name,name  nested.runs=N (bench)  nested.from=N (skip the items before N)
+# nested.verbose=1 (L2 kernels without `quiet`).  L2 consoles stream to this console as they run.
+RESULTS=${1:-/dev/ttyS1}
+SCENARIOS=/nested/scenarios
+L2_INITRD=/l2/initrd
+MARKER="L2: init-start"
+TAIL_LINES=40
+
+param()
+{
+	for arg in $(cat /proc/cmdline); do
+		case "$arg" in
+		nested.$1=*) echo "${arg#nested.$1=}"; return ;;
+		esac
+	done
+	echo "$2"
+}
+
+MODE=$(param mode test)
+VMM=$(param vmm cvmm)
+ONLY=$(param only all)
+RUNS=$(param runs 3)
+VERBOSE=$(param verbose 0)
+FROM=$(param from 1)
+ITEM=0
+
+emit() { echo "$*" >"$RESULTS"; }
+
+secs() { echo "$(($1 / 1000)).$(($1 % 1000 / 100))"; }
+
+# Does cvmm accept option $1 at run time?  It must be in --help, and a trial start with a valid
+# device argument and an empty kernel must not fail on that option (a build may list an option
+# whose device is not available yet).
+cvmm_accepts()
+{
+	cvmm --help 2>/dev/null | grep -q -- "^ *$1 " || return 1
+	case "$1" in
+	--drive)
+		dd if=/dev/zero of=/tmp/probe.img bs=4096 count=1 2>/dev/null
+		trial="--drive=path=/tmp/probe.img" ;;
+	--vsock) trial="--vsock=cid=3,uds=/tmp/probe.vsock" ;;
+	*) return 0 ;;
+	esac
+	out=$(cvmm --kernel /dev/null --serial=none --mem-mib=16 "$trial" 2>&1 </dev/null)
+	rm -f /tmp/probe.img /tmp/probe.vsock
+	! echo "$out" | grep -q -- "$1"
+}
+
+# Does VMM $1 support option $2 (e.g. --drive)?
+supports()
+{
+	case "$1" in
+	cvmm) cvmm_accepts "$2" ;;
+	qemu)
+		case "$2" in
+		--vsock) [ -c /dev/vhost-vsock ] ;;
+		--vcpus | --mem-mib | --irqchip | --drive | --boot-timer) true ;;
+		*) false ;;
+		esac ;;
+	*) false ;;
+	esac
+}
+
+# Value of KEY in a comma-separated KEY=VALUE list.
+spec_get()
+{
+	echo ",$1," | sed -n "s/.*,$2=\([^,]*\),.*/\1/p"
+}
+
+# Prints the QEMU (-M microvm,acpi=on) words equivalent to cvmm options; fails on the unknown.
+qemu_words()
+{
+	accel=kvm
+	words="-nodefaults -no-user-config -display none -monitor none -serial stdio -no-reboot"
+	words="$words -L /usr/share/qemu -cpu host"
+	n=0
+	for o in "$@"; do
+		case "$o" in
+		--vcpus=*) words="$words -smp ${o#*=}" ;;
+		--mem-mib=*) words="$words -m ${o#*=}" ;;
+		--irqchip=kernel | --boot-timer) ;;
+		--irqchip=split) accel="kvm,kernel-irqchip=split" ;;
+		--drive=*)
+			n=$((n + 1))
+			ro=
+			[ "$(spec_get "${o#*=}" ro)" = on ] && ro=",readonly=on"
+			words="$words -drive if=none,id=blk$n,format=raw,file=$(spec_get "${o#*=}" path)$ro"
+			words="$words -device virtio-blk-device,drive=blk$n" ;;
+		--vsock=*)
+			words="$words -device vhost-vsock-device,guest-cid=$(spec_get "${o#*=}" cid)" ;;
+		*) echo "$o"; return 1 ;;
+		esac
+	done
+	echo "-M microvm,acpi=on -accel $accel $words"
+}
+
+# run_vm VMM NAME KERNEL "OPTIONS" "EXPECTATIONS": boots one L2 and sets R_STATUS (PASS|FAIL),
+# R_DETAIL, R_MARKER_MS, R_TOTAL_MS and R_LOG.
+run_vm()
+{
+	vmm=$1 name=$2 kernel=$3 opts=$4 expect=$5 quiet=" quiet"
+	R_MARKER_MS=-1 R_TOTAL_MS=-1 R_LOG=
+	want_exit=0 min_virtio=0 action=reboot limit=180 append= nested=
+	for e in $expect; do
+		case "$e" in
+		exit=*) want_exit=${e#*=} ;;
+		min_virtio=*) min_virtio=${e#*=} ;;
+		action=*) action=${e#*=} ;;
+		timeout=*) limit=${e#*=} ;;
+		append=*) append="$append ${e#*=}" ;;
+		vcpus=* | mem_mib=*) nested="$nested nested.$e" ;;
+		*) R_STATUS=FAIL R_DETAIL="unknown expectation '$e'"; return ;;
+		esac
+	done
+	emit "START $ITEM $name $vmm $limit"
+	[ "$VERBOSE" = 1 ] && quiet=
+
+	vmopts= virtio= skipped=
+	for o in $opts; do
+		case "$o" in
+		\?*)
+			o=${o#?}
+			if ! supports "$vmm" "${o%%=*}"; then
+				skipped="$skipped ${o%%=*}"
+				continue
+			fi ;;
+		esac
+		case "$o" in
+		*@DISK*)
+			disk=/tmp/$name.img
+			dd if=/dev/zero of=$disk bs=1M count=0 seek=8 2>/dev/null
+			o=$(echo "$o" | sed "s|@DISK|$disk|g") ;;
+		esac
+		case "$o" in
+		*@VSOCK*)
+			rm -f /tmp/$name.vsock
+			o=$(echo "$o" | sed "s|@VSOCK|/tmp/$name.vsock|g") ;;
+		esac
+		case "$o" in
+		--drive=*) virtio="$virtio,2" ;;
+		--net=*) virtio="$virtio,1" ;;
+		--vsock=*) virtio="$virtio,19" ;;
+		esac
+		vmopts="$vmopts $o"
+	done
+	virtio=${virtio#,}
+	ndev=$(echo "$virtio" | tr ',' '\n' | grep -c .)
+	if [ "$ndev" -lt "$min_virtio" ]; then
+		R_STATUS=FAIL R_DETAIL="needs $min_virtio virtio devices; $vmm lacks:$skipped"
+		return
+	fi
+
+	case "$kernel" in
+	bzimage) kpath=/l2/bzImage ;;
+	pvh) kpath=/l2/vmlinux ;;
+	*) R_STATUS=FAIL R_DETAIL="unknown kernel '$kernel'"; return ;;
+	esac
+	cmdline="console=ttyS0 reboot=k panic=-1$quiet$nested nested.virtio=${virtio:-none}"
+	cmdline="$cmdline nested.action=$action$append"
+
+	if [ "$vmm" = cvmm ]; then
+		set -- cvmm --kernel "$kpath" --initrd $L2_INITRD --cmdline "$cmdline" --serial=stdio \
+			$vmopts
+	else
+		if ! qw=$(qemu_words $vmopts); then
+			R_STATUS=FAIL R_DETAIL="no QEMU equivalent of $qw"
+			return
+		fi
+		# microvm has no i8042: the guest resets by triple fault there instead.
+		set -- qemu-system-x86_64 $qw -kernel "$kpath" -initrd $L2_INITRD \
+			-append "$(echo "$cmdline" | sed 's/reboot=k/reboot=t/')"
+	fi
+	R_LOG=/tmp/$name.$vmm.log
+	echo "nested: [$name/$vmm] $*"
+	eval "$(vmrun -v "[$name/$vmm] " -t "$limit" -o "$R_LOG" -m "$MARKER" -- "$@")"
+	R_MARKER_MS=$marker_ms R_TOTAL_MS=$total_ms
+
+	R_DETAIL=
+	[ "$timeout" = 1 ] && R_DETAIL="no exit within $limit s;"
+	[ "$exit" = "$want_exit" ] || R_DETAIL="$R_DETAIL exit status $exit (expected $want_exit);"
+	if ! grep -q "L2: NESTED-DONE" "$R_LOG"; then
+		seen=no
+		[ "$marker_ms" -ge 0 ] && seen=yes
+		R_DETAIL="$R_DETAIL guest never reported (init reached: $seen);"
+	else
+		fails=$(tr -d '\r' <"$R_LOG" | grep -E "^L2: (check .*=FAIL|insmod_failed)" |
+			sed 's/^L2: //' | tr '\n' ';')
+		grep -q "^L2: result=PASS" "$R_LOG" || fails="$fails result not PASS;"
+		R_DETAIL="$R_DETAIL $fails"
+	fi
+	R_DETAIL=$(echo "$R_DETAIL" | sed 's/^ *//; s/;$//')
+	if [ -z "$R_DETAIL" ]; then
+		R_STATUS=PASS
+		R_DETAIL="$vmm, L2 init at $(secs "$marker_ms") s, VMM exit at $(secs "$total_ms") s"
+	else
+		R_STATUS=FAIL
+		R_DETAIL="$vmm: $R_DETAIL"
+	fi
+	[ -n "$skipped" ] && R_DETAIL="$R_DETAIL (not supported by $vmm:$skipped)"
+	true
+}
+
+selected()
+{
+	[ "$ONLY" = all ] && return 0
+	case ",$ONLY," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+emit "INFO L1 ready: $(nproc) CPU, kvm-amd nested=$(cat /sys/module/kvm_amd/parameters/nested)," \
+	"mode=$MODE vmm=$VMM"
+grep -v '^[[:space:]]*#' $SCENARIOS | grep '|' | while IFS='|' read -r f_name f_kernel f_opts f_expect
+do
+	set -- $f_name
+	name=$1
+	set -- $f_kernel
+	kernel=$1
+	selected "$name" || continue
+	if [ "$MODE" = bench ]; then
+		r=1
+		while [ $r -le "$RUNS" ]; do
+			for v in cvmm qemu; do
+				ITEM=$((ITEM + 1))
+				[ $ITEM -lt "$FROM" ] && continue
+				run_vm $v "$name" "$kernel" "$f_opts" "$f_expect"
+				emit "BENCH $name $v $r $R_STATUS $R_MARKER_MS $R_TOTAL_MS"
+			done
+			r=$((r + 1))
+		done
+		continue
+	fi
+	ITEM=$((ITEM + 1))
+	[ $ITEM -lt "$FROM" ] && continue
+	run_vm "$VMM" "$name" "$kernel" "$f_opts" "$f_expect"
+	emit "RESULT $name $R_STATUS $R_DETAIL"
+	if [ "$R_STATUS" = FAIL ] && [ -n "$R_LOG" ] && [ -f "$R_LOG" ]; then
+		tail -n $TAIL_LINES "$R_LOG" | tr -d '\r' | while IFS= read -r line; do
+			emit "TAIL $name $line"
+		done
+	fi
+done
+emit "DONE"
