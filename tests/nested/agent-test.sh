@@ -123,5 +123,72 @@ make_guest "$G"; echo 0x0002 >"$G/sys/bus/virtio/devices/virtio1/device"
 expect "blk twice instead of blk+vsock" fail virtio
 make_guest "$G"; rmdir "$G/sys/block/vda"; expect "virtio-blk without a disk" fail virtio
 
+# The bounce subcommands on a guest whose virtio devices sit under virtio-mmio platform devices,
+# with swiotlb debugfs and tracefs files.
+FEAT_AP=0110001001000110000000000000110011001000000000000000000000000000
+FEAT_NO_AP=0110001001000110000000000000110010001000000000000000000000000000
+make_bounce_guest()
+{
+	local r=$1 i
+	rm -rf "$r"
+	mkdir -p "$r/proc" "$r/sys/bus/virtio/devices" "$r/sys/kernel/debug/swiotlb" \
+		"$r/sys/kernel/tracing/events/swiotlb/swiotlb_bounced"
+	echo "console=ttyS0 swiotlb=force" >"$r/proc/cmdline"
+	for i in 0 1; do
+		mkdir -p "$r/sys/devices/platform/LNRO0005:0$i/virtio$i"
+		echo $FEAT_AP >"$r/sys/devices/platform/LNRO0005:0$i/virtio$i/features"
+		ln -s "../../../devices/platform/LNRO0005:0$i/virtio$i" "$r/sys/bus/virtio/devices/virtio$i"
+	done
+	echo 0x0002 >"$r/sys/devices/platform/LNRO0005:00/virtio0/device"
+	echo 0x0013 >"$r/sys/devices/platform/LNRO0005:01/virtio1/device"
+	echo 32768 >"$r/sys/kernel/debug/swiotlb/io_tlb_nslabs"
+	echo 520 >"$r/sys/kernel/debug/swiotlb/io_tlb_used"
+	: >"$r/sys/kernel/tracing/trace"
+	echo 0 >"$r/sys/kernel/tracing/events/swiotlb/swiotlb_bounced/enable"
+}
+
+# A trace with swiotlb_bounced events for the given platform devices.
+bounce_trace()
+{
+	local dev
+	for dev in "$@"; do
+		echo "  kworker/0:1H-35 [000] d..1. 11.0: swiotlb_bounced: dev_name: $dev" \
+			"dma_mask=ffffffffffffffff dev_addr=97f8000 size=4096 FORCE"
+	done >"$G/sys/kernel/tracing/trace"
+}
+
+# expect_cmd NAME COMMAND pass|fail CHECK: like expect, for another agent subcommand.
+expect_cmd()
+{
+	local out rc
+	out=$(AGENT_ROOT=$WORK/g "$AGENT" "$2" 2>&1)
+	rc=$?
+	if [ "$3" = pass ] && [ $rc -eq 0 ] && ! grep -q "=FAIL" <<<"$out"; then
+		echo "ok   agent: $1"
+	elif [ "$3" = fail ] && [ $rc -ne 0 ] && grep -q "^L2: check $4=FAIL" <<<"$out"; then
+		echo "ok   agent: $1"
+	else
+		echo "FAIL agent: $1 (expected $3${4:+ of $4}, exit $rc)"
+		sed 's/^/       | /' <<<"$out"
+		failures=$((failures + 1))
+	fi
+}
+
+make_bounce_guest "$G"; expect_cmd "bounce-start on a bouncing guest" bounce-start pass
+[ "$(cat "$G/sys/kernel/tracing/events/swiotlb/swiotlb_bounced/enable")" = 1 ] ||
+	{ echo "FAIL agent: bounce-start did not enable the event"; failures=$((failures + 1)); }
+make_bounce_guest "$G"; echo $FEAT_NO_AP >"$G/sys/devices/platform/LNRO0005:01/virtio1/features"
+expect_cmd "vsock without ACCESS_PLATFORM" bounce-start fail access_platform
+make_bounce_guest "$G"; rm -r "$G/sys/kernel/debug/swiotlb"
+expect_cmd "no swiotlb" bounce-start fail swiotlb
+make_bounce_guest "$G"; rm -r "$G/sys/bus/virtio/devices"/*
+expect_cmd "no virtio devices" bounce-start fail access_platform
+make_bounce_guest "$G"; bounce_trace LNRO0005:00 LNRO0005:01 LNRO0005:01
+expect_cmd "both devices bounced" bounce-end pass
+make_bounce_guest "$G"; bounce_trace LNRO0005:00
+expect_cmd "vsock never bounced" bounce-end fail bounced_vsock_virtio1
+make_bounce_guest "$G"; bounce_trace LNRO0005:010 LNRO0005:01
+expect_cmd "another device's bounces do not count" bounce-end fail bounced_blk_virtio0
+
 [ "$failures" -eq 0 ] && echo "agent: all checks behave" || echo "agent: $failures case(s) wrong"
 [ "$failures" -eq 0 ]

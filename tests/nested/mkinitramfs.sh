@@ -3,6 +3,7 @@
 # the Debian cloud kernel decompresses fastest).
 #   mkinitramfs.sh l2 OUT     busybox, virtio modules, test agent ($AGENT), L2 init
 #   mkinitramfs.sh l1 OUT     busybox, KVM modules, cvmm ($CVMM) + libraries, vmrun ($VMRUN),
+#                             hvsock ($HVSOCK), the test guest ($TESTGUEST),
 #                             runner, scenarios, L2 kernels (bzImage, $VMLINUX), L2 initramfs
 #                             ($L2_INITRD)
 #   mkinitramfs.sh qemu OUT   QEMU + libraries + microvm firmware (appended to the l1 archive)
@@ -72,12 +73,14 @@ l1)
 	add_modules $L1_MODULES
 	add_program "${CVMM:?}" /bin/cvmm
 	cp "${VMRUN:?}" "$STAGE/bin/vmrun"
+	cp "${HVSOCK:?}" "$STAGE/bin/hvsock"
 	cp "$HERE/l1/init" "$STAGE/init"
 	mkdir -p "$STAGE/nested" "$STAGE/l2"
 	cp "$HERE/l1/runner.sh" "$STAGE/runner.sh"
 	cp "$HERE/scenarios" "$STAGE/nested/scenarios"
 	cp "$ROOT/boot/vmlinuz-$KVER" "$STAGE/l2/bzImage"
 	cp "${VMLINUX:?}" "$STAGE/l2/vmlinux"
+	cp "${TESTGUEST:?}" "$STAGE/l2/cvmm-test.pvh.elf"
 	cp "${L2_INITRD:?}" "$STAGE/l2/initrd"
 	;;
 qemu)

@@ -1,7 +1,7 @@
 # Nested-KVM harness: real Debian Linux guests (L2) under a VMM running inside a QEMU TCG machine
 # with emulated AMD SVM (L1).  See docs/nested-harness.md.
 #   make test-nested [L2_VMM=cvmm|qemu] [NESTED_ONLY=name,name] [NESTED_VERBOSE=1]
-#   make test-nested-tools                                agent and vmrun checks, on the host
+#   make test-nested-tools                                agent, vmrun and hvsock checks, on the host
 #   make bench-nested [NESTED_RUNS=N] [NESTED_ONLY=...]   cvmm vs QEMU microvm boot times
 #   make nested-shell                                     L1 shell after the scenarios
 # Downloads (Debian packages) and assembled archives are cached in NESTED_OUT.
@@ -22,8 +22,11 @@ NESTED_SRCS_AGENT := $(wildcard $(NESTED_SRC)/agent/*.c)
 NESTED_HDRS_AGENT := $(wildcard $(NESTED_SRC)/agent/*.h)
 NESTED_AGENT   := $(NESTED_OUT)/bin/agent
 NESTED_VMRUN   := $(NESTED_OUT)/bin/vmrun
+NESTED_HVSOCK  := $(NESTED_OUT)/bin/hvsock
 HOST_AGENT     := $(BUILD)/nested-bin/agent
 HOST_VMRUN     := $(BUILD)/nested-bin/vmrun
+HOST_HVSOCK    := $(BUILD)/nested-bin/hvsock
+NESTED_TESTGUEST := $(BUILD)/guest/cvmm-test.pvh.elf
 ifeq ($(SAN),1)
 HOST_TOOL_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -37,7 +40,7 @@ NESTED_FULL_RD := $(NESTED_OUT)/l1-full.cpio.lz4
 NESTED_MKRD    := NESTED=$(NESTED_OUT) bash $(NESTED_SRC)/mkinitramfs.sh
 
 # The host builds are part of `all`, so gcc, clang and sanitizer builds all compile them.
-all: $(HOST_AGENT) $(HOST_VMRUN)
+all: $(HOST_AGENT) $(HOST_VMRUN) $(HOST_HVSOCK)
 
 $(NESTED_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
 	@mkdir -p $(dir $@)
@@ -48,6 +51,16 @@ $(NESTED_VMRUN): $(NESTED_SRC)/l1/vmrun.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
+
+$(NESTED_HVSOCK): $(NESTED_SRC)/l1/hvsock.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
+
+$(HOST_HVSOCK): $(NESTED_SRC)/l1/hvsock.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $<
 
 $(HOST_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
 	@mkdir -p $(dir $@)
@@ -71,11 +84,13 @@ $(NESTED_L2_RD): $(NESTED_KVER) $(NESTED_AGENT) $(NESTED_SRC)/l2/init $(NESTED_S
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)AGENT=$(NESTED_AGENT) $(NESTED_MKRD) l2 $@
 
-$(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_L2_RD) $(NESTED_VMLINUX) \
+$(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_HVSOCK) $(NESTED_TESTGUEST) \
+		$(NESTED_L2_RD) $(NESTED_VMLINUX) \
 		$(NESTED_SRC)/l1/init $(NESTED_SRC)/l1/runner.sh $(NESTED_SRC)/scenarios \
 		$(NESTED_SRC)/mkinitramfs.sh
 	@$(if $(Q),echo "  CPIO    $@")
-	$(Q)CVMM=$(BUILD)/cvmm VMRUN=$(NESTED_VMRUN) VMLINUX=$(NESTED_VMLINUX) \
+	$(Q)CVMM=$(BUILD)/cvmm VMRUN=$(NESTED_VMRUN) HVSOCK=$(NESTED_HVSOCK) \
+		TESTGUEST=$(NESTED_TESTGUEST) VMLINUX=$(NESTED_VMLINUX) \
 		L2_INITRD=$(NESTED_L2_RD) $(NESTED_MKRD) l1 $@
 
 $(NESTED_QEMU_RD): $(NESTED_KVER) $(NESTED_SRC)/mkinitramfs.sh
@@ -90,11 +105,12 @@ NESTED_RUN = bash $(NESTED_SRC)/run.sh --kernel $(NESTED_OUT)/root/boot/vmlinuz-
 	--scenarios $(NESTED_SRC)/scenarios --out $(NESTED_OUT) --only $(NESTED_ONLY) \
 	--smp $(NESTED_SMP) --timeout $(NESTED_TIMEOUT) $(if $(filter 1,$(NESTED_VERBOSE)),--verbose)
 
-# The guest agent's verdicts on prepared /proc and /sys trees, and vmrun's deadline and marker
-# handling: a few seconds on the build host, no L1.
-test-nested-tools: $(HOST_AGENT) $(HOST_VMRUN)
+# The guest agent's verdicts on prepared /proc and /sys trees, vmrun's deadline and marker
+# handling, hvsock against a fake cvmm socket: a few seconds on the build host, no L1.
+test-nested-tools: $(HOST_AGENT) $(HOST_VMRUN) $(HOST_HVSOCK)
 	@bash $(NESTED_SRC)/agent-test.sh $(HOST_AGENT)
 	@bash $(NESTED_SRC)/vmrun-test.sh $(HOST_VMRUN)
+	@bash $(NESTED_SRC)/hvsock-test.sh $(HOST_HVSOCK)
 
 ifeq ($(L2_VMM),qemu)
 test-nested: test-nested-tools $(NESTED_FULL_RD)

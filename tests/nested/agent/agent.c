@@ -164,13 +164,18 @@ static const struct {
 	{ "check", cmd_check,
 	  "report vCPUs, memory, ACPI tables and virtio devices; compare them with the "
 	  "nested.* expectations on the kernel command line" },
+	{ "blk-io", cmd_blk_io, "O_DIRECT pattern write, fsync, read back and compare on vda" },
+	{ "vsock-echo", cmd_vsock_echo, "echo one host connection on AF_VSOCK port 1024" },
+	{ "bounce-start", cmd_bounce_start,
+	  "virtio devices negotiated ACCESS_PLATFORM, swiotlb present; start counting bounces" },
+	{ "bounce-end", cmd_bounce_end, "every virtio device's DMA went through the swiotlb" },
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: agent COMMAND [ARGS]\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(stderr, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(stderr, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)

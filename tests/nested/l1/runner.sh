@@ -102,13 +102,56 @@ qemu_words()
 	echo "-M microvm,acpi=on -accel $accel $words"
 }
 
-# run_vm VMM NAME KERNEL "OPTIONS" "EXPECTATIONS": boots one L2 and sets R_STATUS (PASS|FAIL),
-# R_DETAIL, R_MARKER_MS, R_TOTAL_MS and R_LOG.
+# The host side of a scenario's vsock traffic (expectations hvsock=MODE:PORT[:BYTES]): once the
+# guest's console log $1 shows "vsock: serving", runs `hvsock MODE $2 PORT BYTES` for each action
+# of $3 in order; gives up after $4 seconds.  Prints the hvsock lines.
+host_side()
+{
+	log=$1 sock=$2 actions=$3 waits=$(($4 * 5))
+	until grep -q "vsock: serving" "$log" 2>/dev/null; do
+		waits=$((waits - 1))
+		[ "$waits" -gt 0 ] || { echo "hvsock: FAIL the guest never served"; return; }
+		sleep 0.2
+	done
+	for a in $actions; do
+		hvsock $(echo "$a" | tr ':' ' ' | sed "s|^\([a-z]*\) |\1 $sock |") 2>&1
+	done
+}
+
+# What the host-side actions and log expectations of a scenario found wrong ('' when nothing).
+host_verdict()
+{
+	n=0
+	for a in $1; do
+		n=$((n + 1))
+	done
+	if [ "$n" -gt 0 ]; then
+		ok=$(grep -cE "^hvsock: (echo|sink|source|stop) " "$R_LOG.host")
+		bad=$(grep "^hvsock: FAIL" "$R_LOG.host" | head -n 1)
+		[ -n "$bad" ] && echo "$bad;"
+		[ "$ok" = "$n" ] || echo "$ok of $n host vsock actions done;"
+	fi
+	for re in $2; do
+		tr -d '\r' <"$R_LOG" | grep -Eq -- "$re" || echo "console lacks /$re/;"
+	done
+}
+
+# L1's TSC frequency in kHz (test guests print nanoseconds from it); empty when unknown.
+tsc_khz()
+{
+	dmesg | sed -nE \
+		's/.*tsc: (Detected|Refined TSC clocksource calibration:) ([0-9]+)\.([0-9]{3}) MHz.*/\2\3/p' |
+		tail -n 1
+}
+
+# run_vm VMM NAME KERNEL "OPTIONS" "EXPECTATIONS": boots one L2 (or the test guest) and sets
+# R_STATUS (PASS|FAIL|SKIP), R_DETAIL, R_MARKER_MS, R_TOTAL_MS and R_LOG.
 run_vm()
 {
 	vmm=$1 name=$2 kernel=$3 opts=$4 expect=$5 quiet=" quiet"
 	R_MARKER_MS=-1 R_TOTAL_MS=-1 R_LOG=
 	want_exit=0 min_virtio=0 action=reboot limit=180 append= nested=
+	only_vmm= hvsock= logre= vsock_path=
 	for e in $expect; do
 		case "$e" in
 		exit=*) want_exit=${e#*=} ;;
@@ -117,9 +160,16 @@ run_vm()
 		timeout=*) limit=${e#*=} ;;
 		append=*) append="$append ${e#*=}" ;;
 		vcpus=* | mem_mib=*) nested="$nested nested.$e" ;;
+		only_vmm=*) only_vmm=${e#*=} ;;
+		hvsock=*) hvsock="$hvsock ${e#*=}" ;;
+		log=*) logre="$logre ${e#*=}" ;;
 		*) R_STATUS=FAIL R_DETAIL="unknown expectation '$e'"; return ;;
 		esac
 	done
+	if [ -n "$only_vmm" ] && [ "$only_vmm" != "$vmm" ]; then
+		R_STATUS=SKIP R_DETAIL="$vmm: cvmm-only options (the scenario needs $only_vmm)"
+		return
+	fi
 	emit "START $ITEM $name $vmm $limit"
 	[ "$VERBOSE" = 1 ] && quiet=
 
@@ -141,8 +191,9 @@ run_vm()
 		esac
 		case "$o" in
 		*@VSOCK*)
-			rm -f /tmp/$name.vsock
-			o=$(echo "$o" | sed "s|@VSOCK|/tmp/$name.vsock|g") ;;
+			vsock_path=/tmp/$name.vsock
+			rm -f $vsock_path ${vsock_path}_*
+			o=$(echo "$o" | sed "s|@VSOCK|$vsock_path|g") ;;
 		esac
 		case "$o" in
 		--drive=*) virtio="$virtio,2" ;;
@@ -158,35 +209,55 @@ run_vm()
 		return
 	fi
 
+	marker=$MARKER initrd="--initrd $L2_INITRD"
 	case "$kernel" in
 	bzimage) kpath=/l2/bzImage ;;
 	pvh) kpath=/l2/vmlinux ;;
+	testguest) kpath=/l2/cvmm-test.pvh.elf initrd= marker="RESULT: " ;;
 	*) R_STATUS=FAIL R_DETAIL="unknown kernel '$kernel'"; return ;;
 	esac
 	cmdline="console=ttyS0 reboot=k panic=-1$quiet$nested nested.virtio=${virtio:-none}"
 	cmdline="$cmdline nested.action=$action$append"
+	# The test guest takes only cvmmtest.* options (and the devices the VMM appends).
+	[ "$kernel" = testguest ] && cmdline="cvmmtest.tsc_khz=$TSC_KHZ$append"
 
 	if [ "$vmm" = cvmm ]; then
-		set -- cvmm --kernel "$kpath" --initrd $L2_INITRD --cmdline "$cmdline" --serial=stdio \
-			$vmopts
+		set -- cvmm --kernel "$kpath" $initrd --cmdline "$cmdline" --serial=stdio $vmopts
 	else
 		if ! qw=$(qemu_words $vmopts); then
 			R_STATUS=FAIL R_DETAIL="no QEMU equivalent of $qw"
 			return
 		fi
 		# microvm has no i8042: the guest resets by triple fault there instead.
-		set -- qemu-system-x86_64 $qw -kernel "$kpath" -initrd $L2_INITRD \
+		set -- qemu-system-x86_64 $qw -kernel "$kpath" ${initrd:+-initrd $L2_INITRD} \
 			-append "$(echo "$cmdline" | sed 's/reboot=k/reboot=t/')"
 	fi
 	R_LOG=/tmp/$name.$vmm.log
+	rm -f "$R_LOG" "$R_LOG.host"
 	echo "nested: [$name/$vmm] $*"
-	eval "$(vmrun -v "[$name/$vmm] " -t "$limit" -o "$R_LOG" -m "$MARKER" -- "$@")"
+	host_pid=
+	if [ -n "$hvsock" ]; then
+		host_side "$R_LOG" "$vsock_path" "$hvsock" "$limit" >"$R_LOG.host" 2>&1 &
+		host_pid=$!
+	fi
+	eval "$(vmrun -v "[$name/$vmm] " -t "$limit" -o "$R_LOG" -m "$marker" -- "$@")"
 	R_MARKER_MS=$marker_ms R_TOTAL_MS=$total_ms
+	if [ -n "$host_pid" ]; then
+		kill "$host_pid" 2>/dev/null
+		wait "$host_pid" 2>/dev/null
+		sed "s|^|nested: [$name/host] |" "$R_LOG.host"
+	fi
 
 	R_DETAIL=
 	[ "$timeout" = 1 ] && R_DETAIL="no exit within $limit s;"
 	[ "$exit" = "$want_exit" ] || R_DETAIL="$R_DETAIL exit status $exit (expected $want_exit);"
-	if ! grep -q "L2: NESTED-DONE" "$R_LOG"; then
+	R_DETAIL="$R_DETAIL $(host_verdict "$hvsock" "$logre" | tr '\n' ' ')"
+	if [ "$kernel" = testguest ]; then
+		fails=$(tr -d '\r' <"$R_LOG" | grep -E "^FAIL " | cut -c1-120 | tr '\n' ';')
+		tr -d '\r' <"$R_LOG" | grep -Eq "^RESULT: [0-9]+/[0-9]+ PASS" ||
+			fails="$fails no passing RESULT line;"
+		R_DETAIL="$R_DETAIL $fails"
+	elif ! grep -q "L2: NESTED-DONE" "$R_LOG"; then
 		seen=no
 		[ "$marker_ms" -ge 0 ] && seen=yes
 		R_DETAIL="$R_DETAIL guest never reported (init reached: $seen);"
@@ -196,8 +267,11 @@ run_vm()
 		grep -q "^L2: result=PASS" "$R_LOG" || fails="$fails result not PASS;"
 		R_DETAIL="$R_DETAIL $fails"
 	fi
-	R_DETAIL=$(echo "$R_DETAIL" | sed 's/^ *//; s/;$//')
-	if [ -z "$R_DETAIL" ]; then
+	R_DETAIL=$(echo "$R_DETAIL" | sed 's/^ *//; s/[; ]*$//')
+	if [ -z "$R_DETAIL" ] && [ "$kernel" = testguest ]; then
+		R_STATUS=PASS
+		R_DETAIL="$vmm, $(tr -d '\r' <"$R_LOG" | grep -E '^RESULT: ' | cut -c9-) at $(secs "$marker_ms") s"
+	elif [ -z "$R_DETAIL" ]; then
 		R_STATUS=PASS
 		R_DETAIL="$vmm, L2 init at $(secs "$marker_ms") s, VMM exit at $(secs "$total_ms") s"
 	else
@@ -215,6 +289,7 @@ selected()
 	return 1
 }
 
+TSC_KHZ=$(tsc_khz)
 emit "INFO L1 ready: $(nproc) CPU, kvm-amd nested=$(cat /sys/module/kvm_amd/parameters/nested)," \
 	"mode=$MODE vmm=$VMM"
 grep -v '^[[:space:]]*#' $SCENARIOS | grep '|' | while IFS='|' read -r f_name f_kernel f_opts f_expect

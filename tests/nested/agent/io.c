@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Data-path subcommands of the guest agent (run from the L2 init through nested.run=):
+ *   blk-io        O_DIRECT write of a 1 MiB pattern to nested.blk_dev (default /dev/vda) at 0,
+ *                 fsync, O_DIRECT read back, compare
+ *   vsock-echo    listen on AF_VSOCK port nested.vsock_port (default 1024), print
+ *                 `L2: vsock: serving`, echo one connection until the host closes it
+ *   bounce-start  every virtio device negotiated VIRTIO_F_ACCESS_PLATFORM (bit 33 of its sysfs
+ *                 `features`), the swiotlb exists (debugfs io_tlb_nslabs > 0), and the kernel's
+ *                 swiotlb_bounced trace event is switched on
+ *   bounce-end    the event off; every virtio device's parent (the virtio-mmio platform device,
+ *                 the one the DMA API maps for) shows up in swiotlb_bounced events: its I/O
+ *                 really went through bounce buffers
+ * Each prints `L2: check NAME=ok|FAIL (why)` lines and exits 1 when a check failed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "tests/nested/agent/agent.h"
+
+#define VIRTIO_DIR        "/sys/bus/virtio/devices"
+#define SWIOTLB_DIR       "/sys/kernel/debug/swiotlb"
+#define TRACE_DIR         "/sys/kernel/tracing"
+#define BOUNCE_EVENT      TRACE_DIR "/events/swiotlb/swiotlb_bounced/enable"
+#define ACCESS_PLATFORM   33
+#define BLK_IO_BYTES      (1u << 20)
+#define ECHO_WAIT_MS      120000
+
+static int write_file(const char *fmt_path, const char *text)
+{
+	char path[512];
+	int fd, ret = 0;
+
+	agent_path(path, sizeof(path), "%s", fmt_path);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+static const char *id_name(unsigned long id)
+{
+	switch (id) {
+	case 1: return "net";
+	case 2: return "blk";
+	case 19: return "vsock";
+	default: return "other";
+	}
+}
+
+struct vdev {
+	char name[32];    /* virtioN */
+	char parent[64];  /* the transport device the DMA API sees, e.g. LNRO0005:00 */
+	unsigned long id;
+	char features[80];
+};
+
+/* The virtio devices, with their parent taken from the sysfs link; -1 when unreadable. */
+static int list_devices(struct vdev *devs, int cap)
+{
+	char dir[256], path[600], link[512], buf[32];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	agent_path(dir, sizeof(dir), VIRTIO_DIR);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) && n < cap) {
+		struct vdev *v = &devs[n];
+		size_t nlen = strnlen(e->d_name, sizeof(v->name));
+		ssize_t len;
+		char *last, *prev;
+
+		if (strncmp(e->d_name, "virtio", 6) || nlen >= sizeof(v->name))
+			continue;
+		memset(v, 0, sizeof(*v));
+		memcpy(v->name, e->d_name, nlen);
+		snprintf(path, sizeof(path), "%s/%s", dir, v->name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0) {
+			/* .../devices/platform/LNRO0005:00/virtio0: the component before the last. */
+			link[len] = 0;
+			last = strrchr(link, '/');
+			if (last) {
+				*last = 0;
+				prev = strrchr(link, '/');
+				prev = prev ? prev + 1 : link;
+				if (strlen(prev) < sizeof(v->parent))
+					strcpy(v->parent, prev);
+			}
+		}
+		snprintf(path, sizeof(path), "%s/%s/device", dir, v->name);
+		if (agent_read_file(path, buf, sizeof(buf)) > 0)
+			v->id = strtoul(buf, NULL, 0);
+		snprintf(path, sizeof(path), "%s/%s/features", dir, v->name);
+		if (agent_read_file(path, v->features, sizeof(v->features)) < 0)
+			v->features[0] = 0;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int cmd_bounce_start(int argc, char **argv)
+{
+	struct vdev devs[16];
+	char path[512], buf[64];
+	int n = list_devices(devs, 16), without = 0;
+	unsigned long nslabs = 0;
+	bool ok = true;
+
+	(void)argc;
+	(void)argv;
+	if (!agent_fake_root()) {
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		mount("tracefs", TRACE_DIR, "tracefs", 0, NULL);
+	}
+	for (int i = 0; i < n; i++) {
+		bool has = strlen(devs[i].features) > ACCESS_PLATFORM &&
+			   devs[i].features[ACCESS_PLATFORM] == '1';
+
+		printf(AGENT_PREFIX "%s %s access_platform=%d parent=%s\n", devs[i].name,
+		       id_name(devs[i].id), has, devs[i].parent);
+		without += !has;
+	}
+	ok &= agent_check("access_platform", n > 0 && without == 0,
+			  "%d of %d virtio devices without VIRTIO_F_ACCESS_PLATFORM", without, n);
+
+	agent_path(path, sizeof(path), SWIOTLB_DIR "/io_tlb_nslabs");
+	if (agent_read_file(path, buf, sizeof(buf)) > 0)
+		nslabs = strtoul(buf, NULL, 10);
+	agent_path(path, sizeof(path), SWIOTLB_DIR "/io_tlb_used");
+	if (agent_read_file(path, buf, sizeof(buf)) > 0)
+		printf(AGENT_PREFIX "swiotlb nslabs=%lu used=%lu\n", nslabs, strtoul(buf, NULL, 10));
+	ok &= agent_check("swiotlb", nslabs > 0, "no swiotlb (swiotlb=force missing?)");
+
+	/* Writing the trace file empties the buffer; then count from here on. */
+	ok &= agent_check("bounce_trace",
+			  write_file(TRACE_DIR "/trace", "") == 0 && write_file(BOUNCE_EVENT, "1") == 0,
+			  "cannot enable the swiotlb_bounced trace event");
+	return ok ? 0 : 1;
+}
+
+/* Occurrences of "dev_name: NAME " in the trace text. */
+static unsigned long count_events(const char *trace, const char *dev)
+{
+	char needle[96];
+	unsigned long n = 0;
+	const char *p = trace;
+
+	snprintf(needle, sizeof(needle), "dev_name: %s ", dev);
+	while ((p = strstr(p, needle))) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+int cmd_bounce_end(int argc, char **argv)
+{
+	struct vdev devs[16];
+	char path[512], check[48];
+	uint8_t *trace = NULL;
+	size_t len;
+	int n = list_devices(devs, 16);
+	bool ok = true;
+
+	(void)argc;
+	(void)argv;
+	write_file(BOUNCE_EVENT, "0");
+	agent_path(path, sizeof(path), TRACE_DIR "/trace");
+	if (agent_read_all(path, &trace, &len) < 0)
+		return agent_check("bounce_trace", false, "cannot read %s", path) ? 0 : 1;
+	for (int i = 0; i < n; i++) {
+		unsigned long k = devs[i].parent[0] ? count_events((char *)trace, devs[i].parent) : 0;
+
+		printf(AGENT_PREFIX "%s %s bounced=%lu\n", devs[i].name, id_name(devs[i].id), k);
+		snprintf(check, sizeof(check), "bounced_%s_%s", id_name(devs[i].id), devs[i].name);
+		ok &= agent_check(check, k > 0, "no swiotlb_bounced event for %s (%s)",
+				  devs[i].parent[0] ? devs[i].parent : "unknown parent", devs[i].name);
+	}
+	ok &= agent_check("bounce_devices", n > 0, "no virtio devices");
+	free(trace);
+	return ok ? 0 : 1;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+int cmd_blk_io(int argc, char **argv)
+{
+	char dev[64] = "/dev/vda";
+	uint64_t *w = NULL, *r = NULL;
+	const char *why = NULL;
+	int fd;
+
+	(void)argc;
+	(void)argv;
+	agent_param("blk_dev", dev, sizeof(dev));
+	if (posix_memalign((void **)&w, 4096, BLK_IO_BYTES) ||
+	    posix_memalign((void **)&r, 4096, BLK_IO_BYTES))
+		return agent_check("blk_io", false, "out of memory") ? 0 : 1;
+	for (size_t i = 0; i < BLK_IO_BYTES / 8; i++)
+		w[i] = mix(i + (uint64_t)getpid());
+	memset(r, 0, BLK_IO_BYTES);
+	fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		why = "open";
+	else if (pwrite(fd, w, BLK_IO_BYTES, 0) != BLK_IO_BYTES)
+		why = "O_DIRECT write";
+	else if (fsync(fd))
+		why = "fsync";
+	else if (pread(fd, r, BLK_IO_BYTES, 0) != BLK_IO_BYTES)
+		why = "O_DIRECT read";
+	else if (memcmp(w, r, BLK_IO_BYTES))
+		why = "data read back differs";
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	free(r);
+	return agent_check("blk_io", !why, "%s %s: %s", dev, why ? why : "",
+			   errno ? strerror(errno) : "") ? 0 : 1;
+}
+
+static bool wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) > 0;
+}
+
+int cmd_vsock_echo(int argc, char **argv)
+{
+	uint64_t port = 1024, echoed = 0;
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
+	static char buf[65536];
+	const char *why = NULL;
+	int s, c = -1;
+
+	(void)argc;
+	(void)argv;
+	agent_param_u64("vsock_port", &port);
+	a.svm_port = (unsigned int)port;
+	s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 1))
+		why = "cannot listen";
+	if (!why) {
+		printf(AGENT_PREFIX "vsock: serving on port %lu\n", (unsigned long)port);
+		if (!wait_readable(s, ECHO_WAIT_MS) || (c = accept(s, NULL, NULL)) < 0)
+			why = "no connection from the host";
+	}
+	while (!why) {
+		ssize_t n = wait_readable(c, ECHO_WAIT_MS) ? read(c, buf, sizeof(buf)) : -1;
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			why = "read";
+			break;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t m = write(c, buf + done, (size_t)(n - done));
+
+			if (m <= 0) {
+				why = "write";
+				break;
+			}
+			done += m;
+		}
+		echoed += (uint64_t)n;
+	}
+	if (c >= 0)
+		close(c);
+	if (s >= 0)
+		close(s);
+	printf(AGENT_PREFIX "vsock_echoed=%llu\n", (unsigned long long)echoed);
+	return agent_check("vsock_echo", !why && echoed > 0, "port %lu: %s", (unsigned long)port,
+			   why ? why : "nothing echoed") ? 0 : 1;
+}
