@@ -99,7 +99,7 @@ handle_line()
 		[ -n "$cur_idx" ] && last_idx=$cur_idx
 		cur_idx=
 		deadline=$(($(now) + GAP_LIMIT))
-		printf '%-4s nested/%-12s %s\n' "$status" "$name" "$detail" ;;
+		printf '%-4s nested/%-13s %s\n' "$status" "$name" "$detail" ;;
 	"TAIL "*)
 		line=${line#TAIL }
 		printf '       | %s\n' "${line#* }" ;;
@@ -196,7 +196,7 @@ while [ "$done_seen" != 1 ] && [ "$aborted" != 1 ] && [ "$boots" -lt "$MAX_BOOTS
 	fi
 	if [ "$MODE" = test ]; then
 		VERDICT[$cur_name]=FAIL
-		printf '%-4s nested/%-12s %s\n' FAIL "$cur_name" "$cur_vmm: L1 stopped responding twice"
+		printf '%-4s nested/%-13s %s\n' FAIL "$cur_name" "$cur_vmm: L1 stopped responding twice"
 	else
 		echo "$cur_name $cur_vmm - HUNG -1 -1" >>"$BENCH"
 	fi
@@ -338,7 +338,7 @@ for name in "${EXPECTED[@]}"; do
 	SKIP) skipped=$((skipped + 1)) ;;
 	*)
 		failed=$((failed + 1))
-		printf '%-4s nested/%-12s %s\n' FAIL "$name" "no verdict (L1 did not get to it)" ;;
+		printf '%-4s nested/%-13s %s\n' FAIL "$name" "no verdict (L1 did not get to it)" ;;
 	esac
 done
 echo "nested: $passed passed, $failed failed, $skipped skipped, L2 VMM $VMM, $elapsed s in total, $boots L1 boot(s)"
