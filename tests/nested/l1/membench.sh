@@ -68,7 +68,7 @@ mb_convert()
 	wait $pid 2>/dev/null
 }
 
-# One block run, plain or bounced; emits one line per phase.
+# One block run (plain or bounced, run number); emits one line per phase.
 mb_blk()
 {
 	tee= only=blkbench
@@ -79,15 +79,16 @@ mb_blk()
 		"cvmmtest.only=$only cvmmtest.cvm_time=none cvmmtest.blkbench=$MB_PHASES")"
 	if [ "$exit" = 0 ]; then
 		grep "^BENCH result " $MB_LOG | while read -r _ _ phase rest; do
-			emit "MEMBENCH blk $1 phase=$phase $rest"
+			emit "MEMBENCH blk $1 run=$2 phase=$phase $rest"
 		done
 	else
-		emit "MEMBENCH blk $1 failed exit=$exit"
+		emit "MEMBENCH blk $1 run=$2 failed exit=$exit"
 	fi
 	rm -f $MB_DISK
 }
 
-# One vsock run, plain or bounced: host->guest (sink) and guest->host (source) through hvsock.
+# One vsock run (plain or bounced, run number): host->guest (sink) and guest->host (source)
+# through hvsock.
 mb_vsock()
 {
 	only=vsock tee=
@@ -105,9 +106,9 @@ mb_vsock()
 		mb_wait_line $MB_LOG "^RESULT: " 60
 	fi
 	if [ -n "$sink" ] && [ -n "$source" ] && grep -q "^RESULT: .* PASS" $MB_LOG; then
-		emit "MEMBENCH vsock $1 sink_MBps=$sink source_MBps=$source"
+		emit "MEMBENCH vsock $1 run=$2 sink_MBps=$sink source_MBps=$source"
 	else
-		emit "MEMBENCH vsock $1 failed"
+		emit "MEMBENCH vsock $1 run=$2 failed"
 		tail -n 5 $MB_LOG
 	fi
 	kill -9 $pid 2>/dev/null
@@ -126,8 +127,8 @@ while [ "$r" -le "$RUNS" ]; do
 	order="plain bounced"
 	[ $((r % 2)) = 0 ] && order="bounced plain"
 	for mode in $order; do
-		mb_item "membench-blk-$mode-$r" 300 && mb_blk $mode
-		mb_item "membench-vsock-$mode-$r" 300 && mb_vsock $mode
+		mb_item "membench-blk-$mode-$r" 300 && mb_blk $mode $r
+		mb_item "membench-vsock-$mode-$r" 300 && mb_vsock $mode $r
 	done
 	r=$((r + 1))
 done
