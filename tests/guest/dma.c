@@ -114,18 +114,33 @@ static void copy_fast(void *dst, const void *src, size_t n)
 	asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
 }
 
-static bool slot_used(uint32_t i)
+/* The first slot at or after s whose bit is `used` (pool_slots when there is none). */
+static uint32_t next_slot(uint32_t s, bool used)
 {
-	return (slot_map[i / 64] >> (i % 64)) & 1;
+	while (s < pool_slots) {
+		uint64_t w = slot_map[s / 64];
+
+		w = (used ? w : ~w) >> (s % 64);
+		if (w) {
+			s += (uint32_t)__builtin_ctzll(w);
+			return s < pool_slots ? s : pool_slots;
+		}
+		s = (s / 64 + 1) * 64;
+	}
+	return pool_slots;
 }
 
 static void slots_mark(uint32_t s, uint32_t n, bool used)
 {
-	for (uint32_t i = s; i < s + n; i++) {
+	for (uint32_t i = s; i < s + n;) {
+		uint32_t bit = i % 64, len = 64 - bit < s + n - i ? 64 - bit : s + n - i;
+		uint64_t mask = (len == 64 ? ~0ULL : ((1ULL << len) - 1)) << bit;
+
 		if (used)
-			slot_map[i / 64] |= 1ULL << (i % 64);
+			slot_map[i / 64] |= mask;
 		else
-			slot_map[i / 64] &= ~(1ULL << (i % 64));
+			slot_map[i / 64] &= ~mask;
+		i += len;
 	}
 	bstats.slots_used = used ? bstats.slots_used + n : bstats.slots_used - n;
 }
@@ -135,13 +150,14 @@ static uint32_t round_up32(uint32_t v, uint32_t align)
 	return (v + align - 1) & ~(align - 1);
 }
 
-/* n free slots starting at a multiple of align; -1 when there is no such run. */
+/* n free slots starting at a multiple of align, next-fit from the cursor; -1 when none. */
 static int64_t slots_alloc(uint32_t n, uint32_t align)
 {
-	uint32_t s = round_up32(cursor, align), j;
+	uint32_t s = cursor, used;
 	bool wrapped = false;
 
 	for (;;) {
+		s = round_up32(next_slot(s, false), align);
 		if (s >= pool_slots || n > pool_slots - s) {
 			if (wrapped)
 				return -1;
@@ -149,15 +165,10 @@ static int64_t slots_alloc(uint32_t n, uint32_t align)
 			s = 0;
 			continue;
 		}
-		if (s % 64 == 0 && slot_map[s / 64] == ~0ULL) {
-			s += 64;
-			continue;
-		}
-		for (j = 0; j < n && !slot_used(s + j); j++)
-			;
-		if (j == n)
+		used = next_slot(s, true);
+		if (used - s >= n)
 			break;
-		s = round_up32(s + j + 1, align);
+		s = used; /* the run is too short: go on after it */
 	}
 	slots_mark(s, n, true);
 	cursor = s + n;
