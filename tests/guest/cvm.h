@@ -15,7 +15,7 @@
 /* What the guest sees in RAX (KVM's own codes, negated, and cvmm's answer for a bad range). */
 #define HC_OK       0ULL
 #define HC_EPERM    ((uint64_t)-1)    /* -KVM_EPERM: issued at CPL > 0 */
-#define HC_EINVAL   ((uint64_t)-22)   /* -KVM_EINVAL: malformed (KVM) or not RAM / bad attrs (cvmm) */
+#define HC_EINVAL   ((uint64_t)-22)   /* -KVM_EINVAL: malformed (KVM); not RAM, bad attrs (cvmm) */
 #define HC_ENOSYS   ((uint64_t)-1000) /* -KVM_ENOSYS: the VMM did not enable the exit */
 
 /*

@@ -91,9 +91,9 @@ static uint32_t pool_slots, cursor;
 static struct dma_bounce_stats bstats;
 
 /*
- * Copies for the bounce path.  Plain 64-bit moves, eight per iteration: under binary translation
- * (QEMU TCG, where the nested harness runs) one loop iteration is one translated block, while
- * each step of a REP MOVS is a separate trip through the dispatcher.
+ * Copies for the bounce path: plain 64-bit moves, eight per iteration, rather than REP MOVS, which
+ * binary translators (QEMU TCG, where the nested harness runs this guest) tend to execute one
+ * element at a time.
  */
 static void copy_fast(void *dst, const void *src, size_t n)
 {

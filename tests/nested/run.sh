@@ -287,7 +287,8 @@ membench_table()
 			print "  and from the tick-sampled split: user time minus guest time (the handler in cvmm)"
 			print "  and system time (KVM exit handling, fallocate, mprotect)."
 			print ""
-			printf "Bounce overhead, median of %d runs (MB/s), plain (no TEE) vs bounced (--tee emulated):\n", runs
+			printf "Bounce overhead, median of %d runs (MB/s), plain (no TEE) vs bounced", runs
+			print " (--tee emulated):"
 			printf "%-26s %10s %10s %15s %14s\n", "workload", "plain", "bounced", \
 				"bounced/plain", "range of runs"
 			nrow = 0
@@ -358,5 +359,6 @@ for name in "${EXPECTED[@]}"; do
 		printf '%-4s nested/%-13s %s\n' FAIL "$name" "no verdict (L1 did not get to it)" ;;
 	esac
 done
-echo "nested: $passed passed, $failed failed, $skipped skipped, L2 VMM $VMM, $elapsed s in total, $boots L1 boot(s)"
+echo "nested: $passed passed, $failed failed, $skipped skipped, L2 VMM $VMM, $elapsed s in total," \
+	"$boots L1 boot(s)"
 [ "$failed" -eq 0 ]

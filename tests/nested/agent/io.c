@@ -53,10 +53,14 @@ static int write_file(const char *fmt_path, const char *text)
 static const char *id_name(unsigned long id)
 {
 	switch (id) {
-	case 1: return "net";
-	case 2: return "blk";
-	case 19: return "vsock";
-	default: return "other";
+	case 1:
+		return "net";
+	case 2:
+		return "blk";
+	case 19:
+		return "vsock";
+	default:
+		return "other";
 	}
 }
 

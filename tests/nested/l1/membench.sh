@@ -52,9 +52,9 @@ mb_vcpu_cpu()
 mb_convert()
 {
 	rm -f $MB_LOG
+	opts="cvmmtest.only=cvm cvmmtest.hold=1 cvmmtest.cvm_rounds=$1 cvmmtest.cvm_time=$2"
 	cvmm --kernel $MB_GUEST --mem-mib=256 --tee=emulated --serial=stdio --cmdline \
-		"cvmmtest.only=cvm cvmmtest.hold=1 cvmmtest.cvm_rounds=$1 cvmmtest.cvm_time=$2 cvmmtest.tsc_khz=$TSC_KHZ" \
-		>$MB_LOG 2>&1 &
+		"$opts cvmmtest.tsc_khz=$TSC_KHZ" >$MB_LOG 2>&1 &
 	pid=$!
 	if mb_wait_line $MB_LOG "^RESULT: " 300 && grep -q "^RESULT: .* PASS" $MB_LOG; then
 		cpu=$(mb_vcpu_cpu $pid)
@@ -94,9 +94,10 @@ mb_vsock()
 	only=vsock tee=
 	[ "$1" = bounced ] && tee=--tee=emulated only=cvm,vsock
 	rm -f $MB_LOG $MB_VSOCK ${MB_VSOCK}_*
+	opts="cvmmtest.vsock_sink_port=1025 cvmmtest.vsock_source_port=1026"
+	opts="$opts cvmmtest.vsock_stop_port=1027 cvmmtest.vsock_source_bytes=$MB_VSOCK_BYTES"
 	cvmm --kernel $MB_GUEST --mem-mib=256 $tee --vsock=cid=3,uds=$MB_VSOCK --serial=stdio \
-		--cmdline "cvmmtest.only=$only cvmmtest.cvm_time=none cvmmtest.vsock_sink_port=1025 cvmmtest.vsock_source_port=1026 cvmmtest.vsock_stop_port=1027 cvmmtest.vsock_source_bytes=$MB_VSOCK_BYTES" \
-		>$MB_LOG 2>&1 &
+		--cmdline "cvmmtest.only=$only cvmmtest.cvm_time=none $opts" >$MB_LOG 2>&1 &
 	pid=$!
 	sink= source=
 	if mb_wait_line $MB_LOG "vsock: serving" 120; then

@@ -271,7 +271,8 @@ run_vm()
 	R_DETAIL=$(echo "$R_DETAIL" | sed 's/^ *//; s/[; ]*$//')
 	if [ -z "$R_DETAIL" ] && [ "$kernel" = testguest ]; then
 		R_STATUS=PASS
-		R_DETAIL="$vmm, $(tr -d '\r' <"$R_LOG" | grep -E '^RESULT: ' | cut -c9-) at $(secs "$marker_ms") s"
+		result=$(tr -d '\r' <"$R_LOG" | grep -E '^RESULT: ' | cut -c9-)
+		R_DETAIL="$vmm, $result at $(secs "$marker_ms") s"
 	elif [ -z "$R_DETAIL" ]; then
 		R_STATUS=PASS
 		R_DETAIL="$vmm, L2 init at $(secs "$marker_ms") s, VMM exit at $(secs "$total_ms") s"
