@@ -74,6 +74,8 @@ l1)
 	add_program "${CVMM:?}" /bin/cvmm
 	cp "${VMRUN:?}" "$STAGE/bin/vmrun"
 	cp "${HVSOCK:?}" "$STAGE/bin/hvsock"
+	# The agent's blk-pattern fills and checks scratch disks on the L1 side.
+	cp "${AGENT:?}" "$STAGE/bin/agent"
 	cp "$HERE/l1/init" "$STAGE/init"
 	mkdir -p "$STAGE/nested" "$STAGE/l2"
 	cp "$HERE/l1/runner.sh" "$STAGE/runner.sh"

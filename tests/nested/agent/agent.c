@@ -165,7 +165,9 @@ static const struct {
 	  "report vCPUs, memory, ACPI tables and virtio devices; compare them with the "
 	  "nested.* expectations on the kernel command line" },
 	{ "blk-io", cmd_blk_io, "O_DIRECT pattern write, fsync, read back and compare on vda" },
-	{ "vsock-echo", cmd_vsock_echo, "echo one host connection on AF_VSOCK port 1024" },
+	{ "blk-ro", cmd_blk_ro, "vda refuses writes and holds the host's pattern" },
+	{ "blk-pattern", cmd_blk_pattern, "fill|check FILE SEED BYTES: the blk pattern in a file" },
+	{ "vsock-echo", cmd_vsock_echo, "echo host connections on AF_VSOCK port 1024" },
 	{ "bounce-start", cmd_bounce_start,
 	  "virtio devices negotiated ACCESS_PLATFORM, swiotlb present; start counting bounces" },
 	{ "bounce-end", cmd_bounce_end, "every virtio device's DMA went through the swiotlb" },

@@ -52,6 +52,8 @@ int acpi_collect(struct acpi_facts *facts);
 
 int cmd_check(int argc, char **argv);
 int cmd_blk_io(int argc, char **argv);
+int cmd_blk_ro(int argc, char **argv);
+int cmd_blk_pattern(int argc, char **argv);
 int cmd_vsock_echo(int argc, char **argv);
 int cmd_bounce_start(int argc, char **argv);
 int cmd_bounce_end(int argc, char **argv);

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * Data-path subcommands of the guest agent (run from the L2 init through nested.run=):
- *   blk-io        O_DIRECT write of a 1 MiB pattern to nested.blk_dev (default /dev/vda) at 0,
- *                 fsync, O_DIRECT read back, compare
+ *   blk-io        O_DIRECT write of a 1 MiB pattern (seed nested.blk_seed, default the pid) to
+ *                 nested.blk_dev (default /dev/vda) at 0, fsync, O_DIRECT read back, compare
+ *   blk-ro        the disk is read-only: writes fail, and an O_DIRECT read of the first MiB
+ *                 holds the pattern of nested.blk_seed (the host filled it)
+ *   blk-pattern   fill|check FILE SEED BYTES: the same pattern in a file (run in L1: the host
+ *                 side of the blk scenarios)
  *   vsock-echo    listen on AF_VSOCK port nested.vsock_port (default 1024), print
- *                 `L2: vsock: serving`, echo one connection until the host closes it
+ *                 `L2: vsock: serving`, echo nested.vsock_conns (default 1) connections in turn,
+ *                 each until the host closes it
  *   bounce-start  every virtio device negotiated VIRTIO_F_ACCESS_PLATFORM (bit 33 of its sysfs
  *                 `features`), the swiotlb exists (debugfs io_tlb_nslabs > 0), and the kernel's
  *                 swiotlb_bounced trace event is switched on
@@ -210,21 +215,29 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+/* Little-endian 64-bit word i of the pattern of `seed` is mix(i + seed). */
+static void fill_pattern(uint64_t *w, size_t words, uint64_t first_word, uint64_t seed)
+{
+	for (size_t i = 0; i < words; i++)
+		w[i] = mix(first_word + i + seed);
+}
+
 int cmd_blk_io(int argc, char **argv)
 {
 	char dev[64] = "/dev/vda";
 	uint64_t *w = NULL, *r = NULL;
+	uint64_t seed = (uint64_t)getpid();
 	const char *why = NULL;
 	int fd;
 
 	(void)argc;
 	(void)argv;
 	agent_param("blk_dev", dev, sizeof(dev));
+	agent_param_u64("blk_seed", &seed);
 	if (posix_memalign((void **)&w, 4096, BLK_IO_BYTES) ||
 	    posix_memalign((void **)&r, 4096, BLK_IO_BYTES))
 		return agent_check("blk_io", false, "out of memory") ? 0 : 1;
-	for (size_t i = 0; i < BLK_IO_BYTES / 8; i++)
-		w[i] = mix(i + (uint64_t)getpid());
+	fill_pattern(w, BLK_IO_BYTES / 8, 0, seed);
 	memset(r, 0, BLK_IO_BYTES);
 	fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
@@ -245,6 +258,106 @@ int cmd_blk_io(int argc, char **argv)
 			   errno ? strerror(errno) : "") ? 0 : 1;
 }
 
+int cmd_blk_ro(int argc, char **argv)
+{
+	char dev[64] = "/dev/vda";
+	uint64_t *w = NULL, *r = NULL;
+	uint64_t seed = 0;
+	const char *why = NULL;
+	int fd;
+
+	(void)argc;
+	(void)argv;
+	agent_param("blk_dev", dev, sizeof(dev));
+	if (!agent_param_u64("blk_seed", &seed))
+		return agent_check("blk_ro", false, "no nested.blk_seed") ? 0 : 1;
+	if (posix_memalign((void **)&w, 4096, BLK_IO_BYTES) ||
+	    posix_memalign((void **)&r, 4096, BLK_IO_BYTES))
+		return agent_check("blk_ro", false, "out of memory") ? 0 : 1;
+	fill_pattern(w, BLK_IO_BYTES / 8, 0, seed);
+	memset(r, 0, BLK_IO_BYTES);
+	/* A read-only disk refuses to open for writing, or at the latest fails the write. */
+	fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = pwrite(fd, r, 4096, 0);
+		int synced = n >= 0 ? fsync(fd) : -1;
+
+		close(fd);
+		if (n >= 0 && synced == 0)
+			why = "a write to the read-only disk succeeded";
+	}
+	errno = 0;
+	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (why) {
+		/* already failed */
+	} else if (fd < 0) {
+		why = "open for reading";
+	} else if (pread(fd, r, BLK_IO_BYTES, 0) != BLK_IO_BYTES) {
+		why = "O_DIRECT read";
+	} else if (memcmp(w, r, BLK_IO_BYTES)) {
+		why = "the disk does not hold the host's pattern";
+	}
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	free(r);
+	return agent_check("blk_ro", !why, "%s: %s", dev, why ? why : "") ? 0 : 1;
+}
+
+int cmd_blk_pattern(int argc, char **argv)
+{
+	static uint64_t want[8192], got[8192];
+	uint64_t seed, bytes, done = 0;
+	bool fill;
+	int fd;
+
+	if (argc != 5 || (strcmp(argv[1], "fill") && strcmp(argv[1], "check"))) {
+		fprintf(stderr, "usage: agent blk-pattern fill|check FILE SEED BYTES\n");
+		return 2;
+	}
+	fill = !strcmp(argv[1], "fill");
+	seed = strtoull(argv[3], NULL, 0);
+	bytes = strtoull(argv[4], NULL, 0);
+	if (bytes % 8) {
+		fprintf(stderr, "blk-pattern: BYTES must be a multiple of 8\n");
+		return 2;
+	}
+	fd = open(argv[2], fill ? O_WRONLY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		printf("blk-pattern: FAIL %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	while (done < bytes) {
+		size_t n = bytes - done < sizeof(want) ? (size_t)(bytes - done) : sizeof(want);
+
+		fill_pattern(want, n / 8, done / 8, seed);
+		if (fill ? pwrite(fd, want, n, (off_t)done) != (ssize_t)n
+			 : pread(fd, got, n, (off_t)done) != (ssize_t)n) {
+			printf("blk-pattern: FAIL %s: short %s at %llu\n", argv[2],
+			       fill ? "write" : "read", (unsigned long long)done);
+			close(fd);
+			return 1;
+		}
+		if (!fill && memcmp(want, got, n)) {
+			printf("blk-pattern: FAIL %s differs from the pattern of seed %llu in "
+			       "[%llu, +%zu)\n", argv[2], (unsigned long long)seed,
+			       (unsigned long long)done, n);
+			close(fd);
+			return 1;
+		}
+		done += n;
+	}
+	if (fill && fsync(fd)) {
+		printf("blk-pattern: FAIL fsync %s: %s\n", argv[2], strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	printf("blk-pattern: %s %llu bytes, seed %llu\n", fill ? "filled" : "verified",
+	       (unsigned long long)bytes, (unsigned long long)seed);
+	return 0;
+}
+
 static bool wait_readable(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -254,7 +367,7 @@ static bool wait_readable(int fd, int ms)
 
 int cmd_vsock_echo(int argc, char **argv)
 {
-	uint64_t port = 1024, echoed = 0;
+	uint64_t port = 1024, echoed = 0, conns = 1, served = 0;
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY };
 	static char buf[65536];
 	const char *why = NULL;
@@ -263,16 +376,21 @@ int cmd_vsock_echo(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	agent_param_u64("vsock_port", &port);
+	agent_param_u64("vsock_conns", &conns);
 	a.svm_port = (unsigned int)port;
 	s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 1))
 		why = "cannot listen";
-	if (!why) {
+	if (!why)
 		printf(AGENT_PREFIX "vsock: serving on port %lu\n", (unsigned long)port);
+next_conn:
+	if (!why && served < conns) {
 		if (!wait_readable(s, ECHO_WAIT_MS) || (c = accept(s, NULL, NULL)) < 0)
 			why = "no connection from the host";
+		else
+			served++;
 	}
-	while (!why) {
+	while (!why && c >= 0) {
 		ssize_t n = wait_readable(c, ECHO_WAIT_MS) ? read(c, buf, sizeof(buf)) : -1;
 
 		if (n == 0)
@@ -292,11 +410,16 @@ int cmd_vsock_echo(int argc, char **argv)
 		}
 		echoed += (uint64_t)n;
 	}
-	if (c >= 0)
+	if (c >= 0) {
 		close(c);
+		c = -1;
+		if (!why && served < conns)
+			goto next_conn;
+	}
 	if (s >= 0)
 		close(s);
-	printf(AGENT_PREFIX "vsock_echoed=%llu\n", (unsigned long long)echoed);
+	printf(AGENT_PREFIX "vsock_echoed=%llu connections=%llu\n", (unsigned long long)echoed,
+	       (unsigned long long)served);
 	return agent_check("vsock_echo", !why && echoed > 0, "port %lu: %s", (unsigned long)port,
 			   why ? why : "nothing echoed") ? 0 : 1;
 }

@@ -7,11 +7,14 @@
  *   hvsock sink   PATH PORT BYTES   sends BYTES, half-closes, reads the guest's 12-byte report
  *   hvsock source PATH PORT         reads to EOF, compares with the pattern
  *   hvsock stop   PATH PORT         connects and closes (the guest's stop service)
+ * An optional last argument VERB replaces the handshake's "CONNECT" (e.g. "connect", as the Rust
+ * Kata shim sends it).
  * Prints one line, `hvsock: MODE bytes=N ms=M` (and MB/s), exit 0; or `hvsock: FAIL why`, exit 1.
  * The pattern: byte i is (j * 157 + (j >> 8)) & 0xff with j = i % 65536.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +43,7 @@ static double now_ms(void)
 }
 
 /* The connected stream, after the hybrid handshake; -1 on failure (errno 0: refused). */
-static int hv_connect(const char *path, unsigned port)
+static int hv_connect(const char *path, unsigned port, const char *verb)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char line[64];
@@ -53,7 +56,9 @@ static int hv_connect(const char *path, unsigned port)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return -1;
-	n = (size_t)snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	n = (size_t)snprintf(line, sizeof(line), "%s %u\n", verb, port);
+	if (n >= sizeof(line))
+		return -1;
 	if (write(fd, line, n) != (ssize_t)n)
 		return -1;
 	/* The answer, one byte at a time so that no payload is consumed with it. */
@@ -193,17 +198,23 @@ static int do_source(int fd)
 int main(int argc, char **argv)
 {
 	uint64_t bytes = 0;
+	const char *verb = "CONNECT";
+	bool sized;
 	int fd, ret;
 
 	for (uint32_t j = 0; j < CHUNK; j++)
 		pattern[j] = (uint8_t)(j * 157 + (j >> 8));
 	if (argc < 4 || ((!strcmp(argv[1], "echo") || !strcmp(argv[1], "sink")) && argc < 5)) {
-		fprintf(stderr, "usage: hvsock echo|sink PATH PORT BYTES | source|stop PATH PORT\n");
+		fprintf(stderr, "usage: hvsock echo|sink PATH PORT BYTES [VERB] | "
+			"source|stop PATH PORT [VERB]\n");
 		return 2;
 	}
-	if (argc > 4)
+	sized = !strcmp(argv[1], "echo") || !strcmp(argv[1], "sink");
+	if (sized)
 		bytes = strtoull(argv[4], NULL, 0);
-	fd = hv_connect(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
+	if (argc > (sized ? 5 : 4))
+		verb = argv[sized ? 5 : 4];
+	fd = hv_connect(argv[2], (unsigned)strtoul(argv[3], NULL, 0), verb);
 	if (fd < 0)
 		return fail("connect");
 	if (!strcmp(argv[1], "echo"))

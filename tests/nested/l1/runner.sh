@@ -152,7 +152,7 @@ run_vm()
 	vmm=$1 name=$2 kernel=$3 opts=$4 expect=$5 quiet=" quiet"
 	R_MARKER_MS=-1 R_TOTAL_MS=-1 R_LOG=
 	want_exit=0 min_virtio=0 action=reboot limit=180 append= nested=
-	only_vmm= hvsock= logre= vsock_path=
+	only_vmm= hvsock= logre= vsock_path= diskfill= diskcheck= disk=
 	for e in $expect; do
 		case "$e" in
 		exit=*) want_exit=${e#*=} ;;
@@ -164,6 +164,8 @@ run_vm()
 		only_vmm=*) only_vmm=${e#*=} ;;
 		hvsock=*) hvsock="$hvsock ${e#*=}" ;;
 		log=*) logre="$logre ${e#*=}" ;;
+		diskfill=*) diskfill=${e#*=} ;;
+		diskcheck=*) diskcheck=${e#*=} ;;
 		*) R_STATUS=FAIL R_DETAIL="unknown expectation '$e'"; return ;;
 		esac
 	done
@@ -234,7 +236,13 @@ run_vm()
 			-append "$(echo "$cmdline" | sed 's/reboot=k/reboot=t/')"
 	fi
 	R_LOG=/tmp/$name.$vmm.log
-	rm -f "$R_LOG" "$R_LOG.host"
+	rm -f "$R_LOG" "$R_LOG.host" "$R_LOG.disk"
+	# diskfill=SEED:BYTES: the scratch disk starts with the agent's pattern of SEED.
+	if [ -n "$diskfill" ] && ! agent blk-pattern fill "$disk" $(echo "$diskfill" | tr ':' ' ') \
+			>"$R_LOG.disk" 2>&1; then
+		R_STATUS=FAIL R_DETAIL="cannot fill the disk: $(cat "$R_LOG.disk")"
+		return
+	fi
 	echo "nested: [$name/$vmm] $*"
 	host_pid=
 	if [ -n "$hvsock" ]; then
@@ -253,6 +261,17 @@ run_vm()
 	[ "$timeout" = 1 ] && R_DETAIL="no exit within $limit s;"
 	[ "$exit" = "$want_exit" ] || R_DETAIL="$R_DETAIL exit status $exit (expected $want_exit);"
 	R_DETAIL="$R_DETAIL $(host_verdict "$hvsock" "$logre" | tr '\n' ' ')"
+	# diskcheck=SEED:BYTES: after the VM, the backing file holds exactly that pattern, byte for
+	# byte, and nothing beyond it was written.
+	if [ -n "$diskcheck" ]; then
+		bytes=${diskcheck#*:}
+		if ! agent blk-pattern check "$disk" $(echo "$diskcheck" | tr ':' ' ') \
+				>>"$R_LOG.disk" 2>&1; then
+			R_DETAIL="$R_DETAIL $(tail -n 1 "$R_LOG.disk");"
+		elif [ -n "$(tail -c +$((bytes + 1)) "$disk" | tr -d '\000' | head -c 1)" ]; then
+			R_DETAIL="$R_DETAIL the disk holds data beyond the pattern;"
+		fi
+	fi
 	if [ "$kernel" = testguest ]; then
 		fails=$(tr -d '\r' <"$R_LOG" | grep -E "^FAIL " | cut -c1-120 | tr '\n' ';')
 		tr -d '\r' <"$R_LOG" | grep -Eq "^RESULT: [0-9]+/[0-9]+ PASS" ||
