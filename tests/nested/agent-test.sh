@@ -190,5 +190,33 @@ expect_cmd "vsock never bounced" bounce-end fail bounced_vsock_virtio1
 make_bounce_guest "$G"; bounce_trace LNRO0005:010 LNRO0005:01
 expect_cmd "another device's bounces do not count" bounce-end fail bounced_blk_virtio0
 
+# blk-pattern: what L1 uses to fill and check the backing file of the blk scenarios.
+# expect_pattern NAME pass|fail ARGS...
+expect_pattern()
+{
+	local name=$1 want=$2 out rc
+	shift 2
+	out=$("$AGENT" blk-pattern "$@" 2>&1)
+	rc=$?
+	if { [ "$want" = pass ] && [ $rc -eq 0 ]; } || { [ "$want" = fail ] && [ $rc -ne 0 ]; }; then
+		echo "ok   agent: $name"
+	else
+		echo "FAIL agent: $name (expected $want, exit $rc)"
+		sed 's/^/       | /' <<<"$out"
+		failures=$((failures + 1))
+	fi
+}
+
+IMG=$WORK/disk.img
+truncate -s 2M "$IMG"
+expect_pattern "pattern fill" pass fill "$IMG" 4242 1048576
+expect_pattern "pattern check after fill" pass check "$IMG" 4242 1048576
+expect_pattern "pattern of another seed" fail check "$IMG" 4243 1048576
+printf '\x5a' | dd of="$IMG" bs=1 seek=700001 conv=notrunc status=none
+expect_pattern "pattern with one byte changed" fail check "$IMG" 4242 1048576
+expect_pattern "pattern beyond the end of the file" fail check "$IMG" 4242 4194304
+expect_pattern "pattern length not a multiple of 8" fail check "$IMG" 4242 1001
+expect_pattern "pattern on a missing file" fail check "$WORK/nonexistent" 4242 8
+
 [ "$failures" -eq 0 ] && echo "agent: all checks behave" || echo "agent: $failures case(s) wrong"
 [ "$failures" -eq 0 ]
