@@ -275,14 +275,21 @@ static void listen_handler(void *opaque, int fd, uint32_t events)
 	unlock(d);
 }
 
-static void timer_handler(void *opaque, int fd, uint32_t events)
+/* Reads a timerfd's or eventfd's counter; nothing to read (EAGAIN) is fine. */
+static void drain_counter(int fd)
 {
-	struct vsock_dev *d = opaque;
 	uint64_t n;
 
 	if (read(fd, &n, sizeof(n)) < 0) {
-		/* nothing expired yet */
+		/* nothing pending */
 	}
+}
+
+static void timer_handler(void *opaque, int fd, uint32_t events)
+{
+	struct vsock_dev *d = opaque;
+
+	drain_counter(fd);
 	lock(d);
 	if (begin(d))
 		vsock_mux_tick(d->mux);
@@ -294,11 +301,8 @@ static void timer_handler(void *opaque, int fd, uint32_t events)
 static void wake_handler(void *opaque, int fd, uint32_t events)
 {
 	struct vsock_dev *d = opaque;
-	uint64_t n;
 
-	if (read(fd, &n, sizeof(n)) < 0) {
-		/* already consumed */
-	}
+	drain_counter(fd);
 	lock(d);
 	begin(d);
 	finish(d);
