@@ -336,9 +336,10 @@ if [ "$MODE" = bench ]; then
 			}
 			$1 == n && $4 == "PASS" && $2 == "cvmm" { c[++nc] = $5 }
 			$1 == n && $4 == "PASS" && $2 == "qemu" { q[++nq] = $5 }
+			$1 == n && $4 == "SKIP" { skip[$2] = 1 }
 			END {
-				cm = nc ? sprintf("%d", median(c, nc)) : "FAIL"
-				qm = nq ? sprintf("%d", median(q, nq)) : "FAIL"
+				cm = nc ? sprintf("%d", median(c, nc)) : skip["cvmm"] ? "skip" : "FAIL"
+				qm = nq ? sprintf("%d", median(q, nq)) : skip["qemu"] ? "skip" : "FAIL"
 				r = nc && nq ? sprintf("%.2f", median(c, nc) / median(q, nq)) : "-"
 				printf "%-14s %10s %10s %12s\n", n, cm, qm, r
 			}' "$BENCH"
