@@ -118,6 +118,7 @@ int boot_load_bzimage(struct guest_mem *gm, int fd, uint64_t file_size, struct b
 		ERR("kernel does not fit in guest RAM at 0x%llx", (unsigned long long)load);
 		return -ENOSPC;
 	}
+	guest_mem_populate(gm, load, pm_size);
 	ret = pread_exact(fd, dst, pm_size, pm_offset);
 	if (ret) {
 		ERR("cannot read the kernel: %s", strerror(-ret));

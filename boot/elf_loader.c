@@ -204,6 +204,7 @@ int boot_load_elf(struct guest_mem *gm, int fd, uint64_t file_size, struct boot_
 		if (p->p_type != PT_LOAD || p->p_memsz == 0)
 			continue;
 		dst = guest_mem_ptr(gm, p->p_paddr, p->p_memsz);
+		guest_mem_populate(gm, p->p_paddr, p->p_memsz);
 		ret = pread_exact(fd, dst, p->p_filesz, p->p_offset);
 		if (ret) {
 			ERR("cannot read ELF segment %u: %s", i, strerror(-ret));

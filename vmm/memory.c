@@ -129,6 +129,25 @@ void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 	return r ? r->hva + (gpa - r->gpa) : NULL;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void guest_mem_populate(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	uint64_t start, end;
+	uint8_t *p;
+
+	if (!len || gpa + len < gpa || gpa + len > UINT64_MAX - 4095)
+		return;
+	start = ALIGN_DOWN(gpa, 4096);
+	end = ALIGN_UP(gpa + len, 4096);
+	p = guest_mem_ptr(gm, start, end - start);
+	/* Best effort: the later writes fault the pages in anyway if this fails. */
+	if (p)
+		(void)madvise(p, end - start, MADV_POPULATE_WRITE);
+}
+
 void *guest_mem_dma(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 {
 	const struct guest_mem_region *r = guest_mem_region_of(gm, gpa, len);

@@ -88,6 +88,12 @@ uint64_t guest_mem_dma_refusals(const struct guest_mem *gm);
 void *guest_mem_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
 /*
+ * Allocates the host pages behind [gpa, gpa + len) in one call (MADV_POPULATE_WRITE) before cvmm
+ * fills them, instead of one page fault per page; a no-op where the kernel lacks it (< 5.14).
+ */
+void guest_mem_populate(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+
+/*
  * Host pointer for device DMA; NULL unless [gpa, gpa + len) is RAM and (confidential VMs) shared.
  * A zero-length range at a valid address is accepted.
  */

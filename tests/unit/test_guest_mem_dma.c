@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -72,6 +73,39 @@ static void test_plain_memory_unchanged(void **state)
 	assert_int_equal(guest_mem_read(&gm, 0x2000, buf, sizeof(buf)), 0);
 	assert_int_equal(guest_mem_dma_refusals(&gm), 0);
 	assert_false(guest_mem_is_confidential(&gm));
+	guest_mem_destroy(&gm);
+}
+
+/* Pages of [gpa, gpa + len) that are in the memfd's page cache (allocated). */
+static size_t resident_pages(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	unsigned char vec[512];
+	size_t n = len / PG, count = 0;
+
+	assert_true(n <= sizeof(vec));
+	assert_int_equal(mincore(gm->regions[0].hva + gpa, len, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	return count;
+}
+
+static void test_populate_allocates_the_range(void **state)
+{
+	struct guest_mem gm;
+
+	assert_int_equal(guest_mem_create(&gm, 64 << 20), 0);
+	assert_int_equal(resident_pages(&gm, 0x100000, 0x100000), 0);
+	/* Unaligned ends cover the pages they touch, and nothing beyond. */
+	guest_mem_populate(&gm, 0x100000 + 100, 0x40000 - 200);
+	assert_int_equal(resident_pages(&gm, 0x100000, 0x40000), 0x40);
+	assert_int_equal(resident_pages(&gm, 0x140000, 0xc0000), 0);
+	assert_true(all_bytes(gm.regions[0].hva + 0x100000, 0x40000, 0));
+	/* Outside RAM, empty, or wrapping: nothing happens, nothing crashes. */
+	guest_mem_populate(&gm, (64 << 20) - PG, 2 * PG);
+	guest_mem_populate(&gm, 0x200000, 0);
+	guest_mem_populate(&gm, ~0ULL - PG, 4 * PG);
+	assert_int_equal(resident_pages(&gm, 0x140000, 0xc0000), 0);
+	assert_int_equal(resident_pages(&gm, 0x200000, 0x10000), 0);
 	guest_mem_destroy(&gm);
 }
 
@@ -230,6 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_memory_unchanged),
+		cmocka_unit_test(test_populate_allocates_the_range),
 		cmocka_unit_test(test_private_refused_shared_mapped),
 		cmocka_unit_test(test_dev_mapping_faults_on_private),
 		cmocka_unit_test(test_zero_after_each_conversion),
