@@ -52,8 +52,7 @@ int boot_load_initrd(struct guest_mem *gm, const char *path, const struct boot_k
 	}
 	addr = ALIGN_DOWN(top - len, GUEST_PAGE_SIZE);
 	dst = guest_mem_ptr(gm, addr, len);
-	if (dst)
-		guest_mem_populate(gm, addr, len);
+	guest_mem_populate(gm, addr, len);
 	ret = dst ? pread_exact(fd, dst, len, 0) : -EFAULT;
 	close(fd);
 	if (ret) {

@@ -204,12 +204,12 @@ int main(int argc, char **argv)
 
 	for (uint32_t j = 0; j < CHUNK; j++)
 		pattern[j] = (uint8_t)(j * 157 + (j >> 8));
-	if (argc < 4 || ((!strcmp(argv[1], "echo") || !strcmp(argv[1], "sink")) && argc < 5)) {
+	sized = argc > 1 && (!strcmp(argv[1], "echo") || !strcmp(argv[1], "sink"));
+	if (argc < (sized ? 5 : 4)) {
 		fprintf(stderr, "usage: hvsock echo|sink PATH PORT BYTES [VERB] | "
 			"source|stop PATH PORT [VERB]\n");
 		return 2;
 	}
-	sized = !strcmp(argv[1], "echo") || !strcmp(argv[1], "sink");
 	if (sized)
 		bytes = strtoull(argv[4], NULL, 0);
 	if (argc > (sized ? 5 : 4))
