@@ -289,18 +289,6 @@ static bool needs_reset(void *arg)
 	return vh_rd(arg, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET;
 }
 
-struct wait_used {
-	struct vh_ring *r;
-	uint16_t idx;
-};
-
-static bool used_moved(void *arg)
-{
-	struct wait_used *w = arg;
-
-	return vh_used_idx(w->r) != w->idx;
-}
-
 static struct virtio_counters counters(struct fx *f)
 {
 	struct virtio_counters c;
@@ -337,7 +325,6 @@ static bool sector0_is(struct fx *f, uint8_t v)
 static void test_blk_private_data_refused(void **state)
 {
 	struct fx *f = *state;
-	struct wait_used w = { &f->rings[0], 0 };
 	struct blk_counters bc;
 
 	open_blk(f);
@@ -355,7 +342,7 @@ static void test_blk_private_data_refused(void **state)
 	vh_wr(f->vdev, VIRTIO_MMIO_STATUS, 0);
 	start_dev(f, 1);
 	blk_write(f, SHARED_GPA + 2 * PG);
-	assert_true(vh_run_until(&f->v, used_moved, &w));
+	assert_true(vh_run_until_used(&f->v, &f->rings[0], 0));
 	assert_int_equal(*(uint8_t *)gp(f, SHARED_GPA + PG, 1), VIRTIO_BLK_S_OK);
 	assert_true(sector0_is(f, 0xab));
 }
@@ -442,7 +429,6 @@ static void test_vsock_private_tx_packet(void **state)
 static void test_vsock_private_rx_buffer(void **state)
 {
 	struct fx *f = *state;
-	struct wait_used w = { &f->rings[VSOCK_RX_QUEUE], 0 };
 	struct vsock_hdr h;
 	uint8_t *priv;
 
@@ -463,7 +449,7 @@ static void test_vsock_private_rx_buffer(void **state)
 	start_dev(f, 3);
 	vsock_post_rx(f, SHARED_GPA + 4 * PG);
 	vsock_request(f, SHARED_GPA);
-	assert_true(vh_run_until(&f->v, used_moved, &w));
+	assert_true(vh_run_until_used(&f->v, &f->rings[VSOCK_RX_QUEUE], 0));
 	vsock_hdr_decode(gp(f, SHARED_GPA + 4 * PG, VSOCK_HDR_SIZE), &h);
 	assert_int_equal(h.op, VIRTIO_VSOCK_OP_RST);
 	assert_int_equal(h.dst_port, 5000);

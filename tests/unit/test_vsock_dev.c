@@ -135,27 +135,14 @@ static void send_pkt(struct fx *f, uint16_t op, uint32_t src_port, uint32_t dst_
 	vh_kick(f->vdev, VSOCK_TX_QUEUE);
 }
 
-struct wait_used {
-	struct vh_ring *r;
-	uint16_t idx;
-};
-
-static bool used_moved(void *arg)
-{
-	struct wait_used *w = arg;
-
-	return vh_used_idx(w->r) != w->idx;
-}
-
 /* Waits for the next receive buffer and decodes it. */
 static struct vsock_hdr recv_pkt(struct fx *f, void *payload, size_t cap)
 {
 	struct vh_ring *r = &f->ring[VSOCK_RX_QUEUE];
-	struct wait_used w = { r, r->last_used };
 	struct vsock_hdr h;
 	uint32_t id, len;
 
-	assert_true(vh_run_until(&f->v, used_moved, &w));
+	assert_true(vh_run_until_used(&f->v, r, r->last_used));
 	assert_true(vh_take_used(r, &id, &len));
 	vsock_hdr_decode(gp(f, RX_GPA + (uint64_t)id * RX_LEN, VSOCK_HDR_SIZE), &h);
 	assert_int_equal(len, VSOCK_HDR_SIZE + h.len);
@@ -338,8 +325,7 @@ static void test_transport_reset_event(void **state)
 	memset(gp(f, EV_GPA, 8), 0xff, 8);
 	vh_publish(ev, vh_chain(ev, 0, &(struct vh_buf){ EV_GPA, 8, true }, 1));
 	vh_kick(f->vdev, VSOCK_EVENT_QUEUE);
-	struct wait_used w = { ev, 0 };
-	assert_true(vh_run_until(&f->v, used_moved, &w));
+	assert_true(vh_run_until_used(&f->v, ev, 0));
 	assert_true(vh_take_used(ev, &id, &len));
 	assert_int_equal(len, 4);
 	assert_int_equal(*(uint32_t *)gp(f, EV_GPA, 4), VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
@@ -389,7 +375,6 @@ static void test_small_rx_buffer(void **state)
 	struct fx *f = *state;
 	struct vh_ring *r = &f->ring[VSOCK_RX_QUEUE];
 	struct vsock_dev_counters cnt;
-	struct wait_used w = { r, 0 };
 	uint32_t id, len;
 	int c;
 
@@ -399,8 +384,7 @@ static void test_small_rx_buffer(void **state)
 	post_rx(f, 1);
 	c = unix_connect(f->path);
 	assert_int_equal(write(c, "CONNECT 1\n", 10), 10);
-	w.idx = 0;
-	assert_true(vh_run_until(&f->v, used_moved, &w));
+	assert_true(vh_run_until_used(&f->v, r, 0));
 	assert_true(vh_take_used(r, &id, &len));
 	assert_int_equal(id, 0);
 	assert_int_equal(len, 0);

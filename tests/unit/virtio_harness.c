@@ -163,6 +163,25 @@ uint16_t vh_used_idx(struct vh_ring *r)
 	return r16(r->mem, r->used + 2);
 }
 
+struct used_wait {
+	struct vh_ring *r;
+	uint16_t idx;
+};
+
+static bool used_moved(void *arg)
+{
+	struct used_wait *w = arg;
+
+	return vh_used_idx(w->r) != w->idx;
+}
+
+bool vh_run_until_used(struct vh_vm *v, struct vh_ring *r, uint16_t idx)
+{
+	struct used_wait w = { r, idx };
+
+	return vh_run_until(v, used_moved, &w);
+}
+
 bool vh_take_used(struct vh_ring *r, uint32_t *id, uint32_t *len)
 {
 	uint64_t elem;

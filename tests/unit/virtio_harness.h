@@ -60,6 +60,8 @@ void vh_set_used_event(struct vh_ring *r, uint16_t v);
 uint16_t vh_avail_event(struct vh_ring *r);
 uint16_t vh_used_flags(struct vh_ring *r);
 uint16_t vh_used_idx(struct vh_ring *r);
+/* Serves loop events until r's used idx is no longer idx (vh_run_until's limit); true if it moved. */
+bool vh_run_until_used(struct vh_vm *v, struct vh_ring *r, uint16_t idx);
 /* Consumes the next used element; false when there is none. */
 bool vh_take_used(struct vh_ring *r, uint32_t *id, uint32_t *len);
 
