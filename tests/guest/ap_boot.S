@@ -14,14 +14,7 @@ ap_trampoline:
 	movw	%cs, %ax
 	movw	%ax, %ds
 	lgdtl	ap_gdt_desc - ap_trampoline
-	movl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$GUEST_PML4_ADDR, %eax
-	movl	%eax, %cr3
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_LME, %eax
-	wrmsr
+	LONG_MODE_PREPARE
 	movl	$(CR0_PG | CR0_PE), %eax
 	movl	%eax, %cr0
 	ljmpl	$SEL_KERNEL_CS, $ap_entry64

@@ -127,6 +127,20 @@ int gblk_do(struct gblk *b, uint32_t type, uint64_t sector, void *data, uint32_t
 	return 0;
 }
 
+const char *gblk_recover(struct gblk *b, struct virtio_mmio_dev *dev, void *sector)
+{
+	const char *why;
+	uint8_t st;
+
+	gvirtio_reset(dev);
+	why = gblk_init(b, dev);
+	if (why)
+		return why;
+	if (gblk_do(b, VIRTIO_BLK_T_IN, 0, sector, BLK_SECTOR, true, &st, &why) < 0)
+		return why;
+	return st == VIRTIO_BLK_S_OK ? NULL : "a read after the reset failed";
+}
+
 /* Stream buffers: one per slot, grown (never shrunk) from DMA memory. */
 static uint8_t *stream_pool(struct gblk *b, uint64_t bytes)
 {

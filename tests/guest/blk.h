@@ -86,6 +86,11 @@ int gblk_reap(struct gblk *b, uint8_t *status, uint32_t *used_len);
  */
 int gblk_do(struct gblk *b, uint32_t type, uint64_t sector, void *data, uint32_t len,
 	    bool dev_writes, uint8_t *status, const char **why);
+/*
+ * After NEEDS_RESET (or to start clean): resets the device, initialises it again and reads
+ * sector 0 into `sector` (BLK_SECTOR bytes). Returns NULL or why it failed.
+ */
+const char *gblk_recover(struct gblk *b, struct virtio_mmio_dev *dev, void *sector);
 
 /*
  * A stream of equal-sized IN or OUT requests with `depth` in flight: prepare() picks request n's

@@ -137,21 +137,6 @@ static const char *await_needs_reset(struct gblk *b, char *why, size_t why_len)
 	return why;
 }
 
-/* After a reset: the device is initialised again and serves a one-sector read. */
-static const char *recover(struct gblk *b, struct virtio_mmio_dev *dev, uint8_t *data)
-{
-	const char *why;
-	uint8_t st;
-
-	gvirtio_reset(dev);
-	why = gblk_init(b, dev);
-	if (why)
-		return why;
-	if (gblk_do(b, VIRTIO_BLK_T_IN, 0, data, BLK_SECTOR, true, &st, &why) < 0)
-		return why;
-	return st == VIRTIO_BLK_S_OK ? NULL : "read after reset failed";
-}
-
 bool check_blk_malformed(struct check_result *res)
 {
 	static struct virtio_mmio_dev dev;
@@ -185,7 +170,7 @@ bool check_blk_malformed(struct check_result *res)
 		gvirtq_raw_publish(&b.q, 0);
 		why = await_needs_reset(&b, buf, sizeof(buf));
 		/* Recover either way, so the remaining cases still run. */
-		after = recover(&b, &dev, data);
+		after = gblk_recover(&b, &dev, data);
 		printf("  blk-malformed %s: %s; after reset: %s\n", c->name,
 		       why ? why : "NEEDS_RESET", after ? after : "works");
 		if (why || after) {

@@ -44,14 +44,7 @@ _start:
 	movb	%al, BP_E820_ENTRIES
 
 	lgdtl	gdt_desc
-	movl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$GUEST_PML4_ADDR, %eax
-	movl	%eax, %cr3
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_LME, %eax
-	wrmsr
+	LONG_MODE_PREPARE
 	xorl	%esi, %esi
 	movw	%ds, %si
 	shll	$4, %esi

@@ -386,21 +386,6 @@ static const char *blk_ring_turned_private(struct gblk *b, struct virtio_mmio_de
 	return why;
 }
 
-/* After a reset: initialised again, a one-sector read (bounced) works. */
-static const char *blk_recover(struct gblk *b, struct virtio_mmio_dev *dev, struct blk_bits *x)
-{
-	const char *why;
-	uint8_t st;
-
-	gvirtio_reset(dev);
-	why = gblk_init(b, dev);
-	if (why)
-		return why;
-	if (gblk_do(b, VIRTIO_BLK_T_IN, 0, x->priv, BLK_SECTOR, true, &st, &why) < 0)
-		return why;
-	return st == VIRTIO_BLK_S_OK ? NULL : "a read after the reset failed";
-}
-
 /* A pattern written from private memory through the pool, flushed, read back and compared. */
 static const char *blk_round_trip(struct gblk *b)
 {
@@ -480,7 +465,7 @@ static const char *step_blk(struct check_result *res)
 		return "out of memory";
 	if (!blk_pick_device(&dev, &sub))
 		return FAILF("blk: %s", sub.detail);
-	why = blk_recover(&b, &dev, &x);
+	why = gblk_recover(&b, &dev, x.priv);
 	if (why)
 		return FAILF("blk: %s", why);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -488,7 +473,7 @@ static const char *step_blk(struct check_result *res)
 		printf("  cvm: blk %s: %s\n", cases[i].name, why ? why : "refused, NEEDS_RESET");
 		if (why)
 			return FAILF("blk %s: %s", cases[i].name, why);
-		why = blk_recover(&b, &dev, &x);
+		why = gblk_recover(&b, &dev, x.priv);
 		if (why)
 			return FAILF("blk %s: after the reset: %s", cases[i].name, why);
 	}

@@ -15,14 +15,7 @@ pvh_entry32:
 	movl	%ebx, boot_info_addr
 	movl	$BOOT_KIND_PVH, boot_kind
 	lgdt	gdt_desc
-	movl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$GUEST_PML4_ADDR, %eax
-	movl	%eax, %cr3
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_LME, %eax
-	wrmsr
+	LONG_MODE_PREPARE
 	movl	%cr0, %eax
 	orl	$(CR0_PG | CR0_PE), %eax
 	movl	%eax, %cr0

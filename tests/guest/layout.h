@@ -72,4 +72,21 @@
 #define BP_E820_TABLE   0x2d0
 #define BP_E820_MAX     128
 
+#ifdef __ASSEMBLER__
+/*
+ * Everything but the final CR0.PG for long mode: PAE on, CR3 = the identity map, EFER.LME set.
+ * Assembles the same in .code16 and .code32; clobbers EAX, ECX and EDX.
+ */
+.macro LONG_MODE_PREPARE
+	movl	$CR4_PAE, %eax
+	movl	%eax, %cr4
+	movl	$GUEST_PML4_ADDR, %eax
+	movl	%eax, %cr3
+	movl	$MSR_EFER, %ecx
+	rdmsr
+	orl	$EFER_LME, %eax
+	wrmsr
+.endm
+#endif
+
 #endif
