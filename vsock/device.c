@@ -61,6 +61,23 @@ static struct virtq *queue(struct vsock_dev *d, unsigned qi)
 	return &d->vdev->queues[qi].vq;
 }
 
+/*
+ * The next chain of vq: > 0 when one was popped; 0 when the ring is empty, with notifications
+ * back on; < 0 when the ring is broken (the device is failed).
+ */
+static int pop_or_rearm(struct vsock_dev *d, struct virtq *vq, struct virtq_chain *chain)
+{
+	int r;
+
+	while ((r = virtq_pop(vq, chain)) == 0) {
+		if (!virtq_enable_notify(vq))
+			return 0;
+	}
+	if (r < 0)
+		virtio_dev_fail(d->vdev, virtq_error_name(-r));
+	return r;
+}
+
 static void process_tx(struct vsock_dev *d)
 {
 	struct virtq *vq = queue(d, VSOCK_TX_QUEUE);
@@ -101,16 +118,11 @@ static void process_rx(struct vsock_dev *d)
 		return;
 	virtq_disable_notify(vq);
 	while (vsock_mux_rx_pending(d->mux)) {
-		r = virtq_pop(vq, &chain);
-		if (r < 0) {
-			virtio_dev_fail(d->vdev, virtq_error_name(-r));
+		r = pop_or_rearm(d, vq, &chain);
+		if (r < 0)
 			return;
-		}
-		if (r == 0) {
-			if (virtq_enable_notify(vq))
-				continue;
+		if (r == 0)
 			break;
-		}
 		if (chain.in_bytes < VSOCK_HDR_SIZE) {
 			d->counters.rx_buffers_small++;
 			virtq_push(vq, chain.head, 0);
@@ -136,22 +148,13 @@ static void process_event(struct vsock_dev *d)
 	struct iovec iov[VSOCK_QUEUE_SIZE];
 	struct virtq_chain chain = { .iov = iov, .iov_cap = VSOCK_QUEUE_SIZE };
 	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
-	int r;
 
 	if (!d->event_pending || !virtio_queue_live(d->vdev, vq))
 		return;
 	while (d->event_pending) {
-		r = virtq_pop(vq, &chain);
-		if (r < 0) {
-			virtio_dev_fail(d->vdev, virtq_error_name(-r));
+		/* No buffer: delivered when the driver posts one, which it now notifies. */
+		if (pop_or_rearm(d, vq, &chain) <= 0)
 			return;
-		}
-		if (r == 0) {
-			/* Delivered when the driver posts a buffer: have it notify. */
-			if (virtq_enable_notify(vq))
-				continue;
-			return;
-		}
 		if (chain.in_bytes < sizeof(id)) {
 			virtq_push(vq, chain.head, 0);
 			continue;
