@@ -81,6 +81,17 @@ static void report_fatal(struct vcpu *vcpu, const char *what)
 		memset(&regs, 0, sizeof(regs));
 	if (kvm_get_sregs(vcpu->fd, &sregs))
 		memset(&sregs, 0, sizeof(sregs));
+	/*
+	 * On AMD, KVM reinitialises the vCPU after a shutdown intercept (the VMCB is undefined
+	 * then), so what it reports is the reset state, not where the guest died.
+	 */
+	if (regs.rip == 0xfff0 && sregs.cs.base == 0xffff0000) {
+		snprintf(reason, sizeof(reason),
+			 "vcpu%u: %s; registers unavailable (KVM reset the vCPU on this exit)",
+			 vcpu->id, what);
+		vm_request_stop(vcpu->vm, VM_EXIT_GUEST_ERROR, reason);
+		return;
+	}
 	snprintf(reason, sizeof(reason), "vcpu%u: %s at rip=0x%llx cr0=0x%llx cr3=0x%llx",
 		 vcpu->id, what, (unsigned long long)regs.rip, (unsigned long long)sregs.cr0,
 		 (unsigned long long)sregs.cr3);
