@@ -78,23 +78,36 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(BUILD)/libc
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJS) $(BUILD)/libcvmm.a $(LDLIBS) $(TEST_LIBS)
 
-# Test guests, nested harness, fuzzers and benchmarks bring their own rules.
-include $(sort $(wildcard tests/*/*.mk scripts/*.mk))
+# Test guests, nested harness, KVM runner, fuzzers and benchmarks bring their own rules.  The
+# nested harness comes first: the KVM runner builds its L1 from the same Debian packages.
+include tests/nested/nested.mk
+include $(filter-out tests/nested/nested.mk,$(sort $(wildcard tests/*/*.mk scripts/*.mk)))
 
 test-unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
 
+# Every layer, each timed (tests/layer.sh): unit tests, the KVM runner's own tests, the
+# integration tests (local /dev/kvm or the nested L1, see tests/kvm/kvm.mk), real Linux guests in
+# the nested harness.
+LAYER = bash tests/layer.sh $(BUILD)/test-layers.log
+SUBMAKE = $(MAKE) --no-print-directory
 test: all
-	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory test-integration
-	@$(MAKE) --no-print-directory test-nested
+	@rm -f $(BUILD)/test-layers.log
+	@$(LAYER) unit $(SUBMAKE) test-unit
+	@$(LAYER) runner $(SUBMAKE) test-runner
+	@$(LAYER) integration $(SUBMAKE) test-integration
+	@$(LAYER) nested $(SUBMAKE) test-nested
+	@$(LAYER) --summary
 
 # The same unit and integration tests under ASan+UBSan, in a separate output directory.
+ASAN_MAKE = $(SUBMAKE) BUILD=build/asan SAN=1 OPT=-O1
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 all
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-unit
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-integration
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 test-nested-tools
+	@rm -f build/asan/test-layers.log
+	@$(ASAN_MAKE) all
+	@bash tests/layer.sh build/asan/test-layers.log asan-unit $(ASAN_MAKE) test-unit
+	@bash tests/layer.sh build/asan/test-layers.log asan-integration $(ASAN_MAKE) test-integration
+	@bash tests/layer.sh build/asan/test-layers.log asan-tools $(ASAN_MAKE) test-nested-tools
+	@bash tests/layer.sh build/asan/test-layers.log --summary
 
 # The whole tree must also build clean with clang.
 clang:

@@ -1,6 +1,5 @@
-# Integration tests of the VM core on /dev/kvm (double-colon: other fragments add their own).
-.PHONY: test-integration
-test-integration:: $(BUILD)/cvmm guests
-	@CVMM=$(BUILD)/cvmm bash tests/integration/cli_errors.sh
-	@CVMM=$(BUILD)/cvmm bash tests/integration/lifecycle.sh
-	@CVMM=$(BUILD)/cvmm GUEST_DIR=$(BUILD)/guest bash tests/integration/guest_boot.sh
+# Integration tests of the VM core: bad input, how a VM ends, booting the test guest.
+INTEGRATION_ITEMS += --item cli_errors "CVMM=$(BUILD)/cvmm bash tests/integration/cli_errors.sh"
+INTEGRATION_ITEMS += --item lifecycle "CVMM=$(BUILD)/cvmm bash tests/integration/lifecycle.sh"
+INTEGRATION_ITEMS += --item guest_boot \
+	"CVMM=$(BUILD)/cvmm GUEST_DIR=$(BUILD)/guest bash tests/integration/guest_boot.sh"

@@ -1,3 +1,2 @@
-# --tee emulated on the local /dev/kvm (double-colon: other fragments add their own).
-test-integration:: $(BUILD)/cvmm
-	@CVMM=$(BUILD)/cvmm bash tests/integration/tee_emulated.sh
+# --tee emulated: a guest that converts nothing boots and runs (tests/integration/tee_emulated.sh).
+INTEGRATION_ITEMS += --item tee_emulated "CVMM=$(BUILD)/cvmm bash tests/integration/tee_emulated.sh"

@@ -7,6 +7,8 @@
 #                             runner, scenarios, L2 kernels (bzImage, $VMLINUX), L2 initramfs
 #                             ($L2_INITRD)
 #   mkinitramfs.sh qemu OUT   QEMU + libraries + microvm firmware (appended to the l1 archive)
+#   mkinitramfs.sh runner OUT busybox, KVM, virtio-fs and vhost modules, the KVM runner's L1 init
+#                             (tests/kvm/l1-init; everything else comes from the host over virtio-fs)
 # $NESTED is the directory fetch.sh unpacked the Debian packages into (NESTED/root).
 set -euo pipefail
 
@@ -24,6 +26,9 @@ L2_MODULES="virtio_ring virtio virtio_mmio virtio_blk failover net_failover virt
 	vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
 L1_MODULES="irqbypass kvm kvm-amd vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common
 	vhost_vsock"
+RUNNER_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci fuse
+	virtiofs irqbypass kvm kvm-amd vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common
+	vhost_vsock tun"
 QEMU_FIRMWARE="bios-microvm.bin qboot.rom linuxboot_dma.bin pvh.bin"
 
 add_busybox()
@@ -85,6 +90,11 @@ l1)
 	cp "${VMLINUX:?}" "$STAGE/l2/vmlinux"
 	cp "${TESTGUEST:?}" "$STAGE/l2/cvmm-test.pvh.elf"
 	cp "${L2_INITRD:?}" "$STAGE/l2/initrd"
+	;;
+runner)
+	add_busybox
+	add_modules $RUNNER_MODULES
+	cp "$HERE/../kvm/l1-init" "$STAGE/init"
 	;;
 qemu)
 	add_program "$ROOT/usr/bin/qemu-system-x86_64" /usr/bin/qemu-system-x86_64
