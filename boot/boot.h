@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Direct kernel boot: load a kernel image (bzImage, ELF vmlinux, PVH ELF) and an initrd into guest
- * RAM, and write the boot information the entry point expects (Linux zero page, or PVH start info).
+ * Direct kernel boot: load a kernel image (bzImage, ELF vmlinux, PVH ELF64 or ELF32) and an initrd
+ * into guest RAM, and write the boot information the entry point expects (Linux zero page, or PVH
+ * start info).
  */
 #ifndef CVMM_BOOT_H
 #define CVMM_BOOT_H

@@ -2,11 +2,13 @@
 # Always built with gcc (GUEST_CC), whatever CC is; the host tool mkbzimage uses HOST_CC.
 #
 #   $(BUILD)/guest/cvmm-test.pvh.elf   ELF with the Xen PVH entry note (32-bit entry)
+#   $(BUILD)/guest/cvmm-test.pvh32.elf the same PVH guest as ELF32 (elf32-i386)
 #   $(BUILD)/guest/cvmm-test.elf       the same guest, 64-bit entry (Linux 64-bit boot protocol)
 #   $(BUILD)/guest/cvmm-test.bzImage   the 64-bit guest as a Linux bzImage
 
 GUEST_CC  ?= gcc
 HOST_CC   ?= gcc
+GUEST_OBJCOPY ?= objcopy
 GUEST_DIR := tests/guest
 GUEST_OUT := $(BUILD)/guest
 BZ_STUB_OFFSET := 0x1000
@@ -24,8 +26,8 @@ GUEST_C_SRCS := $(filter-out $(GUEST_DIR)/mkbzimage.c,$(GUEST_C_SRCS))
 GUEST_S_SRCS := $(GUEST_DIR)/entry.S $(GUEST_DIR)/boot_data.S $(GUEST_DIR)/ap_boot.S
 GUEST_OBJS   := $(GUEST_C_SRCS:$(GUEST_DIR)/%.c=$(GUEST_OUT)/obj/%.o) \
 		$(GUEST_S_SRCS:$(GUEST_DIR)/%.S=$(GUEST_OUT)/obj/%.o)
-GUEST_IMAGES := $(GUEST_OUT)/cvmm-test.pvh.elf $(GUEST_OUT)/cvmm-test.elf \
-		$(GUEST_OUT)/cvmm-test.bzImage
+GUEST_IMAGES := $(GUEST_OUT)/cvmm-test.pvh.elf $(GUEST_OUT)/cvmm-test.pvh32.elf \
+		$(GUEST_OUT)/cvmm-test.elf $(GUEST_OUT)/cvmm-test.bzImage
 
 guests: $(GUEST_IMAGES)
 
@@ -53,6 +55,11 @@ $(GUEST_OUT)/cvmm-test.elf: $(GUEST_OBJS) $(GUEST_OUT)/link.ld
 $(GUEST_OUT)/cvmm-test.pvh.elf: $(GUEST_OBJS) $(GUEST_OUT)/obj/pvh_note.o $(GUEST_OUT)/link-pvh.ld
 	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-T,$(GUEST_OUT)/link-pvh.ld -o $@ $(GUEST_OBJS) \
 		$(GUEST_OUT)/obj/pvh_note.o
+
+# Same segments, physical addresses and PVH note (the 8-byte descriptor stays 8 bytes); only the
+# ELF class changes.  The guest is linked at 1 MiB, so every address fits in 32 bits.
+$(GUEST_OUT)/cvmm-test.pvh32.elf: $(GUEST_OUT)/cvmm-test.pvh.elf
+	$(Q)$(GUEST_OBJCOPY) -O elf32-i386 $< $@
 
 $(GUEST_OUT)/bzsetup.bin: $(GUEST_OUT)/obj/bzsetup.o
 	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,-Ttext=$(BZ_STUB_OFFSET) -Wl,--oformat=binary -o $@ $<

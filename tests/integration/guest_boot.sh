@@ -1,7 +1,8 @@
 #!/bin/bash
-# Boots the ring-3 test guest on /dev/kvm in every image form (PVH ELF, 64-bit ELF, bzImage), both
-# irqchip modes, 1 and 4 vCPUs: every check the guest runs must pass (memory map, command line,
-# initrd, ACPI, MADT, ring-0 gate, devices, SMP bring-up through INIT/SIPI, IOAPIC interrupts).
+# Boots the ring-3 test guest on /dev/kvm in every image form (PVH ELF64 and ELF32, 64-bit ELF,
+# bzImage), both irqchip modes, 1 and 4 vCPUs: every check the guest runs must pass (memory map,
+# command line, initrd, ACPI, MADT, ring-0 gate, devices, SMP bring-up through INIT/SIPI, IOAPIC
+# interrupts).
 # A run with wrong expectations must fail the matching checks, so the suite can tell.
 set -u
 CVMM=${CVMM:-build/cvmm}
@@ -35,7 +36,7 @@ boot() {
 	last_out=$out
 }
 
-for img in cvmm-test.pvh.elf cvmm-test.elf cvmm-test.bzImage; do
+for img in cvmm-test.pvh.elf cvmm-test.pvh32.elf cvmm-test.elf cvmm-test.bzImage; do
 	for irqchip in kernel split; do
 		for n in 1 4; do
 			boot "$img $irqchip ${n}vcpu" 0 '^RESULT: 9/9 PASS' \

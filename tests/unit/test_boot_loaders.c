@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kernel loaders against good and malformed images: ELF vmlinux, PVH ELF, bzImage, initrd
- * placement.  Images are built here byte by byte, independently of the loaders.
+ * Kernel loaders against good and malformed images: ELF vmlinux, PVH ELF (ELF64 and ELF32),
+ * bzImage, initrd placement.  Images are built here byte by byte, independently of the loaders.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,15 +103,20 @@ static void make_elf(struct elf_img *img, bool pvh_note, uint32_t note_desc_size
 	img->len = 0x2000 + 64;
 }
 
-static int load_elf(struct fixture *f, struct elf_img *img, struct boot_kernel *k)
+static int load_elf_bytes(struct fixture *f, const void *buf, size_t len, struct boot_kernel *k)
 {
-	int fd = file_from(img->buf, img->len);
+	int fd = file_from(buf, len);
 	int ret;
 
 	f->err[0] = 0;
-	ret = boot_load_elf(&f->gm, fd, img->len, k, f->err, sizeof(f->err));
+	ret = boot_load_elf(&f->gm, fd, len, k, f->err, sizeof(f->err));
 	close(fd);
 	return ret;
+}
+
+static int load_elf(struct fixture *f, struct elf_img *img, struct boot_kernel *k)
+{
+	return load_elf_bytes(f, img->buf, img->len, k);
 }
 
 static void test_elf_vmlinux(void **state)
@@ -152,13 +157,19 @@ static void test_elf_pvh_note(void **state)
 	assert_int_equal(k.entry, 0x100020);
 }
 
-static void expect_elf_error(struct fixture *f, struct elf_img *img, const char *needle)
+static void expect_elf_bytes_error(struct fixture *f, const void *buf, size_t len,
+				   const char *needle)
 {
 	struct boot_kernel k;
 
-	assert_true(load_elf(f, img, &k) < 0);
+	assert_true(load_elf_bytes(f, buf, len, &k) < 0);
 	if (!strstr(f->err, needle))
 		fail_msg("error '%s' does not mention '%s'", f->err, needle);
+}
+
+static void expect_elf_error(struct fixture *f, struct elf_img *img, const char *needle)
+{
+	expect_elf_bytes_error(f, img->buf, img->len, needle);
 }
 
 static void test_elf_malformed(void **state)
@@ -171,8 +182,12 @@ static void test_elf_malformed(void **state)
 	expect_elf_error(f, &img, "truncated");
 
 	make_elf(&img, false, 0);
-	img.eh->e_ident[EI_CLASS] = ELFCLASS32;
-	expect_elf_error(f, &img, "64-bit");
+	img.eh->e_ident[EI_CLASS] = ELFCLASSNONE;
+	expect_elf_error(f, &img, "32- or 64-bit little-endian");
+
+	make_elf(&img, false, 0);
+	img.eh->e_ident[EI_DATA] = ELFDATA2MSB;
+	expect_elf_error(f, &img, "little-endian");
 
 	make_elf(&img, false, 0);
 	img.eh->e_machine = EM_AARCH64;
@@ -225,6 +240,209 @@ static void test_elf_malformed(void **state)
 
 	make_elf(&img, true, 6);
 	expect_elf_error(f, &img, "PVH");
+}
+
+/* ---- ELF32 PVH images ---- */
+
+struct elf32_img {
+	uint8_t buf[0x3000];
+	size_t len;
+	Elf32_Ehdr *eh;
+	Elf32_Phdr *ph;
+};
+
+#define ELF32_NOTE_OFF 0x2000
+
+/* Sets the PVH entry in the note make_elf32() wrote (4- or 8-byte descriptor). */
+static void set_elf32_pvh_entry(struct elf32_img *img, uint64_t entry)
+{
+	uint32_t descsz;
+
+	memcpy(&descsz, img->buf + ELF32_NOTE_OFF + 4, 4);
+	memcpy(img->buf + ELF32_NOTE_OFF + 16, &entry, descsz == 8 ? 8 : 4);
+}
+
+/*
+ * The ELF32 counterpart of make_elf(): text at 1 MiB (0x100 bytes of 0xbb, memsz 0x2000), linked
+ * at a virtual address that is not its physical one, and a note segment with the PVH entry
+ * 0x100020 when pvh_note (descriptor of note_desc_size bytes, 4 or 8) or an empty one.
+ */
+static void make_elf32(struct elf32_img *img, bool pvh_note, uint32_t note_desc_size)
+{
+	memset(img, 0, sizeof(*img));
+	img->eh = (Elf32_Ehdr *)img->buf;
+	img->ph = (Elf32_Phdr *)(img->buf + sizeof(Elf32_Ehdr));
+	memcpy(img->eh->e_ident, ELFMAG, SELFMAG);
+	img->eh->e_ident[EI_CLASS] = ELFCLASS32;
+	img->eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	img->eh->e_ident[EI_VERSION] = EV_CURRENT;
+	img->eh->e_type = ET_EXEC;
+	img->eh->e_machine = EM_386;
+	img->eh->e_entry = 0x100010; /* not the PVH entry: must be ignored */
+	img->eh->e_phoff = sizeof(Elf32_Ehdr);
+	img->eh->e_ehsize = sizeof(Elf32_Ehdr);
+	img->eh->e_phentsize = sizeof(Elf32_Phdr);
+	img->eh->e_phnum = 2;
+
+	img->ph[0] = (Elf32_Phdr){ .p_type = PT_LOAD, .p_offset = 0x1000, .p_paddr = 0x100000,
+				   .p_vaddr = 0xc0100000, .p_filesz = 0x100, .p_memsz = 0x2000 };
+	memset(img->buf + 0x1000, 0xbb, 0x100);
+
+	img->ph[1] = (Elf32_Phdr){ .p_type = PT_NOTE, .p_offset = ELF32_NOTE_OFF, .p_filesz = 0 };
+	if (pvh_note) {
+		uint32_t hdr[3] = { 4, note_desc_size, 18 };
+
+		memcpy(img->buf + ELF32_NOTE_OFF, hdr, 12);
+		memcpy(img->buf + ELF32_NOTE_OFF + 12, "Xen", 4);
+		set_elf32_pvh_entry(img, 0x100020);
+		img->ph[1].p_filesz = 16 + ALIGN_UP(note_desc_size, 4);
+	}
+	img->len = ELF32_NOTE_OFF + 64;
+}
+
+static void expect_elf32_error(struct fixture *f, struct elf32_img *img, const char *needle)
+{
+	expect_elf_bytes_error(f, img->buf, img->len, needle);
+}
+
+static void test_elf32_pvh(void **state)
+{
+	struct fixture *f = *state;
+	struct elf32_img img;
+	struct boot_kernel k;
+	uint8_t *mem = guest_mem_ptr(&f->gm, 0x100000, 0x2000);
+
+	memset(mem, 0x55, 0x2000);
+	make_elf32(&img, true, 4);
+	assert_int_equal(load_elf_bytes(f, img.buf, img.len, &k), 0);
+	assert_int_equal(k.kind, BOOT_IMAGE_PVH);
+	assert_int_equal(k.entry, 0x100020);
+	assert_int_equal(k.load_start, 0x100000);
+	assert_int_equal(k.load_end, 0x102000);
+	assert_int_equal(k.initrd_addr_max, 0xffffffff);
+	assert_int_equal(k.cmdline_max, LAYOUT_CMDLINE_MAX - 1);
+	assert_int_equal(mem[0], 0xbb);
+	assert_int_equal(mem[0xff], 0xbb);
+	assert_int_equal(mem[0x100], 0);    /* bss zeroed */
+	assert_int_equal(mem[0x1fff], 0);
+
+	/* An 8-byte descriptor (what `objcopy -O elf32-i386` keeps from an ELF64 PVH kernel). */
+	memset(mem, 0x55, 0x2000);
+	make_elf32(&img, true, 8);
+	set_elf32_pvh_entry(&img, 0x100040);
+	assert_int_equal(load_elf_bytes(f, img.buf, img.len, &k), 0);
+	assert_int_equal(k.kind, BOOT_IMAGE_PVH);
+	assert_int_equal(k.entry, 0x100040);
+	assert_int_equal(mem[0], 0xbb);
+	assert_int_equal(mem[0x100], 0);
+
+	/* x32-style: ELFCLASS32 with EM_X86_64. */
+	make_elf32(&img, true, 4);
+	img.eh->e_machine = EM_X86_64;
+	assert_int_equal(load_elf_bytes(f, img.buf, img.len, &k), 0);
+	assert_int_equal(k.kind, BOOT_IMAGE_PVH);
+	assert_int_equal(k.entry, 0x100020);
+}
+
+static void test_elf32_malformed(void **state)
+{
+	struct fixture *f = *state;
+	struct elf32_img img;
+
+	/* Header: shorter than Elf32_Ehdr, and shorter than e_ident. */
+	make_elf32(&img, true, 4);
+	img.len = sizeof(Elf32_Ehdr) - 1;
+	expect_elf32_error(f, &img, "truncated");
+
+	make_elf32(&img, true, 4);
+	img.len = EI_NIDENT - 1;
+	expect_elf32_error(f, &img, "truncated");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_ident[EI_DATA] = ELFDATA2MSB;
+	expect_elf32_error(f, &img, "little-endian");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_machine = EM_ARM;
+	expect_elf32_error(f, &img, "not an i386 or x86-64 executable");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_type = ET_DYN;
+	expect_elf32_error(f, &img, "not an i386 or x86-64 executable");
+
+	/* Program header table. */
+	make_elf32(&img, true, 4);
+	img.eh->e_phentsize = sizeof(Elf64_Phdr);
+	expect_elf32_error(f, &img, "program header table");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_phnum = 0;
+	expect_elf32_error(f, &img, "program header table");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_phnum = 129;
+	expect_elf32_error(f, &img, "program header table");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_phoff = 0x2ff0;
+	expect_elf32_error(f, &img, "program headers lie past the end");
+
+	make_elf32(&img, true, 4);
+	img.eh->e_phoff = UINT32_MAX - 0x10; /* would wrap in 32 bits */
+	expect_elf32_error(f, &img, "program headers lie past the end");
+
+	/* Segments. */
+	make_elf32(&img, true, 4);
+	img.ph[0].p_offset = 0x1f80; /* runs past the end of the file */
+	expect_elf32_error(f, &img, "segment 0 needs bytes");
+
+	make_elf32(&img, true, 4);
+	img.ph[0].p_offset = UINT32_MAX - 0x10; /* offset + size wraps in 32 bits */
+	expect_elf32_error(f, &img, "segment 0 needs bytes");
+
+	make_elf32(&img, true, 4);
+	img.ph[0].p_filesz = 0x3000;
+	expect_elf32_error(f, &img, "exceeds memory size");
+
+	make_elf32(&img, true, 4);
+	img.ph[0].p_paddr = 0x8000;
+	expect_elf32_error(f, &img, "below 1 MiB");
+
+	make_elf32(&img, true, 4);
+	img.ph[0].p_paddr = MEM_SIZE - 0x1000;
+	expect_elf32_error(f, &img, "outside guest RAM");
+
+	make_elf32(&img, true, 4);
+	img.ph[0].p_paddr = 0xfffff000; /* paddr + memsz wraps in 32 bits */
+	expect_elf32_error(f, &img, "past 4 GiB");
+
+	make_elf32(&img, true, 4);
+	img.ph[1] = img.ph[0];
+	img.ph[1].p_paddr = 0x101000;
+	expect_elf32_error(f, &img, "overlap");
+
+	make_elf32(&img, true, 4);
+	img.ph[0].p_type = PT_NULL;
+	expect_elf32_error(f, &img, "no loadable segment");
+
+	/* The note. */
+	make_elf32(&img, true, 4);
+	img.ph[1].p_offset = 0x2ff0;
+	expect_elf32_error(f, &img, "note segment 1 lies past the end");
+
+	make_elf32(&img, false, 0);
+	expect_elf32_error(f, &img, "32-bit ELF image has no PVH entry note");
+
+	make_elf32(&img, true, 4);
+	memcpy(img.buf + ELF32_NOTE_OFF + 12, "Xe\0", 4); /* another owner's note 18 */
+	expect_elf32_error(f, &img, "no PVH entry note");
+
+	make_elf32(&img, true, 6);
+	expect_elf32_error(f, &img, "malformed PVH entry note");
+
+	make_elf32(&img, true, 4);
+	set_elf32_pvh_entry(&img, 0x103000); /* past the segment */
+	expect_elf32_error(f, &img, "PVH entry 0x103000 is not inside a loaded segment");
 }
 
 /* ---- bzImage ---- */
@@ -409,6 +627,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_elf_vmlinux, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_pvh_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_elf_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_elf32_pvh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_elf32_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bzimage_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bzimage_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initrd_placement, setup, teardown),
