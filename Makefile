@@ -85,6 +85,7 @@ include $(filter-out tests/nested/nested.mk,$(sort $(wildcard tests/*/*.mk scrip
 
 test-unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)
+	@python3 scripts/check-includes.py
 
 # Every layer, each timed (tests/layer.sh): unit tests, the KVM runner's own tests, the
 # integration tests (local /dev/kvm or the nested L1, see tests/kvm/kvm.mk), real Linux guests in

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot/acpi_table.h"
+#include "boot/acpi_priv.h"
 #include "vmm/util.h"
 
 #define TABLE_ALIGN 16

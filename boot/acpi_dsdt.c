@@ -2,7 +2,7 @@
 /* The DSDT: COM1, the virtio-mmio devices and the processors under \_SB, and \_S5. */
 #include <stdio.h>
 
-#include "boot/acpi_table.h"
+#include "boot/acpi_priv.h"
 
 #define COM1_PORT_COUNT 8
 #define STA_PRESENT_ENABLED_SHOWN_OK 0x0f

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/memory.h"
 #include "vmm/util.h"
@@ -21,7 +22,8 @@
 #define ENTRY64_OFFSET     0x200
 #define DEFAULT_SETUP_SECTS 4
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+/* Every problem of the image is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -38,66 +40,51 @@ static uint64_t get64(const uint8_t *p)
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-int boot_load_bzimage(struct guest_mem *gm, int fd, uint64_t file_size, struct boot_kernel *k,
-		      char *err, size_t errlen)
+int boot_parse_bzimage(int fd, uint64_t file_size, const struct guest_mem *layout,
+		       struct boot_kernel *k, struct error *e)
 {
 	uint8_t hdr[0x290];
 	uint32_t setup_sects, kernel_alignment, init_size;
 	uint16_t version, xloadflags;
 	uint64_t pm_offset, pm_size, load, need, low_end, pref;
 	size_t hdr_end;
-	void *dst;
 	int ret;
 
-	if (file_size < sizeof(hdr)) {
-		ERR("bzImage is truncated: %llu bytes, the setup header alone needs %zu",
-		    (unsigned long long)file_size, sizeof(hdr));
-		return -EINVAL;
-	}
+	memset(k, 0, sizeof(*k));
+	if (file_size < sizeof(hdr))
+		return ERR(-EINVAL, "bzImage is truncated: %llu bytes, the setup header alone needs %zu",
+			   (unsigned long long)file_size, sizeof(hdr));
 	ret = pread_exact(fd, hdr, sizeof(hdr), 0);
-	if (ret) {
-		ERR("cannot read the bzImage header: %s", strerror(-ret));
-		return ret;
-	}
-	if (get16(hdr + 0x1fe) != BOOT_FLAG_MAGIC || get32(hdr + 0x202) != HDRS_MAGIC) {
-		ERR("not a kernel image: no ELF magic and no bzImage setup header");
-		return -ENOEXEC;
-	}
+	if (ret)
+		return ERR(ret, "cannot read the bzImage header: %s", strerror(-ret));
+	if (get16(hdr + 0x1fe) != BOOT_FLAG_MAGIC || get32(hdr + 0x202) != HDRS_MAGIC)
+		return ERR(-ENOEXEC, "not a kernel image: no ELF magic and no bzImage setup header");
 	version = get16(hdr + 0x206);
-	if (version < MIN_PROTOCOL) {
-		ERR("bzImage boot protocol %u.%02u is too old; 2.12 or later is needed",
-		    version >> 8, version & 0xff);
-		return -ENOEXEC;
-	}
+	if (version < MIN_PROTOCOL)
+		return ERR(-ENOEXEC, "bzImage boot protocol %u.%02u is too old; 2.12 or later is needed",
+			   version >> 8, version & 0xff);
 	xloadflags = get16(hdr + 0x236);
-	if (!(xloadflags & XLF_KERNEL_64)) {
-		ERR("bzImage has no 64-bit entry point (XLF_KERNEL_64 not set)");
-		return -ENOEXEC;
-	}
-	if (!(hdr[0x211] & LOADED_HIGH)) {
-		ERR("bzImage is a zImage (not LOADED_HIGH); only bzImages are supported");
-		return -ENOEXEC;
-	}
+	if (!(xloadflags & XLF_KERNEL_64))
+		return ERR(-ENOEXEC, "bzImage has no 64-bit entry point (XLF_KERNEL_64 not set)");
+	if (!(hdr[0x211] & LOADED_HIGH))
+		return ERR(-ENOEXEC, "bzImage is a zImage (not LOADED_HIGH); only bzImages are supported");
 
 	setup_sects = hdr[0x1f1] ? hdr[0x1f1] : DEFAULT_SETUP_SECTS;
 	pm_offset = (uint64_t)(setup_sects + 1) * 512;
-	if (pm_offset >= file_size) {
-		ERR("bzImage is truncated: setup claims %u sectors but the file has %llu bytes",
-		    setup_sects, (unsigned long long)file_size);
-		return -EINVAL;
-	}
+	if (pm_offset >= file_size)
+		return ERR(-EINVAL, "bzImage is truncated: setup claims %u sectors but the file has %llu "
+			   "bytes", setup_sects, (unsigned long long)file_size);
 	pm_size = file_size - pm_offset;
-	if ((uint64_t)get32(hdr + 0x1f4) * 16 > pm_size) {
-		ERR("bzImage is truncated: syssize says %llu bytes of kernel, the file holds %llu",
-		    (unsigned long long)get32(hdr + 0x1f4) * 16, (unsigned long long)pm_size);
-		return -EINVAL;
-	}
+	if ((uint64_t)get32(hdr + 0x1f4) * 16 > pm_size)
+		return ERR(-EINVAL, "bzImage is truncated: syssize says %llu bytes of kernel, the file "
+			   "holds %llu", (unsigned long long)get32(hdr + 0x1f4) * 16,
+			   (unsigned long long)pm_size);
 
 	kernel_alignment = get32(hdr + 0x230);
 	init_size = get32(hdr + 0x260);
 	pref = get64(hdr + 0x258);
 	need = MAX((uint64_t)init_size, pm_size);
-	low_end = gm->regions[0].gpa + gm->regions[0].size;
+	low_end = layout->regions[0].gpa + layout->regions[0].size;
 
 	/* A relocatable kernel runs where it is loaded; prefer its own choice if it fits. */
 	load = LAYOUT_KERNEL_ADDR;
@@ -105,31 +92,22 @@ int boot_load_bzimage(struct guest_mem *gm, int fd, uint64_t file_size, struct b
 	    (!kernel_alignment || (kernel_alignment & (kernel_alignment - 1)) == 0) &&
 	    (!kernel_alignment || IS_ALIGNED(pref, kernel_alignment)))
 		load = pref;
-	if (need > low_end || load > low_end - need) {
-		ERR("kernel needs %llu MiB from 0x%llx but guest RAM below the MMIO hole ends at "
-		    "0x%llx; give the guest more memory",
-		    (unsigned long long)(need >> 20) + 1, (unsigned long long)load,
-		    (unsigned long long)low_end);
-		return -ENOSPC;
-	}
+	if (need > low_end || load > low_end - need)
+		return ERR(-ENOSPC, "kernel needs %llu MiB from 0x%llx but guest RAM below the MMIO "
+			   "hole ends at 0x%llx; give the guest more memory",
+			   (unsigned long long)(need >> 20) + 1, (unsigned long long)load,
+			   (unsigned long long)low_end);
 
-	dst = guest_mem_ptr(gm, load, pm_size);
-	if (!dst) {
-		ERR("kernel does not fit in guest RAM at 0x%llx", (unsigned long long)load);
-		return -ENOSPC;
-	}
-	guest_mem_populate(gm, load, pm_size);
-	ret = pread_exact(fd, dst, pm_size, pm_offset);
-	if (ret) {
-		ERR("cannot read the kernel: %s", strerror(-ret));
-		return ret;
-	}
-
-	memset(k, 0, sizeof(*k));
+	k->fd = fd;
+	k->file_size = file_size;
 	k->kind = BOOT_IMAGE_BZIMAGE;
 	k->entry = load + ENTRY64_OFFSET;
 	k->load_start = load;
 	k->load_end = load + need;
+	k->seg[0] = (struct boot_segment){
+		.file_offset = pm_offset, .gpa = load, .filesz = pm_size, .memsz = pm_size,
+	};
+	k->nr_seg = 1;
 	hdr_end = 0x202 + (size_t)hdr[0x201];
 	if (hdr_end > sizeof(hdr))
 		hdr_end = sizeof(hdr);

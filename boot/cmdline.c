@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "boot/cmdline.h"
-#include "vmm/vm.h"
+#include "vmm/resources.h"
 
-int cmdline_build(const char *user, const struct vm_mmio_slot *slots, unsigned nr_slots,
+int cmdline_build(const char *user, const struct resource_slot *slots, unsigned nr_slots,
 		  char *out, size_t outlen)
 {
 	size_t len;
@@ -19,7 +19,7 @@ int cmdline_build(const char *user, const struct vm_mmio_slot *slots, unsigned n
 	for (unsigned i = 0; i < nr_slots; i++) {
 		len += (size_t)snprintf(out + len, outlen - len, "%svirtio_mmio.device=4K@0x%llx:%u",
 					len ? " " : "", (unsigned long long)slots[i].base,
-					slots[i].irq);
+					slots[i].gsi);
 		if (len >= outlen)
 			return -E2BIG;
 	}

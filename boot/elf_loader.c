@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/memory.h"
 #include "vmm/util.h"
@@ -24,7 +25,8 @@
 #define MAX_NOTE_SEGMENT       (64 * 1024)
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+/* Every problem of the image is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 /* The ELF header fields the loader uses, whatever the class of the file. */
 struct elf_hdr {
@@ -87,90 +89,76 @@ static bool entry_in_segments(const struct elf_seg *seg, unsigned n, uint64_t en
 }
 
 /* Reads and checks the ELF header of either class; the bytes are copied out of the file first. */
-static int read_elf_header(int fd, uint64_t file_size, struct elf_hdr *h, char *err,
-			   size_t errlen)
+static int read_elf_header(int fd, uint64_t file_size, struct elf_hdr *h, struct error *e)
 {
 	uint8_t buf[sizeof(Elf64_Ehdr)];
 	size_t need;
 	int ret;
 
-	if (file_size < EI_NIDENT) {
-		ERR("ELF image is truncated: %llu bytes", (unsigned long long)file_size);
-		return -EINVAL;
-	}
+	if (file_size < EI_NIDENT)
+		return ERR(-EINVAL, "ELF image is truncated: %llu bytes",
+			   (unsigned long long)file_size);
 	ret = pread_exact(fd, buf, EI_NIDENT, 0);
-	if (ret) {
-		ERR("cannot read the ELF header: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return ERR(ret, "cannot read the ELF header: %s", strerror(-ret));
 	if ((buf[EI_CLASS] != ELFCLASS32 && buf[EI_CLASS] != ELFCLASS64) ||
-	    buf[EI_DATA] != ELFDATA2LSB) {
-		ERR("ELF image is not 32- or 64-bit little-endian (class %u, data %u)",
-		    buf[EI_CLASS], buf[EI_DATA]);
-		return -ENOEXEC;
-	}
+	    buf[EI_DATA] != ELFDATA2LSB)
+		return ERR(-ENOEXEC,
+			   "ELF image is not 32- or 64-bit little-endian (class %u, data %u)",
+			   buf[EI_CLASS], buf[EI_DATA]);
 	need = buf[EI_CLASS] == ELFCLASS32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
-	if (file_size < need) {
-		ERR("ELF image is truncated: %llu bytes", (unsigned long long)file_size);
-		return -EINVAL;
-	}
+	if (file_size < need)
+		return ERR(-EINVAL, "ELF image is truncated: %llu bytes",
+			   (unsigned long long)file_size);
 	ret = pread_exact(fd, buf, need, 0);
-	if (ret) {
-		ERR("cannot read the ELF header: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return ERR(ret, "cannot read the ELF header: %s", strerror(-ret));
 	if (buf[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr e;
+		Elf32_Ehdr eh;
 
-		memcpy(&e, buf, sizeof(e));
-		*h = (struct elf_hdr){ .class = ELFCLASS32, .type = e.e_type,
-				       .machine = e.e_machine, .phentsize = e.e_phentsize,
-				       .phnum = e.e_phnum, .entry = e.e_entry, .phoff = e.e_phoff };
+		memcpy(&eh, buf, sizeof(eh));
+		*h = (struct elf_hdr){ .class = ELFCLASS32, .type = eh.e_type,
+				       .machine = eh.e_machine, .phentsize = eh.e_phentsize,
+				       .phnum = eh.e_phnum, .entry = eh.e_entry, .phoff = eh.e_phoff };
 	} else {
-		Elf64_Ehdr e;
+		Elf64_Ehdr eh;
 
-		memcpy(&e, buf, sizeof(e));
-		*h = (struct elf_hdr){ .class = ELFCLASS64, .type = e.e_type,
-				       .machine = e.e_machine, .phentsize = e.e_phentsize,
-				       .phnum = e.e_phnum, .entry = e.e_entry, .phoff = e.e_phoff };
+		memcpy(&eh, buf, sizeof(eh));
+		*h = (struct elf_hdr){ .class = ELFCLASS64, .type = eh.e_type,
+				       .machine = eh.e_machine, .phentsize = eh.e_phentsize,
+				       .phnum = eh.e_phnum, .entry = eh.e_entry, .phoff = eh.e_phoff };
 	}
 
-	if (h->class == ELFCLASS64 && (h->machine != EM_X86_64 || h->type != ET_EXEC)) {
-		ERR("ELF image is not an x86-64 executable (machine %u, type %u)", h->machine,
-		    h->type);
-		return -ENOEXEC;
-	}
+	if (h->class == ELFCLASS64 && (h->machine != EM_X86_64 || h->type != ET_EXEC))
+		return ERR(-ENOEXEC, "ELF image is not an x86-64 executable (machine %u, type %u)",
+			   h->machine, h->type);
 	if (h->class == ELFCLASS32 &&
-	    ((h->machine != EM_386 && h->machine != EM_X86_64) || h->type != ET_EXEC)) {
-		ERR("32-bit ELF image is not an i386 or x86-64 executable (machine %u, type %u)",
+	    ((h->machine != EM_386 && h->machine != EM_X86_64) || h->type != ET_EXEC))
+		return ERR(
+		    -ENOEXEC,
+		    "32-bit ELF image is not an i386 or x86-64 executable (machine %u, type %u)",
 		    h->machine, h->type);
-		return -ENOEXEC;
-	}
 	return 0;
 }
 
 /* Reads the program header table into seg[], widening ELF32 entries. */
 static int read_elf_segments(int fd, uint64_t file_size, const struct elf_hdr *h,
-			     struct elf_seg *seg, char *err, size_t errlen)
+			     struct elf_seg *seg, struct error *e)
 {
 	size_t entsize = h->class == ELFCLASS32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
 	uint8_t table[MAX_PHDRS * sizeof(Elf64_Phdr)];
 	int ret;
 
-	if (h->phnum == 0 || h->phnum > MAX_PHDRS || h->phentsize != entsize) {
-		ERR("ELF image has a bad program header table (%u entries of %u bytes)", h->phnum,
-		    h->phentsize);
-		return -ENOEXEC;
-	}
-	if (!range_within(h->phoff, (uint64_t)h->phnum * entsize, file_size)) {
-		ERR("ELF image is truncated: program headers lie past the end of the file");
-		return -EINVAL;
-	}
+	if (h->phnum == 0 || h->phnum > MAX_PHDRS || h->phentsize != entsize)
+		return ERR(-ENOEXEC,
+			   "ELF image has a bad program header table (%u entries of %u bytes)",
+			   h->phnum, h->phentsize);
+	if (!range_within(h->phoff, (uint64_t)h->phnum * entsize, file_size))
+		return ERR(-EINVAL,
+			   "ELF image is truncated: program headers lie past the end of the file");
 	ret = pread_exact(fd, table, h->phnum * entsize, h->phoff);
-	if (ret) {
-		ERR("cannot read ELF program headers: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return ERR(ret, "cannot read ELF program headers: %s", strerror(-ret));
 	for (unsigned i = 0; i < h->phnum; i++) {
 		const uint8_t *raw = table + i * entsize;
 
@@ -193,20 +181,21 @@ static int read_elf_segments(int fd, uint64_t file_size, const struct elf_hdr *h
 	return 0;
 }
 
-int boot_load_elf(struct guest_mem *gm, int fd, uint64_t file_size, struct boot_kernel *k,
-		  char *err, size_t errlen)
+int boot_parse_elf(int fd, uint64_t file_size, const struct guest_mem *layout,
+		   struct boot_kernel *k, struct error *e)
 {
-	struct elf_hdr h;
+	struct elf_hdr h = { 0 };
 	struct elf_seg seg[MAX_PHDRS];
 	uint64_t lo = UINT64_MAX, hi = 0, pvh_entry = 0;
 	bool pvh = false;
 	unsigned nr_load = 0;
 	int ret;
 
-	ret = read_elf_header(fd, file_size, &h, err, errlen);
+	memset(k, 0, sizeof(*k));
+	ret = read_elf_header(fd, file_size, &h, e);
 	if (ret)
 		return ret;
-	ret = read_elf_segments(fd, file_size, &h, seg, err, errlen);
+	ret = read_elf_segments(fd, file_size, &h, seg, e);
 	if (ret)
 		return ret;
 
@@ -218,111 +207,96 @@ int boot_load_elf(struct guest_mem *gm, int fd, uint64_t file_size, struct boot_
 			uint8_t *notes;
 			int found;
 
-			if (!range_within(p->offset, p->filesz, file_size)) {
-				ERR("ELF image is truncated: note segment %u lies past the end", i);
-				return -EINVAL;
-			}
+			if (!range_within(p->offset, p->filesz, file_size))
+				return ERR(
+				    -EINVAL,
+				    "ELF image is truncated: note segment %u lies past the end", i);
 			if (p->filesz == 0 || p->filesz > MAX_NOTE_SEGMENT)
 				continue;
 			notes = malloc(p->filesz);
 			if (!notes)
-				return -ENOMEM;
+				return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 			ret = pread_exact(fd, notes, p->filesz, p->offset);
 			found = ret ? 0 : find_pvh_note(notes, p->filesz, &pvh_entry);
 			free(notes);
-			if (found < 0) {
-				ERR("ELF image has a malformed PVH entry note");
-				return -ENOEXEC;
-			}
+			if (found < 0)
+				return ERR(-ENOEXEC, "ELF image has a malformed PVH entry note");
 			pvh = found == 1;
 			continue;
 		}
 		if (p->type != PT_LOAD || p->memsz == 0)
 			continue;
-		if (p->filesz > p->memsz) {
-			ERR("ELF segment %u is malformed: file size 0x%llx exceeds memory size 0x%llx",
-			    i, (unsigned long long)p->filesz, (unsigned long long)p->memsz);
-			return -ENOEXEC;
-		}
-		if (!range_within(p->offset, p->filesz, file_size)) {
-			ERR("ELF image is truncated: segment %u needs bytes up to 0x%llx, the file "
-			    "has 0x%llx", i, (unsigned long long)(p->offset + p->filesz),
+		if (p->filesz > p->memsz)
+			return ERR(-ENOEXEC,
+				   "ELF segment %u is malformed: file size 0x%llx exceeds memory "
+				   "size 0x%llx",
+				   i, (unsigned long long)p->filesz, (unsigned long long)p->memsz);
+		if (!range_within(p->offset, p->filesz, file_size))
+			return ERR(
+			    -EINVAL,
+			    "ELF image is truncated: segment %u needs bytes up to 0x%llx, the file "
+			    "has 0x%llx",
+			    i, (unsigned long long)(p->offset + p->filesz),
 			    (unsigned long long)file_size);
-			return -EINVAL;
-		}
-		if (p->paddr < LAYOUT_KERNEL_ADDR) {
-			ERR("ELF segment %u at 0x%llx overlaps cvmm's boot area below 1 MiB", i,
-			    (unsigned long long)p->paddr);
-			return -ENOEXEC;
-		}
+		if (p->paddr < LAYOUT_KERNEL_ADDR)
+			return ERR(-ENOEXEC,
+				   "ELF segment %u at 0x%llx overlaps cvmm's boot area below 1 MiB",
+				   i, (unsigned long long)p->paddr);
 		/* A 32-bit image cannot reach past 4 GiB (both fields are 32-bit: no overflow). */
-		if (h.class == ELFCLASS32 && p->paddr + p->memsz > (1ULL << 32)) {
-			ERR("ELF segment %u [0x%llx, +0x%llx) runs past 4 GiB in a 32-bit image", i,
+		if (h.class == ELFCLASS32 && p->paddr + p->memsz > (1ULL << 32))
+			return ERR(
+			    -ENOEXEC,
+			    "ELF segment %u [0x%llx, +0x%llx) runs past 4 GiB in a 32-bit image", i,
 			    (unsigned long long)p->paddr, (unsigned long long)p->memsz);
-			return -ENOEXEC;
-		}
-		if (!guest_mem_is_ram(gm, p->paddr, p->memsz)) {
-			ERR("ELF segment %u [0x%llx, +0x%llx) lies outside guest RAM", i,
-			    (unsigned long long)p->paddr, (unsigned long long)p->memsz);
-			return -ENOSPC;
-		}
+		if (!guest_mem_is_ram(layout, p->paddr, p->memsz))
+			return ERR(-ENOSPC,
+				   "ELF segment %u [0x%llx, +0x%llx) lies outside guest RAM", i,
+				   (unsigned long long)p->paddr, (unsigned long long)p->memsz);
 		for (unsigned j = 0; j < i; j++) {
 			if (seg[j].type != PT_LOAD || seg[j].memsz == 0)
 				continue;
 			if (p->paddr < seg[j].paddr + seg[j].memsz &&
-			    seg[j].paddr < p->paddr + p->memsz) {
-				ERR("ELF segments %u and %u overlap", j, i);
-				return -ENOEXEC;
-			}
+			    seg[j].paddr < p->paddr + p->memsz)
+				return ERR(-ENOEXEC, "ELF segments %u and %u overlap", j, i);
 		}
+		if (nr_load == BOOT_MAX_SEGMENTS)
+			return ERR(-ENOEXEC, "ELF image has more than %d loadable segments",
+				   BOOT_MAX_SEGMENTS);
+		k->seg[nr_load++] = (struct boot_segment){
+			.file_offset = p->offset, .gpa = p->paddr, .filesz = p->filesz,
+			.memsz = p->memsz,
+		};
 		lo = MIN(lo, p->paddr);
 		hi = MAX(hi, p->paddr + p->memsz);
-		nr_load++;
 	}
 	if (h.class == ELFCLASS32 && !pvh) {
-		ERR("32-bit ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); cvmm "
+		return ERR(
+		    -ENOEXEC,
+		    "32-bit ELF image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); cvmm "
 		    "boots 32-bit ELF kernels only through PVH");
-		return -ENOEXEC;
 	}
-	if (!nr_load) {
-		ERR("ELF image has no loadable segment");
-		return -ENOEXEC;
-	}
+	if (!nr_load)
+		return ERR(-ENOEXEC, "ELF image has no loadable segment");
 
-	memset(k, 0, sizeof(*k));
 	if (pvh) {
-		if (pvh_entry >= (1ULL << 32) || !entry_in_segments(seg, h.phnum, pvh_entry)) {
-			ERR("PVH entry 0x%llx is not inside a loaded segment below 4 GiB",
-			    (unsigned long long)pvh_entry);
-			return -ENOEXEC;
-		}
+		if (pvh_entry >= (1ULL << 32) || !entry_in_segments(seg, h.phnum, pvh_entry))
+			return ERR(-ENOEXEC,
+				   "PVH entry 0x%llx is not inside a loaded segment below 4 GiB",
+				   (unsigned long long)pvh_entry);
 		k->kind = BOOT_IMAGE_PVH;
 		k->entry = pvh_entry;
 	} else {
-		if (!entry_in_segments(seg, h.phnum, h.entry)) {
-			ERR("ELF entry 0x%llx is not inside a loaded segment (it must be a physical "
-			    "address)", (unsigned long long)h.entry);
-			return -ENOEXEC;
-		}
+		if (!entry_in_segments(seg, h.phnum, h.entry))
+			return ERR(-ENOEXEC,
+				   "ELF entry 0x%llx is not inside a loaded segment (it must be "
+				   "a physical address)",
+				   (unsigned long long)h.entry);
 		k->kind = BOOT_IMAGE_ELF;
 		k->entry = h.entry;
 	}
-
-	for (unsigned i = 0; i < h.phnum; i++) {
-		const struct elf_seg *p = &seg[i];
-		uint8_t *dst;
-
-		if (p->type != PT_LOAD || p->memsz == 0)
-			continue;
-		dst = guest_mem_ptr(gm, p->paddr, p->memsz);
-		guest_mem_populate(gm, p->paddr, p->memsz);
-		ret = pread_exact(fd, dst, p->filesz, p->offset);
-		if (ret) {
-			ERR("cannot read ELF segment %u: %s", i, strerror(-ret));
-			return ret;
-		}
-		memset(dst + p->filesz, 0, p->memsz - p->filesz);
-	}
+	k->fd = fd;
+	k->file_size = file_size;
+	k->nr_seg = nr_load;
 	k->load_start = lo;
 	k->load_end = hi;
 	k->initrd_addr_max = 0xffffffff;

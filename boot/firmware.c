@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "boot/firmware.h"
+#include "vmm/error.h"
 
 const struct fw_guid fw_guid_footer_table =
 	FW_GUID_INIT(0x96b582de, 0x1fb2, 0x45f7, 0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d);
@@ -18,9 +19,10 @@ const struct fw_guid fw_guid_sev_metadata =
 const struct fw_guid fw_guid_tdx_metadata =
 	FW_GUID_INIT(0xe47a6535, 0x984a, 0x4798, 0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2);
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
-int fw_table_parse(struct fw_table *t, const uint8_t *fw, size_t fw_len, char *err, size_t errlen)
+int fw_table_parse(struct fw_table *t, const uint8_t *fw, size_t fw_len, struct error *e)
 {
 	size_t end, start, pos;
 	uint16_t total;
@@ -82,7 +84,7 @@ int fw_table_find(const struct fw_table *t, const struct fw_guid *guid, const ui
 }
 
 int fw_table_u32(const struct fw_table *t, const struct fw_guid *guid, const char *what,
-		 unsigned index, uint32_t *out, char *err, size_t errlen)
+		 unsigned index, uint32_t *out, struct error *e)
 {
 	const uint8_t *data;
 	size_t len;
@@ -98,10 +100,10 @@ int fw_table_u32(const struct fw_table *t, const struct fw_guid *guid, const cha
 }
 
 int fw_table_locate(const struct fw_table *t, const struct fw_guid *guid, const char *what,
-		    size_t need, size_t *pos, char *err, size_t errlen)
+		    size_t need, size_t *pos, struct error *e)
 {
 	uint32_t off;
-	int ret = fw_table_u32(t, guid, what, 0, &off, err, errlen);
+	int ret = fw_table_u32(t, guid, what, 0, &off, e);
 
 	if (ret == -ENOENT)
 		return ERR(-ENOENT, "firmware has no %s", what);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+struct error;
+
 /* A GUID as its 16 bytes appear in the file (the mixed-endian EFI layout). */
 struct fw_guid {
 	uint8_t b[16];
@@ -40,7 +42,7 @@ struct fw_table {
 };
 
 /* Locates and validates the whole table.  On error writes one line to err, returns -EINVAL. */
-int fw_table_parse(struct fw_table *t, const uint8_t *fw, size_t fw_len, char *err, size_t errlen);
+int fw_table_parse(struct fw_table *t, const uint8_t *fw, size_t fw_len, struct error *e);
 
 /* Data of the entry with this GUID (the one nearest the end if repeated); -ENOENT if absent. */
 int fw_table_find(const struct fw_table *t, const struct fw_guid *guid, const uint8_t **data,
@@ -51,14 +53,14 @@ int fw_table_find(const struct fw_table *t, const struct fw_guid *guid, const ui
  * -EINVAL with a message if the entry is too short to hold it.
  */
 int fw_table_u32(const struct fw_table *t, const struct fw_guid *guid, const char *what,
-		 unsigned index, uint32_t *out, char *err, size_t errlen);
+		 unsigned index, uint32_t *out, struct error *e);
 
 /*
  * Resolves a metadata block that the table locates by its u32 offset from the end of the file:
  * checks that `need` bytes fit at that place and returns their position in *pos.
  */
 int fw_table_locate(const struct fw_table *t, const struct fw_guid *guid, const char *what,
-		    size_t need, size_t *pos, char *err, size_t errlen);
+		    size_t need, size_t *pos, struct error *e);
 
 static inline uint16_t fw_le16(const uint8_t *p)
 {

@@ -8,58 +8,71 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "vmm/error.h"
 #include "vmm/memory.h"
 #include "vmm/util.h"
 
-#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
-
-int boot_load_initrd(struct guest_mem *gm, const char *path, const struct boot_kernel *k,
-		     uint64_t *gpa, uint64_t *size, char *err, size_t errlen)
+int boot_initrd_open(struct boot_initrd *rd, const char *path, const struct boot_kernel *k,
+		     const struct guest_mem *layout, struct error *e)
 {
-	uint64_t top, low_end, addr, len;
+	uint64_t top, low_end, len;
 	struct stat st;
-	void *dst;
-	int fd, ret;
+	int fd;
 
+	*rd = (struct boot_initrd){ .fd = -1 };
+	if (!path)
+		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		ERR("initrd %s: %s", path, strerror(errno));
-		return ret;
-	}
+	if (fd < 0)
+		return error_set(e, ERROR_INPUT, errno, "initrd %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ERR("initrd %s: not a regular file", path);
 		close(fd);
-		return -EINVAL;
+		return error_set(e, ERROR_INPUT, EINVAL, "initrd %s: not a regular file", path);
 	}
 	len = (uint64_t)st.st_size;
-	*gpa = 0;
-	*size = 0;
-	if (len == 0) {
-		close(fd);
+	rd->fd = fd;
+	if (len == 0)
 		return 0;
-	}
 
-	low_end = gm->regions[0].gpa + gm->regions[0].size;
+	low_end = layout->regions[0].gpa + layout->regions[0].size;
 	top = MIN(low_end, (uint64_t)k->initrd_addr_max + 1);
-	if (len > top || ALIGN_DOWN(top - len, GUEST_PAGE_SIZE) < ALIGN_UP(k->load_end,
-									     GUEST_PAGE_SIZE)) {
-		ERR("initrd %s (%llu MiB) does not fit between the kernel end (0x%llx) and 0x%llx; "
-		    "give the guest more memory", path, (unsigned long long)(len >> 20),
-		    (unsigned long long)k->load_end, (unsigned long long)top);
-		close(fd);
-		return -ENOSPC;
+	if (len > top ||
+	    ALIGN_DOWN(top - len, GUEST_PAGE_SIZE) < ALIGN_UP(k->load_end, GUEST_PAGE_SIZE)) {
+		boot_initrd_close(rd);
+		return error_set(e, ERROR_INPUT, ENOSPC,
+				 "initrd %s (%llu MiB) does not fit between the kernel end (0x%llx) "
+				 "and 0x%llx; give the guest more memory", path,
+				 (unsigned long long)(len >> 20), (unsigned long long)k->load_end,
+				 (unsigned long long)top);
 	}
-	addr = ALIGN_DOWN(top - len, GUEST_PAGE_SIZE);
-	dst = guest_mem_ptr(gm, addr, len);
-	guest_mem_populate(gm, addr, len);
-	ret = dst ? pread_exact(fd, dst, len, 0) : -EFAULT;
-	close(fd);
-	if (ret) {
-		ERR("initrd %s: cannot read: %s", path, strerror(-ret));
-		return ret;
-	}
-	*gpa = addr;
-	*size = len;
+	rd->size = len;
+	rd->gpa = ALIGN_DOWN(top - len, GUEST_PAGE_SIZE);
+	return 0;
+}
+
+void boot_initrd_close(struct boot_initrd *rd)
+{
+	if (rd->fd >= 0)
+		close(rd->fd);
+	rd->fd = -1;
+}
+
+int boot_initrd_load(const struct boot_initrd *rd, struct guest_mem *gm, struct error *e)
+{
+	void *dst;
+	int ret;
+
+	if (!rd->size)
+		return 0;
+	dst = guest_mem_ptr(gm, rd->gpa, rd->size);
+	if (!dst)
+		return error_set(e, ERROR_HOST, EFAULT, "initrd: [0x%llx, +0x%llx) is not guest RAM",
+				 (unsigned long long)rd->gpa, (unsigned long long)rd->size);
+	guest_mem_populate(gm, rd->gpa, rd->size);
+	/* The file was sized when it was opened: a shorter file now is an error, not zeros. */
+	ret = pread_exact(rd->fd, dst, rd->size, 0);
+	if (ret)
+		return error_set(e, ERROR_INPUT, ret, "initrd: cannot read: %s%s", strerror(-ret),
+				 ret == -EIO ? " (the file shrank after cvmm opened it)" : "");
 	return 0;
 }

@@ -14,8 +14,8 @@
 _Static_assert(PVH_MODLIST_ADDR + sizeof(struct pvh_module) <= LAYOUT_BOOT_PARAMS_ADDR,
 	       "PVH structures fit below the zero page");
 
-int boot_write_pvh_start_info(struct guest_mem *gm, const struct boot_request *req,
-			      uint64_t initrd_gpa, uint64_t initrd_size)
+int boot_write_pvh_start_info(struct guest_mem *gm, uint64_t rsdp_gpa, uint64_t initrd_gpa,
+			      uint64_t initrd_size)
 {
 	struct pvh_start_info *si = guest_mem_ptr(gm, LAYOUT_PVH_INFO_ADDR, sizeof(*si));
 	struct pvh_memmap_entry *mm = guest_mem_ptr(gm, PVH_MEMMAP_ADDR,
@@ -30,7 +30,7 @@ int boot_write_pvh_start_info(struct guest_mem *gm, const struct boot_request *r
 	si->magic = PVH_START_MAGIC;
 	si->version = 1;
 	si->cmdline_paddr = LAYOUT_CMDLINE_ADDR;
-	si->rsdp_paddr = req->rsdp_gpa;
+	si->rsdp_paddr = rsdp_gpa;
 
 	n = boot_memory_map(gm, map, BOOT_MAX_MEM_RANGES);
 	for (unsigned i = 0; i < n; i++)

@@ -12,8 +12,8 @@ _Static_assert(sizeof(struct boot_params) == 4096, "zero page is one page");
 
 #define LOADER_TYPE_UNDEFINED 0xff
 
-int boot_write_zero_page(struct guest_mem *gm, const struct boot_kernel *k,
-			 const struct boot_request *req, uint64_t initrd_gpa, uint64_t initrd_size)
+int boot_write_zero_page(struct guest_mem *gm, const struct boot_kernel *k, uint64_t rsdp_gpa,
+			 uint64_t initrd_gpa, uint64_t initrd_size)
 {
 	struct boot_params *bp = guest_mem_ptr(gm, LAYOUT_BOOT_PARAMS_ADDR, sizeof(*bp));
 	struct boot_mem_range map[BOOT_MAX_MEM_RANGES];
@@ -40,7 +40,7 @@ int boot_write_zero_page(struct guest_mem *gm, const struct boot_kernel *k,
 	bp->ext_ramdisk_image = (uint32_t)(initrd_gpa >> 32);
 	bp->hdr.ramdisk_size = (uint32_t)initrd_size;
 	bp->ext_ramdisk_size = (uint32_t)(initrd_size >> 32);
-	bp->acpi_rsdp_addr = req->rsdp_gpa;
+	bp->acpi_rsdp_addr = rsdp_gpa;
 
 	n = boot_memory_map(gm, map, BOOT_MAX_MEM_RANGES);
 	for (unsigned i = 0; i < n; i++) {

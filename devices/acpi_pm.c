@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include "boot/acpi.h"
 #include "devices/acpi_pm.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
+#include "vmm/exit_status.h"
+#include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
-#include "vmm/vm.h"
 
 #define PM_FIRST_PORT \
 	MIN(MIN(LAYOUT_ACPI_SLEEP_CTL_PORT, LAYOUT_ACPI_SLEEP_STS_PORT), LAYOUT_ACPI_RESET_PORT)
@@ -16,7 +22,7 @@
 /* One range covers the three byte registers; keep them close together. */
 _Static_assert(PM_NR_PORTS <= 8, "ACPI PM ports must sit within 8 consecutive ports");
 
-static void acpi_pm_write(struct vm *vm, unsigned port, uint8_t val)
+static void acpi_pm_write(const struct device_env *env, unsigned port, uint8_t val)
 {
 	unsigned slp_typ = (val >> ACPI_SLEEP_CTL_SLP_TYP_SHIFT) & ACPI_SLEEP_CTL_SLP_TYP_MASK;
 
@@ -25,13 +31,13 @@ static void acpi_pm_write(struct vm *vm, unsigned port, uint8_t val)
 		/* Only S5 is advertised; other sleep types are ignored. */
 		if ((val & ACPI_SLEEP_CTL_SLP_EN) && slp_typ == ACPI_S5_SLP_TYP) {
 			log_info("guest powered off");
-			vm_request_stop(vm, VM_EXIT_OK, NULL);
+			device_request_stop(env, VM_EXIT_OK, NULL);
 		}
 		break;
 	case LAYOUT_ACPI_RESET_PORT:
 		if (val == LAYOUT_ACPI_RESET_VALUE) {
 			log_info("guest reset");
-			vm_request_stop(vm, VM_EXIT_OK, NULL);
+			device_request_stop(env, VM_EXIT_OK, NULL);
 		}
 		break;
 	default:
@@ -52,7 +58,25 @@ static void acpi_pm_access(void *opaque, uint64_t offset, uint8_t *data, uint32_
 		acpi_pm_write(opaque, (unsigned)(PM_FIRST_PORT + offset + i), data[i]);
 }
 
-int acpi_pm_init(struct vm *vm)
+int acpi_pm_create(const struct device_env *env, struct device *out, struct error *e)
 {
-	return bus_register(&vm->pio_bus, PM_FIRST_PORT, PM_NR_PORTS, acpi_pm_access, vm, "acpi-pm");
+	int ret = device_map(env, env->pio, PM_FIRST_PORT, PM_NR_PORTS, acpi_pm_access,
+			     (void *)env, "acpi-pm");
+
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "ACPI PM registers: cannot map them: %s",
+				 strerror(-ret));
+	*out = (struct device){ .name = "acpi-pm" };
+	return 0;
 }
+
+static int acpi_pm_device_create(const struct device_env *env, const struct vm_config *cfg,
+				 unsigned i, struct device *out, struct error *e)
+{
+	return acpi_pm_create(env, out, e);
+}
+
+const struct device_kind acpi_pm_device = {
+	.name = "acpi-pm",
+	.create = acpi_pm_device_create,
+};

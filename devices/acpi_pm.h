@@ -7,9 +7,15 @@
 #ifndef CVMM_ACPI_PM_H
 #define CVMM_ACPI_PM_H
 
-struct vm;
+struct device_kind;
 
-/* Registers LAYOUT_ACPI_{SLEEP_CTL,SLEEP_STS,RESET}_PORT on vm->pio_bus; negative errno. */
-int acpi_pm_init(struct vm *vm);
+struct device;
+struct device_env;
+struct error;
+
+extern const struct device_kind acpi_pm_device;
+
+/* Maps LAYOUT_ACPI_{SLEEP_CTL,SLEEP_STS,RESET}_PORT on env->pio (the device has no state). */
+int acpi_pm_create(const struct device_env *env, struct device *out, struct error *e);
 
 #endif

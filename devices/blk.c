@@ -12,6 +12,8 @@
 
 #include "devices/blk_priv.h"
 #include "devices/virtio/iov.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
 
@@ -429,12 +431,8 @@ void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p)
 		.config_size = sizeof(blk->config),
 		.ops = &blk_ops,
 		.opaque = blk,
+		.dev_ref = &blk->vdev,
 	};
-}
-
-void blk_dev_attach(struct blk_dev *blk, struct virtio_dev *vdev)
-{
-	blk->vdev = vdev;
 }
 
 static void set_identity(struct blk_dev *blk, const struct drive_config *cfg)
@@ -460,22 +458,23 @@ static void free_blk(struct blk_dev *blk)
 	free(blk);
 }
 
-int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out)
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out,
+		 struct error *e)
 {
 	struct blk_dev *blk;
 	int err;
 
 	if (!cfg->path)
-		return -EINVAL;
+		return error_set(e, ERROR_USAGE, EINVAL, "drive: no path");
 	blk = calloc(1, sizeof(*blk));
 	if (!blk)
-		return -ENOMEM;
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	blk->fd = -1;
 	blk->path = strdup(cfg->path);
 	blk->pool = calloc(BLK_QUEUE_SIZE, req_stride());
 	if (!blk->path || !blk->pool) {
 		free_blk(blk);
-		return -ENOMEM;
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	}
 	for (unsigned i = 0; i < BLK_QUEUE_SIZE; i++) {
 		struct blk_req *req = (struct blk_req *)(blk->pool + i * req_stride());
@@ -485,7 +484,7 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 	}
 	blk->in_flight = 0;
 	set_identity(blk, cfg);
-	err = blk_backend_open(blk, cfg->path, cfg->read_only);
+	err = blk_backend_open(blk, cfg->path, cfg->read_only, e);
 	if (err < 0) {
 		free_blk(blk);
 		return err;
@@ -501,8 +500,8 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 	blk->engine = cfg->engine == BLK_ENGINE_URING ? &blk_engine_uring : &blk_engine_sync;
 	err = blk->engine->init(blk, loop);
 	if (err < 0) {
-		log_error("drive %s: cannot start the %s engine: %s", cfg->path, blk->engine->name,
-			  strerror(-err));
+		error_set(e, ERROR_HOST, err, "drive %s: cannot start the %s engine: %s", cfg->path,
+			  blk->engine->name, strerror(-err));
 		free_blk(blk);
 		return err;
 	}
@@ -547,3 +546,30 @@ void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out)
 	if (blk->vdev)
 		virtio_dev_unlock(blk->vdev);
 }
+
+/* The device table's row: one virtio-blk device per --drive, in command-line order. */
+static unsigned blk_count(const struct vm_config *cfg)
+{
+	return cfg->nr_drives;
+}
+
+static int blk_model_open(const struct device_env *env, const struct vm_config *cfg, unsigned i,
+			  void **model, struct virtio_dev_params *params, struct error *e)
+{
+	struct blk_dev *blk;
+	int err = blk_dev_open(&cfg->drives[i], env->loop, &blk, e);
+
+	if (err)
+		return err;
+	blk_dev_params(blk, params);
+	*model = blk;
+	return 0;
+}
+
+const struct device_kind virtio_blk_device = {
+	.name = "virtio-blk",
+	.count = blk_count,
+	.open_virtio = blk_model_open,
+	.stop = blk_dev_stop,
+	.destroy = blk_dev_destroy,
+};

@@ -13,8 +13,9 @@
 
 #include "vmm/config.h"
 
+struct device_kind;
+struct error;
 struct ev_loop;
-struct vm;
 struct virtio_dev;
 struct virtio_dev_params;
 struct blk_dev;
@@ -26,12 +27,8 @@ struct blk_dev;
 #define BLK_MAX_DWZ_SECTORS (1U << 22)
 #define BLK_ID_BYTES     20
 
-/*
- * Adds the drive to the VM: opens and checks the backing file (the one error line is logged
- * here), takes the next virtio-mmio slot, and registers the device for stop/destroy.
- * Call once per --drive, in command-line order (the first drive becomes /dev/vda).
- */
-int virtio_blk_create(struct vm *vm, const struct drive_config *cfg);
+/* The device table's row: one device per --drive, in command-line order (the first is vda). */
+extern const struct device_kind virtio_blk_device;
 
 struct blk_counters {
 	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids, unsupported;
@@ -41,13 +38,13 @@ struct blk_counters {
 };
 
 /* The parts, for tests and other transports. */
-/* Opens cfg->path (logs one line and returns -errno when unusable) and prepares the engine. */
-int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out);
-/* Transport parameters (device id, features, queue, config size, ops; opaque = blk). */
+/* Opens cfg->path (an input error naming it when unusable) and prepares the engine. */
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out,
+		 struct error *e);
+/* Transport parameters (device id, features, queue, config size, ops; opaque = blk); the
+ * transport created from them becomes the device's own (dev_ref). */
 void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p);
-/* Binds the transport instance created from those parameters. */
-void blk_dev_attach(struct blk_dev *blk, struct virtio_dev *vdev);
-/* vm_device callbacks: drain in-flight I/O and fdatasync; then free everything (vdev too). */
+/* Device callbacks: drain in-flight I/O and fdatasync; then free everything (vdev too). */
 void blk_dev_stop(void *blk);
 void blk_dev_destroy(void *blk);
 void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out);

@@ -13,54 +13,50 @@
 
 #include "devices/blk_priv.h"
 #include "devices/virtio/iov.h"
+#include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
 
-int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only)
+int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only, struct error *e)
 {
 	struct stat st;
 	uint64_t size;
 	int fd, err;
 
 	/* Type first, so a directory gets the same clear message whatever the mode. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		log_error("drive %s: not a regular file or block device", path);
-		return -EINVAL;
-	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return error_set(e, ERROR_INPUT, EINVAL, "drive %s: not a regular file or block device",
+				 path);
 	/* No atime updates on the data path; O_NOATIME needs ownership (or CAP_FOWNER). */
 	fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		log_error("drive %s: cannot open%s: %s", path, read_only ? "" : " read-write",
-			  strerror(errno));
-		return err;
-	}
+	if (fd < 0)
+		return error_set(e, ERROR_INPUT, errno, "drive %s: cannot open%s: %s", path,
+				 read_only ? "" : " read-write", strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		log_error("drive %s: %s", path, strerror(errno));
+		err = error_set(e, ERROR_INPUT, errno, "drive %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (S_ISREG(st.st_mode)) {
 		size = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
-			err = -errno;
-			log_error("drive %s: cannot read the device size: %s", path,
-				  strerror(errno));
+			err = error_set(e, ERROR_INPUT, errno,
+					"drive %s: cannot read the device size: %s", path,
+					strerror(errno));
 			goto fail;
 		}
 		blk->is_blockdev = true;
 	} else {
-		err = -EINVAL;
-		log_error("drive %s: not a regular file or block device", path);
+		err = error_set(e, ERROR_INPUT, EINVAL, "drive %s: not a regular file or block device",
+				path);
 		goto fail;
 	}
 	if (size % 512) {
-		err = -EINVAL;
-		log_error("drive %s: size %llu is not a multiple of 512 bytes", path,
-			  (unsigned long long)size);
+		err = error_set(e, ERROR_INPUT, EINVAL,
+				"drive %s: size %llu is not a multiple of 512 bytes", path,
+				(unsigned long long)size);
 		goto fail;
 	}
 	blk->fd = fd;

@@ -28,6 +28,7 @@ struct blk_req {
 #define BLK_POLL_BACKOFF_MAX 1024
 
 struct blk_dev;
+struct error;
 
 struct blk_io_engine {
 	const char *name;
@@ -80,7 +81,7 @@ struct blk_dev {
 };
 
 /* Backend I/O on blk->fd, shared by both engines. */
-int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only);
+int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only, struct error *e);
 /* Reads or writes all of iov at off (advancing iov in place on short transfers). */
 int blk_backend_rw(struct blk_dev *blk, struct iovec *iov, unsigned n, uint64_t off, bool write);
 int blk_backend_flush(struct blk_dev *blk);

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "devices/i8042.h"
-#include "vmm/vm.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
+#include "vmm/exit_status.h"
+#include "vmm/layout.h"
 
 #define STATUS_OBF     0x01
 #define STATUS_SYSFLAG 0x04
@@ -27,7 +30,7 @@
 #define CCB_AUX_DISABLED 0x20
 
 struct i8042 {
-	struct vm *vm;
+	const struct device_env *env;
 	pthread_mutex_t lock;
 	uint8_t ccb;
 	uint8_t out;
@@ -102,7 +105,7 @@ static void i8042_access(struct i8042 *k, uint16_t port, uint8_t *data, uint32_t
 	}
 	pthread_mutex_unlock(&k->lock);
 	if (reset)
-		vm_request_stop(k->vm, VM_EXIT_OK, NULL);
+		device_request_stop(k->env, VM_EXIT_OK, NULL);
 }
 
 static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
@@ -125,28 +128,32 @@ static void i8042_destroy(void *opaque)
 	free(k);
 }
 
-int i8042_create(struct vm *vm)
+static int i8042_create(const struct device_env *env, const struct vm_config *cfg, unsigned i,
+			struct device *out, struct error *e)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
-	struct vm_device dev;
 	int ret;
 
 	if (!k)
-		return -ENOMEM;
-	k->vm = vm;
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	k->env = env;
 	pthread_mutex_init(&k->lock, NULL);
 	k->ccb = CCB_KBD_DISABLED | CCB_AUX_DISABLED;
 	/* Two single ports: 0x61-0x63 belong to other legacy devices. */
-	ret = bus_register(&vm->pio_bus, LAYOUT_I8042_PORT_DATA, 1, i8042_data_io, k,
-			   "i8042-data");
-	if (!ret) {
-		ret = bus_register(&vm->pio_bus, LAYOUT_I8042_PORT_CMD, 1, i8042_cmd_io, k,
-				   "i8042-cmd");
-	}
+	ret = device_map(env, env->pio, LAYOUT_I8042_PORT_DATA, 1, i8042_data_io, k, "i8042-data");
+	if (!ret)
+		ret = device_map(env, env->pio, LAYOUT_I8042_PORT_CMD, 1, i8042_cmd_io, k,
+				 "i8042-cmd");
 	if (ret) {
 		i8042_destroy(k);
-		return ret;
+		return error_set(e, ERROR_HOST, ret, "i8042: cannot map its ports: %s",
+				 strerror(-ret));
 	}
-	dev = (struct vm_device){ .name = "i8042", .opaque = k, .destroy = i8042_destroy };
-	return vm_register_device(vm, &dev);
+	*out = (struct device){ .name = "i8042", .opaque = k, .destroy = i8042_destroy };
+	return 0;
 }
+
+const struct device_kind i8042_device = {
+	.name = "i8042",
+	.create = i8042_create,
+};

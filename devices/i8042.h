@@ -2,8 +2,9 @@
 #ifndef CVMM_I8042_H
 #define CVMM_I8042_H
 
-struct vm;
+struct device_kind;
 
-int i8042_create(struct vm *vm);
+/* The keyboard controller's reset line and self tests (Linux's reboot=k). */
+extern const struct device_kind i8042_device;
 
 #endif

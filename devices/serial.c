@@ -15,8 +15,13 @@
 #include <unistd.h>
 
 #include "devices/serial.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
+#include "vmm/config.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
+#include "vmm/event_loop.h"
+#include "vmm/exit_status.h"
+#include "vmm/irq.h"
+#include "vmm/layout.h"
 
 #define UART_RX   0 /* DLAB=0: RBR (read) / THR (write); DLAB=1: DLL */
 #define UART_IER  1 /* DLAB=1: DLM */
@@ -53,7 +58,7 @@
 #define ESCAPE_CHAR  0x01 /* Ctrl-A, then 'x': quit (interactive terminals only) */
 
 struct serial {
-	struct vm *vm;
+	const struct device_env *env;
 	pthread_mutex_t lock;
 	int out_fd;
 	int in_fd;
@@ -93,7 +98,7 @@ static void update_irq(struct serial *s)
 	if (level == s->irq_level)
 		return;
 	s->irq_level = level;
-	irq_set_level(&s->vm->irq, LAYOUT_COM1_IRQ, level);
+	irq_set_level(s->env->irq, LAYOUT_COM1_IRQ, level);
 }
 
 static void rx_push(struct serial *s, uint8_t b)
@@ -252,7 +257,7 @@ static void serial_read_input(struct serial *s)
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		/* End of input: stop watching it. */
 		pthread_mutex_unlock(&s->lock);
-		ev_loop_del(&s->vm->loop, s->in_fd);
+		ev_loop_del(s->env->loop, s->in_fd);
 		s->in_watched = false;
 		return;
 	}
@@ -261,7 +266,7 @@ static void serial_read_input(struct serial *s)
 			s->escape = false;
 			if (buf[i] == 'x' || buf[i] == 'X') {
 				pthread_mutex_unlock(&s->lock);
-				vm_request_stop(s->vm, VM_EXIT_OK, NULL);
+				device_request_stop(s->env, VM_EXIT_OK, NULL);
 				return;
 			}
 			if (buf[i] != ESCAPE_CHAR)
@@ -301,9 +306,9 @@ static void serial_destroy(void *opaque)
 	if (s->tty_raw)
 		tcsetattr(s->in_fd, TCSANOW, &s->saved_tio);
 	if (s->in_watched)
-		ev_loop_del(&s->vm->loop, s->in_fd);
+		ev_loop_del(s->env->loop, s->in_fd);
 	if (s->rx_kick_fd >= 0) {
-		ev_loop_del(&s->vm->loop, s->rx_kick_fd);
+		ev_loop_del(s->env->loop, s->rx_kick_fd);
 		close(s->rx_kick_fd);
 	}
 	if (s->out_fd > STDERR_FILENO)
@@ -322,7 +327,7 @@ static void setup_stdin(struct serial *s)
 	if (flags < 0)
 		return;
 	/* epoll refuses regular files such as </dev/null: then there is simply no input. */
-	if (ev_loop_add(&s->vm->loop, s->in_fd, EPOLLIN | EPOLLET, serial_input_ready, s))
+	if (ev_loop_add(s->env->loop, s->in_fd, EPOLLIN | EPOLLET, serial_input_ready, s))
 		return;
 	fcntl(s->in_fd, F_SETFL, flags | O_NONBLOCK);
 	s->in_watched = true;
@@ -335,16 +340,16 @@ static void setup_stdin(struct serial *s)
 	}
 }
 
-int serial_create(struct vm *vm, enum serial_mode mode, const char *path)
+int serial_create(const struct device_env *env, enum serial_mode mode, const char *path,
+		  struct device *out, struct error *e)
 {
 	struct serial *s = calloc(1, sizeof(*s));
-	struct vm_device dev;
 	int ret;
 
 	if (!s)
-		return -ENOMEM;
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
-	s->vm = vm;
+	s->env = env;
 	s->out_fd = -1;
 	s->in_fd = -1;
 	s->rx_kick_fd = -1;
@@ -352,38 +357,46 @@ int serial_create(struct vm *vm, enum serial_mode mode, const char *path)
 	if (mode == SERIAL_FILE) {
 		s->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (s->out_fd < 0) {
-			ret = -errno;
-			log_error("--serial file:%s: %s", path, strerror(errno));
+			ret = error_set(e, ERROR_INPUT, errno, "--serial file:%s: %s", path,
+					strerror(errno));
 			goto fail;
 		}
 	} else if (mode == SERIAL_STDIO) {
 		s->out_fd = STDOUT_FILENO;
 		s->rx_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (s->rx_kick_fd < 0) {
-			ret = -errno;
-			log_error("serial: cannot create an eventfd: %s", strerror(errno));
+			ret = error_set(e, ERROR_HOST, errno, "serial: cannot create an eventfd: %s",
+					strerror(errno));
 			goto fail;
 		}
-		ret = ev_loop_add(&vm->loop, s->rx_kick_fd, EPOLLIN, serial_rx_kick, s);
+		ret = ev_loop_add(env->loop, s->rx_kick_fd, EPOLLIN, serial_rx_kick, s);
 		if (ret) {
-			log_error("serial: cannot watch input: %s", strerror(-ret));
+			error_set(e, ERROR_HOST, ret, "serial: cannot watch input: %s", strerror(-ret));
 			goto fail;
 		}
 		setup_stdin(s);
 	}
 	/* With --serial none the UART still exists (the guest may probe it); output is dropped. */
 
-	ret = bus_register(&vm->pio_bus, LAYOUT_COM1_PORT, 8, serial_io, s, "com1");
-	if (!ret) {
-		dev = (struct vm_device){ .name = "com1", .opaque = s, .destroy = serial_destroy };
-		ret = vm_register_device(vm, &dev);
-	}
+	ret = device_map(env, env->pio, LAYOUT_COM1_PORT, 8, serial_io, s, "com1");
 	if (ret) {
-		log_error("serial: cannot register COM1: %s", strerror(-ret));
+		error_set(e, ERROR_HOST, ret, "serial: cannot map COM1: %s", strerror(-ret));
 		goto fail;
 	}
+	*out = (struct device){ .name = "com1", .opaque = s, .destroy = serial_destroy };
 	return 0;
 fail:
 	serial_destroy(s);
 	return ret;
 }
+
+static int serial_device_create(const struct device_env *env, const struct vm_config *cfg,
+				unsigned i, struct device *out, struct error *e)
+{
+	return serial_create(env, cfg->serial, cfg->serial_path, out, e);
+}
+
+const struct device_kind serial_device = {
+	.name = "com1",
+	.create = serial_device_create,
+};

@@ -11,8 +11,10 @@
 #include "boot/firmware.h"
 #include "snp/sev_hashes.h"
 #include "vmm/digest.h"
+#include "vmm/error.h"
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 #define READ_CHUNK (64u << 10) /* stays in L2 between read() and the hash */
 
@@ -76,7 +78,7 @@ out_ctx:
 }
 
 int sev_hashes_from_files(struct sev_hashes *h, const char *kernel, const char *initrd,
-			  const char *cmdline, char *err, size_t errlen)
+			  const char *cmdline, struct error *e)
 {
 	uint8_t *buf = malloc(READ_CHUNK);
 	int ret;
@@ -85,17 +87,17 @@ int sev_hashes_from_files(struct sev_hashes *h, const char *kernel, const char *
 		return ERR(-ENOMEM, "out of memory");
 	ret = sha256_file(kernel, buf, h->kernel);
 	if (ret) {
-		snprintf(err, errlen, "kernel %s: %s", kernel, strerror(-ret));
+		error_set(e, ERROR_INPUT, ret, "kernel %s: %s", kernel, strerror(-ret));
 		goto out;
 	}
 	ret = initrd ? sha256_file(initrd, buf, h->initrd) : sha256(NULL, 0, h->initrd);
 	if (ret) {
-		snprintf(err, errlen, "initrd %s: %s", initrd ? initrd : "", strerror(-ret));
+		error_set(e, ERROR_INPUT, ret, "initrd %s: %s", initrd ? initrd : "", strerror(-ret));
 		goto out;
 	}
 	ret = hash_cmdline(cmdline, h->cmdline);
 	if (ret)
-		snprintf(err, errlen, "cannot hash the command line");
+		error_set(e, ERROR_HOST, ret, "cannot hash the command line");
 out:
 	free(buf);
 	return ret;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct error;
+
 #define SEV_HASH_SIZE           32
 #define SEV_HASHES_TABLE_LEN    168 /* GUID, u16 length, three {GUID, u16, SHA-256} entries */
 #define SEV_HASHES_TABLE_PADDED 176
@@ -22,7 +24,7 @@ struct sev_hashes {
 
 /* From files, streamed through SHA-256.  initrd and cmdline may be NULL.  One line in err. */
 int sev_hashes_from_files(struct sev_hashes *h, const char *kernel, const char *initrd,
-			  const char *cmdline, char *err, size_t errlen);
+			  const char *cmdline, struct error *e);
 
 /* From memory (initrd may be NULL with initrd_len 0; cmdline may be NULL). */
 int sev_hashes_from_buffers(struct sev_hashes *h, const uint8_t *kernel, size_t kernel_len,

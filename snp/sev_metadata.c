@@ -5,8 +5,10 @@
 
 #include "snp/sev_metadata.h"
 #include "vmm/util.h"
+#include "vmm/error.h"
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 #define SEV_HEADER_SIZE  16
 #define SEV_SECTION_SIZE 12
@@ -23,7 +25,7 @@ const char *sev_section_type_name(uint32_t type)
 	}
 }
 
-static int check_section(const struct sev_section *s, unsigned i, char *err, size_t errlen)
+static int check_section(const struct sev_section *s, unsigned i, struct error *e)
 {
 	if (!strcmp(sev_section_type_name(s->type), "unknown"))
 		return ERR(-EINVAL, "SEV metadata section %u has unknown type 0x%x", i, s->type);
@@ -40,8 +42,7 @@ static int check_section(const struct sev_section *s, unsigned i, char *err, siz
 	return 0;
 }
 
-int sev_metadata_parse(const struct fw_table *t, struct sev_metadata *md, char *err,
-		       size_t errlen)
+int sev_metadata_parse(const struct fw_table *t, struct sev_metadata *md, struct error *e)
 {
 	const uint8_t *fw = t->fw;
 	uint32_t length, version, count;
@@ -49,7 +50,7 @@ int sev_metadata_parse(const struct fw_table *t, struct sev_metadata *md, char *
 	int ret;
 
 	ret = fw_table_locate(t, &fw_guid_sev_metadata, "SEV metadata", SEV_HEADER_SIZE, &pos,
-			      err, errlen);
+			      e);
 	if (ret)
 		return ret;
 	if (fw_le32(fw + pos) != SEV_METADATA_SIGNATURE)
@@ -79,7 +80,7 @@ int sev_metadata_parse(const struct fw_table *t, struct sev_metadata *md, char *
 		s->base = fw_le32(p);
 		s->length = fw_le32(p + 4);
 		s->type = fw_le32(p + 8);
-		ret = check_section(s, i, err, errlen);
+		ret = check_section(s, i, e);
 		if (ret)
 			return ret;
 		for (unsigned j = 0; j < i; j++) {

@@ -10,6 +10,8 @@
 
 #include "boot/firmware.h"
 
+struct error;
+
 enum sev_section_type {
 	SEV_SECTION_SNP_SEC_MEM = 1,
 	SEV_SECTION_SNP_SECRETS = 2,
@@ -37,8 +39,7 @@ struct sev_metadata {
  * and per section: 4 KiB alignment, non-empty, below 4 GiB, known type, no overlap.
  * One line in err and -EINVAL (-ENOENT: no SEV metadata) on failure.
  */
-int sev_metadata_parse(const struct fw_table *t, struct sev_metadata *md, char *err,
-		       size_t errlen);
+int sev_metadata_parse(const struct fw_table *t, struct sev_metadata *md, struct error *e);
 
 /* "SNP_SEC_MEM", "SNP_SECRETS", ... ; "unknown" for anything else. */
 const char *sev_section_type_name(uint32_t type);

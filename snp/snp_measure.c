@@ -14,35 +14,34 @@
 #include "snp/vmsa.h"
 #include "vmm/kvm_uapi_ext.h"
 #include "vmm/util.h"
+#include "vmm/error.h"
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
-int snp_ap_reset_addr(const uint8_t *fw, size_t fw_len, uint32_t *addr, char *err,
-		      size_t errlen)
+int snp_ap_reset_addr(const uint8_t *fw, size_t fw_len, uint32_t *addr, struct error *e)
 {
 	struct fw_table t;
-	int ret = fw_table_parse(&t, fw, fw_len, err, errlen);
+	int ret = fw_table_parse(&t, fw, fw_len, e);
 
 	if (ret)
 		return ret;
 	return fw_table_u32(&t, &fw_guid_sev_es_reset_block, "SEV-ES AP reset block", 0, addr,
-			    err, errlen);
+			    e);
 }
 
 /* The KERNEL_HASHES page: the hashes table at the offset the firmware looks for it. */
 static int hashes_region(struct launch_plan *plan, const struct fw_table *t,
 			 const struct sev_section *s, const struct sev_hashes *h,
-			 struct launch_region *r, char *err, size_t errlen)
+			 struct launch_region *r, struct error *e)
 {
 	uint32_t base = 0, size = 0, off;
 	uint8_t *page;
 	int ret;
 
-	ret = fw_table_u32(t, &fw_guid_sev_hashes_table, "SEV hashes table", 0, &base, err,
-			   errlen);
+	ret = fw_table_u32(t, &fw_guid_sev_hashes_table, "SEV hashes table", 0, &base, e);
 	if (!ret)
-		ret = fw_table_u32(t, &fw_guid_sev_hashes_table, "SEV hashes table", 1, &size, err,
-				   errlen);
+		ret = fw_table_u32(t, &fw_guid_sev_hashes_table, "SEV hashes table", 1, &size, e);
 	if (ret == -ENOENT || (!ret && base == 0))
 		return ERR(-EINVAL, "firmware has a KERNEL_HASHES section but no SEV hashes table");
 	if (ret)
@@ -65,8 +64,7 @@ static int hashes_region(struct launch_plan *plan, const struct fw_table *t,
 }
 
 static int section_region(struct launch_plan *plan, const struct fw_table *t,
-			  const struct sev_section *s, const struct sev_hashes *h, char *err,
-			  size_t errlen)
+			  const struct sev_section *s, const struct sev_hashes *h, struct error *e)
 {
 	struct launch_region r = {
 		.kind = LAUNCH_REGION_SEV_SECTION,
@@ -90,7 +88,7 @@ static int section_region(struct launch_plan *plan, const struct fw_table *t,
 	case SEV_SECTION_SNP_KERNEL_HASHES:
 		r.snp_type = SNP_PAGE_TYPE_ZERO;
 		if (h) {
-			ret = hashes_region(plan, t, s, h, &r, err, errlen);
+			ret = hashes_region(plan, t, s, h, &r, e);
 			if (ret)
 				return ret;
 		}
@@ -106,7 +104,7 @@ static int section_region(struct launch_plan *plan, const struct fw_table *t,
 }
 
 static int vmsa_regions(struct launch_plan *plan, const struct fw_table *t,
-			const struct snp_launch_params *p, char *err, size_t errlen)
+			const struct snp_launch_params *p, struct error *e)
 {
 	struct sev_es_save_area *bsp, *ap = NULL;
 	uint32_t ap_eip = 0;
@@ -114,7 +112,7 @@ static int vmsa_regions(struct launch_plan *plan, const struct fw_table *t,
 
 	if (p->vcpus > 1) {
 		ret = fw_table_u32(t, &fw_guid_sev_es_reset_block, "SEV-ES AP reset block", 0,
-				   &ap_eip, err, errlen);
+				   &ap_eip, e);
 		if (ret == -ENOENT || (!ret && ap_eip == 0))
 			return ERR(-EINVAL, "firmware has no SEV-ES AP reset address; it cannot "
 					    "start %u vCPUs", p->vcpus);
@@ -147,8 +145,7 @@ static int vmsa_regions(struct launch_plan *plan, const struct fw_table *t,
 	return 0;
 }
 
-int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, char *err,
-		   size_t errlen)
+int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, struct error *e)
 {
 	struct sev_metadata md;
 	struct fw_table t;
@@ -160,10 +157,10 @@ int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, 
 	if (!p->fw_len || !IS_ALIGNED(p->fw_len, LAUNCH_PAGE_SIZE) || p->fw_len > GiB(4))
 		return ERR(-EINVAL, "firmware size %zu is not a non-zero multiple of 4 KiB up to "
 				    "4 GiB", p->fw_len);
-	ret = fw_table_parse(&t, p->fw, p->fw_len, err, errlen);
+	ret = fw_table_parse(&t, p->fw, p->fw_len, e);
 	if (ret)
 		return ret;
-	ret = sev_metadata_parse(&t, &md, err, errlen);
+	ret = sev_metadata_parse(&t, &md, e);
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < md.nr_sections; i++)
@@ -183,11 +180,11 @@ int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, 
 	if (ret)
 		return ERR(ret, "cannot add the firmware to the launch plan");
 	for (unsigned i = 0; i < md.nr_sections; i++) {
-		ret = section_region(plan, &t, &md.sections[i], p->hashes, err, errlen);
+		ret = section_region(plan, &t, &md.sections[i], p->hashes, e);
 		if (ret)
 			return ret;
 	}
-	return vmsa_regions(plan, &t, p, err, errlen);
+	return vmsa_regions(plan, &t, p, e);
 }
 
 int snp_ld_init(struct snp_ld *ld)

@@ -11,6 +11,8 @@
 #include "vmm/digest.h"
 #include "snp/sev_hashes.h"
 
+struct error;
+
 #define SNP_DIGEST_SIZE    48
 #define SNP_PAGE_INFO_SIZE 0x70
 
@@ -29,12 +31,10 @@ struct snp_launch_params {
  * region per vCPU.  One line in err and a negative errno on failure (bad firmware, a kernel
  * for a firmware without a KERNEL_HASHES section, APs without an AP reset address).
  */
-int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, char *err,
-		   size_t errlen);
+int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, struct error *e);
 
 /* The AP reset address of the firmware (SEV-ES reset block); -ENOENT if it has none. */
-int snp_ap_reset_addr(const uint8_t *fw, size_t fw_len, uint32_t *addr, char *err,
-		      size_t errlen);
+int snp_ap_reset_addr(const uint8_t *fw, size_t fw_len, uint32_t *addr, struct error *e);
 
 /* A running launch digest: LD = SHA-384(PAGE_INFO) per page, starting from zero. */
 struct snp_ld {

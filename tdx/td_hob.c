@@ -6,8 +6,10 @@
 
 #include "tdx/td_hob.h"
 #include "vmm/util.h"
+#include "vmm/error.h"
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 struct hob_writer {
 	uint8_t *buf;
@@ -97,8 +99,7 @@ static int put_ram_range(struct hob_writer *w, uint64_t start, uint64_t end,
 }
 
 int td_hob_build(uint8_t *buf, size_t buflen, uint64_t hob_gpa, const struct td_hob_ram *ram,
-		 size_t nr_ram, const struct launch_plan *plan, size_t *used, char *err,
-		 size_t errlen)
+		 size_t nr_ram, const struct launch_plan *plan, size_t *used, struct error *e)
 {
 	struct hob_writer w = { .buf = buf, .len = buflen };
 	uint8_t *phit;

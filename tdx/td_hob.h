@@ -12,6 +12,8 @@
 
 #include "boot/launch_plan.h"
 
+struct error;
+
 #define TD_HOB_TYPE_HANDOFF      0x0001
 #define TD_HOB_TYPE_RESOURCE     0x0003
 #define TD_HOB_TYPE_END          0xffff
@@ -35,7 +37,6 @@ struct td_hob_ram {
  * -EINVAL for bad RAM ranges, -ENOSPC when buf is too small; one line in err.
  */
 int td_hob_build(uint8_t *buf, size_t buflen, uint64_t hob_gpa, const struct td_hob_ram *ram,
-		 size_t nr_ram, const struct launch_plan *plan, size_t *used, char *err,
-		 size_t errlen);
+		 size_t nr_ram, const struct launch_plan *plan, size_t *used, struct error *e);
 
 #endif

@@ -5,8 +5,10 @@
 
 #include "tdx/tdvf.h"
 #include "vmm/util.h"
+#include "vmm/error.h"
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 #define TDVF_HEADER_SIZE  16
 #define TDVF_SECTION_SIZE 32
@@ -31,7 +33,7 @@ const char *tdvf_section_type_name(uint32_t type)
 }
 
 static int check_section(const struct fw_table *t, const struct tdvf_section *s, unsigned i,
-			 char *err, size_t errlen)
+			 struct error *e)
 {
 	if (s->type >= ARRAY_SIZE(type_names))
 		return ERR(-EINVAL, "TDVF section %u has unknown type %u", i, s->type);
@@ -72,7 +74,7 @@ static bool sections_overlap(const struct tdvf_section *a, const struct tdvf_sec
 	       b->memory_address < a->memory_address + a->memory_data_size;
 }
 
-int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, char *err, size_t errlen)
+int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, struct error *e)
 {
 	const uint8_t *fw = t->fw;
 	size_t pos;
@@ -81,7 +83,7 @@ int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, char *err, si
 	int ret;
 
 	ret = fw_table_locate(t, &fw_guid_tdx_metadata, "TDX metadata (TDVF descriptor)",
-			      TDVF_HEADER_SIZE, &pos, err, errlen);
+			      TDVF_HEADER_SIZE, &pos, e);
 	if (ret)
 		return ret;
 	if (pos < 16 || memcmp(fw + pos - 16, tdvf_descriptor_guid.b, 16))
@@ -117,7 +119,7 @@ int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, char *err, si
 		s->memory_data_size = fw_le64(p + 16);
 		s->type = fw_le32(p + 24);
 		s->attributes = fw_le32(p + 28);
-		ret = check_section(t, s, i, err, errlen);
+		ret = check_section(t, s, i, e);
 		if (ret)
 			return ret;
 		if (s->type == TDVF_SECTION_TD_HOB && ++hobs > 1)

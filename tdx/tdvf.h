@@ -10,6 +10,8 @@
 
 #include "boot/firmware.h"
 
+struct error;
+
 enum tdvf_section_type {
 	TDVF_SECTION_BFV = 0,
 	TDVF_SECTION_CFV = 1,
@@ -47,7 +49,7 @@ struct tdvf_metadata {
  * and per section: raw data inside the file, 4 KiB alignment, size >= raw size, known type and
  * attributes, no overlap.  One line in err and -EINVAL (-ENOENT: no TDX metadata) on failure.
  */
-int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, char *err, size_t errlen);
+int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, struct error *e);
 
 /* "BFV", "CFV", ... ; "unknown" for anything else. */
 const char *tdvf_section_type_name(uint32_t type);

@@ -14,24 +14,25 @@
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
 #include "vmm/digest.h"
+#include "vmm/error.h"
 
-#define ERR(code, ...) (snprintf(err, errlen, __VA_ARGS__), (code))
+/* Every problem found here is the input file's. */
+#define ERR(code, ...) (error_set(e, ERROR_INPUT, code, __VA_ARGS__), (code))
 
 #define RECORD_SIZE  128
 #define CHUNK_SIZE   256
 #define CHUNKS       (LAUNCH_PAGE_SIZE / CHUNK_SIZE)
 
-int tdx_plan_build(struct launch_plan *plan, const uint8_t *fw, size_t fw_len, char *err,
-		   size_t errlen)
+int tdx_plan_build(struct launch_plan *plan, const uint8_t *fw, size_t fw_len, struct error *e)
 {
 	struct tdvf_metadata md;
 	struct fw_table table;
 	int ret;
 
-	ret = fw_table_parse(&table, fw, fw_len, err, errlen);
+	ret = fw_table_parse(&table, fw, fw_len, e);
 	if (ret)
 		return ret;
-	ret = tdvf_parse(&table, &md, err, errlen);
+	ret = tdvf_parse(&table, &md, e);
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < md.nr_sections; i++) {

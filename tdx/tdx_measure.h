@@ -8,6 +8,8 @@
 
 #include "boot/launch_plan.h"
 
+struct error;
+
 #define TDX_MRTD_SIZE 48
 
 /*
@@ -16,8 +18,7 @@
  * has no data: the launch code builds the HOB (td_hob_build) and attaches it before
  * INIT_MEM_REGION.  One line in err and a negative errno on failure.
  */
-int tdx_plan_build(struct launch_plan *plan, const uint8_t *fw, size_t fw_len, char *err,
-		   size_t errlen);
+int tdx_plan_build(struct launch_plan *plan, const uint8_t *fw, size_t fw_len, struct error *e);
 
 /* SHA-384 over the MEM.PAGE.ADD and MR.EXTEND records of the plan, in plan order. */
 int tdx_mrtd(const struct launch_plan *plan, uint8_t mrtd[TDX_MRTD_SIZE]);

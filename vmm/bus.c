@@ -66,6 +66,19 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_access_fn acc
 	return 0;
 }
 
+int bus_unregister(struct bus *bus, uint64_t base)
+{
+	unsigned pos = upper_bound(bus, base);
+
+	if (pos == 0 || bus->ranges[pos - 1].base != base)
+		return -ENOENT;
+	pos--;
+	memmove(&bus->ranges[pos], &bus->ranges[pos + 1],
+		(bus->nr - pos - 1) * sizeof(*bus->ranges));
+	bus->nr--;
+	return 0;
+}
+
 const struct bus_range *bus_find(const struct bus *bus, uint64_t addr)
 {
 	unsigned pos = upper_bound(bus, addr);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An address bus (one for port I/O, one for MMIO): non-overlapping ranges kept sorted, looked up by
- * binary search.  Ranges are registered before the vCPUs start and never change afterwards, so the
- * lookup needs no lock; each device serialises its own state.
+ * binary search.  Ranges are registered and unregistered only while no vCPU runs (before they
+ * start, after they stopped), so the lookup needs no lock; each device serialises its own state.
  */
 #ifndef CVMM_BUS_H
 #define CVMM_BUS_H
@@ -33,6 +33,8 @@ void bus_destroy(struct bus *bus);
 /* -EEXIST if the range overlaps one already registered, -EINVAL if empty or wrapping. */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_access_fn access, void *opaque,
 		 const char *name);
+/* Removes the range that starts at base; -ENOENT if there is none. */
+int bus_unregister(struct bus *bus, uint64_t base);
 const struct bus_range *bus_find(const struct bus *bus, uint64_t addr);
 /* Dispatches an access; false when no device claims addr (reads then return all ones). */
 bool bus_access(const struct bus *bus, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);

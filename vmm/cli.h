@@ -1,16 +1,34 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The command line of `cvmm [OPTIONS]` and `cvmm measure [OPTIONS]`: both take the VM's options,
+ * so the command that runs a VM also measures it; measure adds a few of its own.  Parsing only
+ * turns words into the config (numbers, names, key=value lists); config_validate() judges the
+ * values.
+ */
 #ifndef CVMM_CLI_H
 #define CVMM_CLI_H
 
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "vmm/config.h"
 
-/* Fills cfg from argv (argv[0] is the program); on error writes one line to err, returns -1. */
-int cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen);
-void cli_print_usage(FILE *out);
-/* A vCPU count (1..CONFIG_MAX_VCPUS); -1 with one line in err otherwise. */
-int cli_parse_vcpu_count(const char *arg, unsigned *out, char *err, size_t errlen);
+struct error;
+
+enum cli_command {
+	CLI_RUN,     /* cvmm [OPTIONS] */
+	CLI_MEASURE, /* cvmm measure [OPTIONS] */
+};
+
+/* Options that are not part of the VM's description. */
+struct cli_extra {
+	bool help;
+	bool json; /* measure: print inputs, plan and measurement as JSON */
+};
+
+/* Fills cfg (config_init()ed here) from argv; argv[0] is the program or the subcommand. */
+int cli_parse(int argc, char **argv, enum cli_command cmd, struct vm_config *cfg,
+	      struct cli_extra *extra, struct error *e);
+void cli_print_usage(FILE *out, enum cli_command cmd);
 
 #endif

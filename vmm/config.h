@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* What a VM is made of, as parsed from the command line (vmm/cli.c). */
+/*
+ * A VM's whole description: what the command line, a config file or the API asked for.  Plain
+ * data with owned strings; config_validate() checks all of it (values, combinations, limits from
+ * the resource allocator, the files it names) before anything touches KVM.  vmm/cli.c parses into
+ * it; nothing here knows about KVM, devices or threads.
+ */
 #ifndef CVMM_CONFIG_H
 #define CVMM_CONFIG_H
 
@@ -8,10 +13,15 @@
 
 #include "vmm/irq.h"
 
-#define CONFIG_MAX_VCPUS  254
-#define CONFIG_MAX_DRIVES 16
+struct error;
+
+#define CONFIG_MAX_VCPUS   254
 #define CONFIG_MIN_MEM_MIB 16
 #define CONFIG_MAX_MEM_MIB (1024 * 1024) /* 1 TiB */
+#define CONFIG_ID_MAX      20  /* a drive id is the virtio-blk serial: 20 bytes */
+#define CONFIG_PATH_MAX    4096
+#define CONFIG_UDS_PATH_MAX 107 /* sun_path holds 108 bytes with the NUL */
+#define CONFIG_CMDLINE_MAX 4095
 
 enum serial_mode {
 	SERIAL_STDIO,
@@ -35,8 +45,8 @@ enum tee_kind {
 #define DRIVE_POLL_US_MAX     1000
 
 struct drive_config {
-	const char *path;
-	const char *id;
+	char *path;
+	char *id;         /* NULL: none */
 	bool read_only;
 	enum blk_engine engine;
 	unsigned poll_us; /* busy-poll the queue this long after the last request; 0: never */
@@ -45,28 +55,76 @@ struct drive_config {
 struct vsock_config {
 	bool enabled;
 	uint32_t guest_cid;
-	const char *uds_path;
+	char *uds_path;
+};
+
+/* SNP launch inputs that only the measurement needs today (the VM reads them from the CPU). */
+struct snp_config {
+	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU model */
+	bool vcpu_sig_set;
+	uint64_t guest_features; /* VMSA sev_features */
+	bool guest_features_set;
 };
 
 struct vm_config {
-	const char *kernel;
-	const char *initrd;
-	const char *cmdline;
+	char *kernel;
+	char *initrd;
+	char *cmdline;
+	char *firmware;
 	unsigned vcpus;
 	uint64_t mem_mib;
 	enum serial_mode serial;
-	const char *serial_path;
+	char *serial_path;
 	enum irqchip_mode irqchip;
+	bool irqchip_set;       /* given explicitly (TDX needs split; the default follows the TEE) */
 	bool boot_timer;
-	struct drive_config drives[CONFIG_MAX_DRIVES];
+	struct drive_config *drives;
 	unsigned nr_drives;
 	struct vsock_config vsock;
 	enum tee_kind tee;
+	struct snp_config snp;
 	bool virtio_access_platform; /* developer option: devices offer ACCESS_PLATFORM, no checks */
-	const char *firmware;
 	int verbose;
 };
 
-void config_set_defaults(struct vm_config *cfg);
+/* What config_validate() checks. */
+enum config_check {
+	CONFIG_CHECK_ALL = 0,
+	/* `cvmm measure`: the payload and its inputs, not the files of devices or the console. */
+	CONFIG_CHECK_MEASURE = 1,
+};
+
+void config_init(struct vm_config *cfg);
+void config_free(struct vm_config *cfg);
+
+/* Replaces *dst with a copy of val (NULL clears it); usage error when val is too long. */
+int config_set_string(char **dst, const char *val, const char *what, struct error *e);
+/* Appends a copy of d (its strings duplicated). */
+int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct error *e);
+void config_drive_free(struct drive_config *d);
+
+/* How many virtio devices the config asks for, and how many a VM can have. */
+unsigned config_virtio_devices(const struct vm_config *cfg);
+unsigned config_max_virtio_devices(void);
+
+/*
+ * Checks everything before any KVM call: each value and its limits, the combinations, the number
+ * of devices against the resource allocator, and the files: the kernel, initrd and firmware are
+ * opened and sniffed, drives opened the way the VM will open them, the console file and the vsock
+ * socket's directory checked.  One error line (class usage or input) naming the field.
+ */
+int config_validate(const struct vm_config *cfg, enum config_check check, struct error *e);
+
+/* True for the TEE kinds whose payload goes through firmware and a launch plan. */
+static inline bool config_tee_uses_firmware(const struct vm_config *cfg)
+{
+	return cfg->tee == TEE_TDX || cfg->tee == TEE_SNP;
+}
+
+static inline const char *config_tee_name(enum tee_kind tee)
+{
+	return tee == TEE_EMULATED ? "emulated" : tee == TEE_TDX ? "tdx" : tee == TEE_SNP ? "snp"
+											 : "none";
+}
 
 #endif

@@ -4,62 +4,60 @@
 
 #include "vmm/convert.h"
 #include "vmm/cvm_memory.h"
+#include "vmm/error.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-int cvm_enable_map_gpa_exit(struct vm *vm)
+int cvm_enable_map_gpa_exit(struct vm *vm, struct error *e)
 {
 	uint64_t bit = 1ULL << KVM_HC_MAP_GPA_RANGE_NR;
 	int ret = kvm_check_extension(vm->vm_fd, KVM_CAP_EXIT_HYPERCALL);
 
-	if (ret < 0 || !((uint64_t)ret & bit)) {
-		log_error("KVM cannot exit to cvmm on the MAP_GPA_RANGE hypercall "
-			  "(KVM_CAP_EXIT_HYPERCALL)");
-		return -ENOTSUP;
-	}
+	if (ret < 0 || !((uint64_t)ret & bit))
+		return error_set(e, ERROR_HOST, ENOTSUP,
+				 "KVM cannot exit to cvmm on the MAP_GPA_RANGE hypercall "
+				 "(KVM_CAP_EXIT_HYPERCALL)");
 	ret = kvm_enable_cap(vm->vm_fd, KVM_CAP_EXIT_HYPERCALL, bit);
 	if (ret)
-		log_error("KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL) failed: %s", strerror(-ret));
-	return ret;
-}
-
-static int require_cap(struct vm *vm, long cap, uint64_t bits, const char *name)
-{
-	int ret = kvm_check_extension(vm->vm_fd, cap);
-
-	if (ret <= 0 || (bits && !((uint64_t)ret & bits))) {
-		log_error("KVM lacks %s, which private guest memory needs", name);
-		return -ENOTSUP;
-	}
+		return error_set(e, ERROR_HOST, ret,
+				 "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL) failed: %s", strerror(-ret));
 	return 0;
 }
 
-int cvm_setup_guest_memfd(struct vm *vm, struct converter *c)
+static int require_cap(struct vm *vm, long cap, uint64_t bits, const char *name,
+		       struct error *e)
+{
+	int ret = kvm_check_extension(vm->vm_fd, cap);
+
+	if (ret <= 0 || (bits && !((uint64_t)ret & bits)))
+		return error_set(e, ERROR_HOST, ENOTSUP,
+				 "KVM lacks %s, which private guest memory needs", name);
+	return 0;
+}
+
+int cvm_setup_guest_memfd(struct vm *vm, struct converter *c, struct error *e)
 {
 	struct guest_mem *gm = &vm->mem;
 	int ret, fd;
 
-	ret = require_cap(vm, KVM_CAP_GUEST_MEMFD, 0, "KVM_CAP_GUEST_MEMFD");
+	ret = require_cap(vm, KVM_CAP_GUEST_MEMFD, 0, "KVM_CAP_GUEST_MEMFD", e);
 	if (!ret)
-		ret = require_cap(vm, KVM_CAP_USER_MEMORY2, 0, "KVM_CAP_USER_MEMORY2");
+		ret = require_cap(vm, KVM_CAP_USER_MEMORY2, 0, "KVM_CAP_USER_MEMORY2", e);
 	if (!ret)
 		ret = require_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES, CVMM_KVM_MEMORY_ATTRIBUTE_PRIVATE,
-				  "KVM_CAP_MEMORY_ATTRIBUTES (private)");
+				  "KVM_CAP_MEMORY_ATTRIBUTES (private)", e);
 	if (ret)
 		return ret;
 	fd = kvm_create_guest_memfd(vm->vm_fd, gm->ram_size, 0);
-	if (fd < 0) {
-		log_error("KVM_CREATE_GUEST_MEMFD (%llu bytes) failed: %s",
-			  (unsigned long long)gm->ram_size, strerror(-fd));
-		return fd;
-	}
+	if (fd < 0)
+		return error_set(e, ERROR_HOST, fd, "KVM_CREATE_GUEST_MEMFD (%llu bytes) failed: %s",
+				 (unsigned long long)gm->ram_size, strerror(-fd));
 	gm->gmem_fd = fd;
 	ret = guest_mem_enable_attrs(gm, false);
-	if (ret) {
-		log_error("cannot create the memory attribute map: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "cannot create the memory attribute map: %s",
+				 strerror(-ret));
 	for (unsigned i = 0; i < gm->nr_regions; i++) {
 		const struct guest_mem_region *r = &gm->regions[i];
 		struct cvmm_kvm_userspace_memory_region2 slot = {
@@ -73,12 +71,11 @@ int cvm_setup_guest_memfd(struct vm *vm, struct converter *c)
 		};
 
 		ret = kvm_set_user_memory_region2(vm->vm_fd, &slot);
-		if (ret) {
-			log_error("KVM_SET_USER_MEMORY_REGION2 for [0x%llx, +0x%llx) failed: %s",
-				  (unsigned long long)r->gpa, (unsigned long long)r->size,
-				  strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return error_set(e, ERROR_HOST, ret,
+					 "KVM_SET_USER_MEMORY_REGION2 for [0x%llx, +0x%llx) failed: %s",
+					 (unsigned long long)r->gpa, (unsigned long long)r->size,
+					 strerror(-ret));
 	}
 	/* Every page starts private, in KVM as in the map. */
 	for (unsigned i = 0; i < gm->nr_regions; i++) {
@@ -86,37 +83,37 @@ int cvm_setup_guest_memfd(struct vm *vm, struct converter *c)
 
 		ret = kvm_set_memory_attributes(vm->vm_fd, r->gpa, r->size,
 						CVMM_KVM_MEMORY_ATTRIBUTE_PRIVATE);
-		if (ret) {
-			log_error("KVM_SET_MEMORY_ATTRIBUTES (private) for [0x%llx, +0x%llx) "
-				  "failed: %s", (unsigned long long)r->gpa,
-				  (unsigned long long)r->size, strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return error_set(e, ERROR_HOST, ret,
+					 "KVM_SET_MEMORY_ATTRIBUTES (private) for [0x%llx, +0x%llx) "
+					 "failed: %s", (unsigned long long)r->gpa,
+					 (unsigned long long)r->size, strerror(-ret));
 	}
 	ret = converter_init(c, vm->vm_fd, gm, CONVERT_GUEST_MEMFD);
 	if (ret)
-		log_error("cannot set up memory conversion: %s", strerror(-ret));
-	return ret;
+		return error_set(e, ERROR_HOST, ret, "cannot set up memory conversion: %s",
+				 strerror(-ret));
+	return 0;
 }
 
-int cvm_setup_emulated(struct vm *vm, struct converter *c)
+int cvm_setup_emulated(struct vm *vm, struct converter *c, struct error *e)
 {
 	struct guest_mem *gm = &vm->mem;
 	int ret;
 
 	ret = guest_mem_enable_attrs(gm, true);
-	if (ret) {
-		log_error("cannot create the memory attribute map: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "cannot create the memory attribute map: %s",
+				 strerror(-ret));
 	/* KVM runs the guest on the shared backing: it cannot keep private memory apart. */
-	ret = vm_register_memslots(vm);
+	ret = vm_register_memslots(vm, e);
 	if (ret)
 		return ret;
 	ret = converter_init(c, vm->vm_fd, gm, CONVERT_EMULATED);
 	if (ret)
-		log_error("cannot set up memory conversion: %s", strerror(-ret));
-	return ret;
+		return error_set(e, ERROR_HOST, ret, "cannot set up memory conversion: %s",
+				 strerror(-ret));
+	return 0;
 }
 
 int cvm_handle_hypercall(struct vm *vm, struct converter *c, struct vcpu *vcpu,
@@ -125,7 +122,7 @@ int cvm_handle_hypercall(struct vm *vm, struct converter *c, struct vcpu *vcpu,
 	int ret = converter_handle_hypercall(c, run);
 
 	if (ret)
-		vm_request_stop(vm, VM_EXIT_HOST_ERROR, NULL);
+		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
 	return ret;
 }
 
@@ -135,7 +132,7 @@ int cvm_handle_memory_fault(struct vm *vm, struct converter *c, struct vcpu *vcp
 	int ret = converter_handle_memory_fault(c, run);
 
 	if (ret)
-		vm_request_stop(vm, ret == -EFAULT ? VM_EXIT_GUEST_ERROR : VM_EXIT_HOST_ERROR,
+		vm_stop(vm, ret == -EFAULT ? VM_EXIT_GUEST_ERROR : VM_EXIT_HOST_ERROR,
 				NULL);
 	return ret;
 }

@@ -27,6 +27,7 @@ int ev_loop_init(struct ev_loop *loop)
 	int err;
 
 	memset(loop, 0, sizeof(*loop));
+	loop->clock = &clock_monotonic;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0)
 		return -errno;
@@ -127,17 +128,14 @@ int ev_loop_del(struct ev_loop *loop, int fd)
 	return 0;
 }
 
-static uint64_t now_ns(void)
+static uint64_t now_ns(const struct ev_loop *loop)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_now_ns(loop->clock);
 }
 
 void ev_poller_arm(struct ev_loop *loop, struct ev_poller *p)
 {
-	p->deadline_ns = now_ns() + p->window_ns;
+	p->deadline_ns = now_ns(loop) + p->window_ns;
 	if (p->armed)
 		return;
 	p->armed = true;
@@ -187,7 +185,7 @@ int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
 	int n;
 
 	if (loop->pollers) {
-		uint64_t now = now_ns();
+		uint64_t now = now_ns(loop);
 
 		run_pollers(loop, now);
 		if (now - loop->last_fd_check_ns < EV_POLL_FD_CHECK_NS && loop->pollers)

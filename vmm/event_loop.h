@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "vmm/clock.h"
+
 typedef void (*ev_handler_fn)(void *opaque, int fd, uint32_t events);
 
 struct ev_source {
@@ -49,6 +51,7 @@ struct ev_loop {
 	uint32_t gen;
 	struct ev_poller *pollers; /* armed ones */
 	uint64_t last_fd_check_ns;
+	const struct clock *clock; /* busy-poll windows; CLOCK_MONOTONIC unless a test replaces it */
 };
 
 int ev_loop_init(struct ev_loop *loop);

@@ -2,6 +2,7 @@
 /* The real KVM seam: one thin wrapper per ioctl.  See kvm_api.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -17,9 +18,16 @@ static int xioctl(int fd, unsigned long req, const void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+const char *kvm_device_path(void)
+{
+	const char *path = getenv("CVMM_KVM_DEVICE");
+
+	return path && *path ? path : "/dev/kvm";
+}
+
 int kvm_open(void)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int fd = open(kvm_device_path(), O_RDWR | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }

@@ -15,7 +15,8 @@
 
 #include "vmm/kvm_uapi_ext.h"
 
-/* /dev/kvm */
+/* /dev/kvm, or what CVMM_KVM_DEVICE names (tests: the same answers with no KVM at all). */
+const char *kvm_device_path(void);
 int kvm_open(void);
 int kvm_check_extension(int fd, long cap);            /* on /dev/kvm or a VM fd */
 int kvm_get_vcpu_mmap_size(int kvm_fd);

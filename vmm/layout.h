@@ -31,7 +31,7 @@
 #define LAYOUT_ACPI_END         0x100000ULL
 #define LAYOUT_KERNEL_ADDR      0x100000ULL /* default load address (1 MiB) */
 
-/* MMIO devices. */
+/* MMIO devices (vmm/resources.h hands out the virtio-mmio windows and their pins). */
 #define LAYOUT_VIRTIO_MMIO_BASE 0xd0000000ULL
 #define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ULL
 #define LAYOUT_VIRTIO_MMIO_MAX  32
@@ -55,7 +55,5 @@
 #define LAYOUT_ACPI_RESET_PORT     0x602
 #define LAYOUT_ACPI_RESET_VALUE    1
 #define LAYOUT_IOAPIC_PINS      24
-/* virtio-mmio devices get IOAPIC pins from here up (edge-triggered, active high). */
-#define LAYOUT_VIRTIO_IRQ_BASE  5
 
 #endif

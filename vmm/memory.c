@@ -8,9 +8,26 @@
 #include "vmm/memory.h"
 #include "vmm/util.h"
 
+void guest_mem_layout(struct guest_mem *gm, uint64_t ram_size)
+{
+	uint64_t low = MIN(ram_size, LAYOUT_MMIO_HOLE_START);
+
+	memset(gm, 0, sizeof(*gm));
+	gm->memfd = -1;
+	gm->gmem_fd = -1;
+	gm->ram_size = ram_size;
+	gm->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low, .fd_offset = 0 };
+	gm->nr_regions = 1;
+	if (ram_size > low) {
+		gm->regions[1] = (struct guest_mem_region){
+			.gpa = LAYOUT_HIGH_RAM_START, .size = ram_size - low, .fd_offset = low,
+		};
+		gm->nr_regions = 2;
+	}
+}
+
 int guest_mem_create(struct guest_mem *gm, uint64_t ram_size)
 {
-	uint64_t low, high;
 	uint8_t *base;
 	int fd, err;
 
@@ -19,9 +36,6 @@ int guest_mem_create(struct guest_mem *gm, uint64_t ram_size)
 	gm->gmem_fd = -1;
 	if (ram_size == 0 || !IS_ALIGNED(ram_size, GUEST_PAGE_SIZE))
 		return -EINVAL;
-
-	low = MIN(ram_size, LAYOUT_MMIO_HOLE_START);
-	high = ram_size - low;
 
 	fd = memfd_create("cvmm-guest-ram", MFD_CLOEXEC);
 	if (fd < 0)
@@ -40,18 +54,11 @@ int guest_mem_create(struct guest_mem *gm, uint64_t ram_size)
 	}
 	madvise(base, ram_size, MADV_DONTDUMP);
 
+	guest_mem_layout(gm, ram_size);
 	gm->memfd = fd;
-	gm->ram_size = ram_size;
-	gm->regions[0] = (struct guest_mem_region){
-		.gpa = 0, .size = low, .fd_offset = 0, .hva = base, .dev_hva = base,
-	};
-	gm->nr_regions = 1;
-	if (high) {
-		gm->regions[1] = (struct guest_mem_region){
-			.gpa = LAYOUT_HIGH_RAM_START, .size = high, .fd_offset = low,
-			.hva = base + low, .dev_hva = base + low,
-		};
-		gm->nr_regions = 2;
+	for (unsigned i = 0; i < gm->nr_regions; i++) {
+		gm->regions[i].hva = base + gm->regions[i].fd_offset;
+		gm->regions[i].dev_hva = gm->regions[i].hva;
 	}
 	return 0;
 }

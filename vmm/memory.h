@@ -36,6 +36,11 @@ struct guest_mem {
 	uint8_t *dev_base;          /* separate device-side mapping of the memfd, or NULL */
 };
 
+/*
+ * The regions of a guest with ram_size bytes, nothing allocated or mapped: what loaders and the
+ * config check guest-physical ranges against before the VM exists.
+ */
+void guest_mem_layout(struct guest_mem *gm, uint64_t ram_size);
 /* Creates the memfd and maps it; RAM above LAYOUT_MMIO_HOLE_START goes above 4 GiB. */
 int guest_mem_create(struct guest_mem *gm, uint64_t ram_size);
 void guest_mem_destroy(struct guest_mem *gm);

@@ -1,29 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 
-#include "vmm/log.h"
+#include "vmm/error.h"
 #include "vmm/tee.h"
-#include "vmm/vm.h"
 
-int tee_select(struct vm *vm, enum tee_kind kind)
+int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e)
 {
 	switch (kind) {
 	case TEE_NONE:
-		vm->tee_ops = NULL;
+		*ops = NULL;
 		return 0;
 	case TEE_EMULATED:
-		vm->tee_ops = &tee_emulated_ops;
+		*ops = &tee_emulated_ops;
 		return 0;
 	case TEE_TDX:
 	case TEE_SNP:
-		log_error("--tee %s is not available in this build yet",
-			  kind == TEE_TDX ? "tdx" : "snp");
-		return -ENOTSUP;
+		return error_set(e, ERROR_USAGE, ENOTSUP,
+				 "--tee %s: launches are not available in this build yet "
+				 "(`cvmm measure` predicts their measurement)",
+				 config_tee_name(kind));
 	}
-	return -EINVAL;
-}
-
-bool vm_is_confidential(const struct vm *vm)
-{
-	return vm->cfg && vm->cfg->tee != TEE_NONE;
+	return error_set(e, ERROR_USAGE, EINVAL, "unknown TEE kind %d", kind);
 }

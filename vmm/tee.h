@@ -1,41 +1,48 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The TEE-kind interface: one instance per kind of VM (none, emulated, tdx, snp).  vm.c calls the
- * hooks at fixed points of a VM's life; a NULL hook means "nothing special for this kind".
- * Hooks return 0 or -errno; an exit handler returning non-zero stops the vCPU.
+ * hooks at fixed points of vm_create(); a NULL hook means "what a plain VM does".
+ *
+ *   KVM_CREATE_VM(vm_type)
+ *   init_vm         before memory and vCPUs (TDX: capabilities, INIT_VM; SNP: INIT2, START)
+ *   setup_memory    instead of plain memslots (guest_memfd, attributes, conversion engine)
+ *   devices
+ *   place_payload   instead of direct boot's writes into RAM: add the launch plan's regions
+ *                   (TDX: INIT_MEM_REGION; SNP: LAUNCH_UPDATE)
+ *   vCPUs: KVM_CREATE_VCPU, then init_vcpu instead of CPUID/MSR/FPU/LAPIC/register setup
+ *   finish_launch   all vCPUs exist (TDX: FINALIZE_VM; SNP: LAUNCH_FINISH)
+ *
+ * Exit handlers return 0 when the vCPU may go on; non-zero stops it.  Hooks return 0 or -errno
+ * with the error recorded in e.
  */
 #ifndef CVMM_TEE_H
 #define CVMM_TEE_H
-
-struct vm;
-struct vcpu;
-struct kvm_run;
-
-struct tee_ops {
-	const char *name;
-	unsigned long vm_type;                 /* KVM_CREATE_VM argument */
-	int (*init)(struct vm *vm);            /* after KVM_CREATE_VM, before memory and vCPUs */
-	int (*setup_memory)(struct vm *vm);    /* replaces the plain memslot registration */
-	int (*launch)(struct vm *vm);          /* vCPUs exist, payload loaded; before they run */
-	void (*destroy)(struct vm *vm);
-	int (*handle_hypercall)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
-	int (*handle_memory_fault)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
-	int (*handle_tdx_exit)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
-};
 
 #include <stdbool.h>
 
 #include "vmm/config.h"
 
-/* Sets vm->tee_ops for the requested kind; -ENOTSUP (with one line logged) if unavailable. */
-int tee_select(struct vm *vm, enum tee_kind kind);
+struct error;
+struct kvm_run;
+struct vcpu;
+struct vm;
 
-/*
- * True for every TEE kind but none: guest memory starts private and devices reach only what the
- * guest shared, so virtio devices must offer VIRTIO_F_ACCESS_PLATFORM (the guest then bounces DMA
- * through shared buffers).
- */
-bool vm_is_confidential(const struct vm *vm);
+struct tee_ops {
+	const char *name;
+	unsigned long vm_type; /* KVM_CREATE_VM argument */
+	int (*init_vm)(struct vm *vm, struct error *e);
+	int (*setup_memory)(struct vm *vm, struct error *e);
+	int (*place_payload)(struct vm *vm, struct error *e);
+	int (*init_vcpu)(struct vm *vm, struct vcpu *vcpu, struct error *e);
+	int (*finish_launch)(struct vm *vm, struct error *e);
+	void (*destroy)(struct vm *vm);
+	int (*handle_hypercall)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
+	int (*handle_memory_fault)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
+	int (*handle_tee_exit)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
+};
+
+/* The ops of a TEE kind (NULL for none); -ENOTSUP with a usage error if this build lacks it. */
+int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e);
 
 extern const struct tee_ops tee_emulated_ops;
 

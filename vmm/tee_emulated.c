@@ -11,22 +11,23 @@
 
 #include "vmm/convert.h"
 #include "vmm/cvm_memory.h"
+#include "vmm/error.h"
 #include "vmm/tee.h"
 #include "vmm/vm.h"
 
-static int emulated_init(struct vm *vm)
+static int emulated_init(struct vm *vm, struct error *e)
 {
 	struct converter *c = calloc(1, sizeof(*c));
 
 	if (!c)
-		return -ENOMEM;
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	vm->tee = c;
-	return cvm_enable_map_gpa_exit(vm);
+	return cvm_enable_map_gpa_exit(vm, e);
 }
 
-static int emulated_setup_memory(struct vm *vm)
+static int emulated_setup_memory(struct vm *vm, struct error *e)
 {
-	return cvm_setup_emulated(vm, vm->tee);
+	return cvm_setup_emulated(vm, vm->tee, e);
 }
 
 static void emulated_destroy(struct vm *vm)
@@ -51,7 +52,7 @@ static int emulated_memory_fault(struct vm *vm, struct vcpu *vcpu, struct kvm_ru
 const struct tee_ops tee_emulated_ops = {
 	.name = "emulated",
 	.vm_type = 0,
-	.init = emulated_init,
+	.init_vm = emulated_init,
 	.setup_memory = emulated_setup_memory,
 	.destroy = emulated_destroy,
 	.handle_hypercall = emulated_hypercall,

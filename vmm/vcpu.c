@@ -9,11 +9,15 @@
 
 #include "boot/boot.h"
 #include "boot/cpu_setup.h"
+#include "vmm/error.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
+#include "vmm/bus.h"
+#include "vmm/exit_status.h"
+#include "vmm/irq.h"
+#include "vmm/run_control.h"
 #include "vmm/tee.h"
 #include "vmm/vcpu.h"
-#include "vmm/vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 #define KVM_ENOSYS_RET   1000 /* what KVM itself returns for unknown hypercalls (-KVM_ENOSYS) */
@@ -34,32 +38,36 @@ int vcpu_init_kick_signal(void)
 	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) ? -errno : 0;
 }
 
-int vcpu_create(struct vm *vm, unsigned id, const struct boot_info *boot, struct vcpu *vcpu)
+int vcpu_create(const struct vcpu_context *ctx, unsigned id, const struct boot_info *boot,
+		struct vcpu *vcpu, struct error *e)
 {
 	struct kvm_cpuid2 *cpuid = NULL;
 	int ret;
 
 	memset(vcpu, 0, sizeof(*vcpu));
-	vcpu->vm = vm;
+	vcpu->ctx = ctx;
 	vcpu->id = id;
-	vcpu->fd = kvm_create_vcpu(vm->vm_fd, id);
+	vcpu->fd = kvm_create_vcpu(ctx->vm_fd, id);
 	if (vcpu->fd < 0)
-		return vcpu->fd;
-	vcpu->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		return error_set(e, ERROR_HOST, vcpu->fd, "cannot create vcpu%u: %s", id,
+				 strerror(-vcpu->fd));
+	vcpu->run = mmap(NULL, (size_t)ctx->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
-		ret = -errno;
 		vcpu->run = NULL;
-		return ret;
+		return error_set(e, ERROR_HOST, errno, "vcpu%u: cannot map kvm_run: %s", id,
+				 strerror(errno));
 	}
+	/* A TEE kind may set its vCPUs up its own way (a TD refuses register writes). */
+	if (ctx->tee_ops && ctx->tee_ops->init_vcpu)
+		return ctx->tee_ops->init_vcpu(ctx->vm, vcpu, e);
 
-	ret = cpu_build_cpuid(vm->supported_cpuid, id, vm->nr_vcpus, vm->tsc_deadline, &cpuid);
+	ret = cpu_build_cpuid(ctx->supported_cpuid, id, ctx->nr_vcpus, ctx->tsc_deadline, &cpuid);
 	if (!ret)
 		ret = kvm_set_cpuid2(vcpu->fd, cpuid);
 	free(cpuid);
-	if (ret)
-		return ret;
-	ret = cpu_setup_msrs(vcpu->fd);
+	if (!ret)
+		ret = cpu_setup_msrs(vcpu->fd);
 	if (!ret)
 		ret = cpu_setup_fpu(vcpu->fd);
 	if (!ret)
@@ -67,7 +75,9 @@ int vcpu_create(struct vm *vm, unsigned id, const struct boot_info *boot, struct
 	/* APs stay in wait-for-SIPI (KVM's default for them) until the guest starts them. */
 	if (!ret && id == 0 && boot)
 		ret = cpu_setup_boot_regs(vcpu->fd, boot);
-	return ret;
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "cannot set up vcpu%u: %s", id, strerror(-ret));
+	return 0;
 }
 
 /* One line for a fatal guest error: reason, vCPU and the state that explains it. */
@@ -89,13 +99,13 @@ static void report_fatal(struct vcpu *vcpu, const char *what)
 		snprintf(reason, sizeof(reason),
 			 "vcpu%u: %s; registers unavailable (KVM reset the vCPU on this exit)",
 			 vcpu->id, what);
-		vm_request_stop(vcpu->vm, VM_EXIT_GUEST_ERROR, reason);
+		vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_GUEST_ERROR, reason);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "vcpu%u: %s at rip=0x%llx cr0=0x%llx cr3=0x%llx",
 		 vcpu->id, what, (unsigned long long)regs.rip, (unsigned long long)sregs.cr0,
 		 (unsigned long long)sregs.cr3);
-	vm_request_stop(vcpu->vm, VM_EXIT_GUEST_ERROR, reason);
+	vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_GUEST_ERROR, reason);
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -105,7 +115,7 @@ static void handle_io(struct vcpu *vcpu)
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		bus_access(&vcpu->vm->pio_bus, run->io.port, data, run->io.size, out);
+		bus_access(vcpu->ctx->pio, run->io.port, data, run->io.size, out);
 		data += run->io.size;
 	}
 }
@@ -117,7 +127,7 @@ static void handle_mmio(struct vcpu *vcpu)
 
 	if (len > sizeof(run->mmio.data))
 		len = sizeof(run->mmio.data);
-	bus_access(&vcpu->vm->mmio_bus, run->mmio.phys_addr, run->mmio.data, len,
+	bus_access(vcpu->ctx->mmio, run->mmio.phys_addr, run->mmio.data, len,
 		   run->mmio.is_write);
 }
 
@@ -128,7 +138,7 @@ static bool handle_system_event(struct vcpu *vcpu)
 	switch (vcpu->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_stop(vcpu->vm, VM_EXIT_OK, NULL);
+		vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_OK, NULL);
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
 		report_fatal(vcpu, "guest reported a crash");
@@ -142,7 +152,7 @@ static bool handle_system_event(struct vcpu *vcpu)
 	default:
 		snprintf(reason, sizeof(reason), "vcpu%u: unknown system event %u", vcpu->id,
 			 vcpu->run->system_event.type);
-		vm_request_stop(vcpu->vm, VM_EXIT_GUEST_ERROR, reason);
+		vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_GUEST_ERROR, reason);
 		break;
 	}
 	return false;
@@ -150,8 +160,8 @@ static bool handle_system_event(struct vcpu *vcpu)
 
 bool vcpu_handle_exit(struct vcpu *vcpu)
 {
+	const struct vcpu_context *ctx = vcpu->ctx;
 	struct kvm_run *run = vcpu->run;
-	struct vm *vm = vcpu->vm;
 	char what[96];
 
 	switch (run->exit_reason) {
@@ -165,28 +175,28 @@ bool vcpu_handle_exit(struct vcpu *vcpu)
 		return true;
 	case KVM_EXIT_IOAPIC_EOI:
 		vcpu->stats[VCPU_STAT_EOI]++;
-		irq_handle_eoi(&vm->irq, run->eoi.vector);
+		irq_handle_eoi(ctx->irq, run->eoi.vector);
 		return true;
 	case KVM_EXIT_HYPERCALL:
 		vcpu->stats[VCPU_STAT_HYPERCALL]++;
-		if (vm->tee_ops && vm->tee_ops->handle_hypercall)
-			return vm->tee_ops->handle_hypercall(vm, vcpu, run) == 0;
+		if (ctx->tee_ops && ctx->tee_ops->handle_hypercall)
+			return ctx->tee_ops->handle_hypercall(ctx->vm, vcpu, run) == 0;
 		run->hypercall.ret = (uint64_t)-KVM_ENOSYS_RET;
 		return true;
 	case KVM_EXIT_MEMORY_FAULT:
 		vcpu->stats[VCPU_STAT_MEMORY_FAULT]++;
-		if (vm->tee_ops && vm->tee_ops->handle_memory_fault)
-			return vm->tee_ops->handle_memory_fault(vm, vcpu, run) == 0;
+		if (ctx->tee_ops && ctx->tee_ops->handle_memory_fault)
+			return ctx->tee_ops->handle_memory_fault(ctx->vm, vcpu, run) == 0;
 		report_fatal(vcpu, "memory fault exit without confidential memory");
 		return false;
 	case KVM_EXIT_TDX:
-		if (vm->tee_ops && vm->tee_ops->handle_tdx_exit)
-			return vm->tee_ops->handle_tdx_exit(vm, vcpu, run) == 0;
+		if (ctx->tee_ops && ctx->tee_ops->handle_tee_exit)
+			return ctx->tee_ops->handle_tee_exit(ctx->vm, vcpu, run) == 0;
 		report_fatal(vcpu, "TDX exit on a VM that is not a TD");
 		return false;
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel LAPIC; a halted VM has nothing left to do. */
-		vm_request_stop(vm, VM_EXIT_OK, NULL);
+		ctx->request_stop(ctx->vm, VM_EXIT_OK, NULL);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
 		report_fatal(vcpu, "triple fault (shutdown)");
@@ -229,7 +239,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (!vm_is_stopping(vcpu->vm)) {
+	while (run_control_may_run(vcpu->ctx->run)) {
 		int ret = kvm_run(vcpu->fd);
 
 		/* The one exit that comes with an error: KVM_RUN fails with EFAULT. */
@@ -242,7 +252,7 @@ static void *vcpu_thread(void *arg)
 			}
 			snprintf(reason, sizeof(reason), "vcpu%u: KVM_RUN failed: %s", vcpu->id,
 				 strerror(-ret));
-			vm_request_stop(vcpu->vm, VM_EXIT_HOST_ERROR, reason);
+			vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_HOST_ERROR, reason);
 			break;
 		}
 		if (!vcpu_handle_exit(vcpu))
@@ -279,7 +289,7 @@ void vcpu_join(struct vcpu *vcpu)
 void vcpu_destroy(struct vcpu *vcpu)
 {
 	if (vcpu->run)
-		munmap(vcpu->run, (size_t)vcpu->vm->vcpu_mmap_size);
+		munmap(vcpu->run, (size_t)vcpu->ctx->mmap_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	vcpu->run = NULL;

@@ -7,9 +7,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vm;
-struct kvm_run;
 struct boot_info;
+struct bus;
+struct error;
+struct irq_router;
+struct kvm_cpuid2;
+struct kvm_run;
+struct run_control;
+struct tee_ops;
+struct vm;
+
+/* What vCPUs need from the VM that owns them (vm.c fills it in). */
+struct vcpu_context {
+	struct vm *vm;                  /* for the TEE hooks only: opaque here */
+	const struct tee_ops *tee_ops;  /* NULL: plain VM */
+	int vm_fd;
+	int mmap_size;                  /* KVM_GET_VCPU_MMAP_SIZE */
+	const struct kvm_cpuid2 *supported_cpuid;
+	bool tsc_deadline;
+	unsigned nr_vcpus;
+	struct bus *pio;
+	struct bus *mmio;
+	struct irq_router *irq;
+	struct run_control *run;        /* stop and pause */
+	/* Stops the VM with this exit status; reason (may be NULL) is logged once. */
+	void (*request_stop)(struct vm *vm, int exit_status, const char *reason);
+};
 
 enum vcpu_exit_stat {
 	VCPU_STAT_IO,
@@ -23,7 +46,7 @@ enum vcpu_exit_stat {
 };
 
 struct vcpu {
-	struct vm *vm;
+	const struct vcpu_context *ctx;
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
@@ -32,8 +55,12 @@ struct vcpu {
 	uint64_t stats[VCPU_STAT_MAX];
 };
 
-/* Creates the vCPU and programs CPUID, MSRs, FPU, LAPIC; the BSP also gets the boot registers. */
-int vcpu_create(struct vm *vm, unsigned id, const struct boot_info *boot, struct vcpu *vcpu);
+/*
+ * Creates the vCPU and programs CPUID, MSRs, FPU, LAPIC (the BSP also gets the boot registers), or
+ * leaves that to the TEE kind's init_vcpu hook.
+ */
+int vcpu_create(const struct vcpu_context *ctx, unsigned id, const struct boot_info *boot,
+		struct vcpu *vcpu, struct error *e);
 int vcpu_start(struct vcpu *vcpu);
 /* Makes the vCPU leave KVM_RUN (it then sees the VM is stopping and ends). */
 void vcpu_kick(struct vcpu *vcpu);

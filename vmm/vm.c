@@ -1,102 +1,107 @@
 // SPDX-License-Identifier: MIT
 /*
- * A VM's life: create it on KVM for its TEE kind, lay out memory, add devices, load the payload,
- * create vCPUs, run the event loop until something stops the VM, then tear everything down.
+ * A VM's life.  vm_create() goes from a config to a VM whose vCPUs could run: validation and
+ * launch inputs first (no KVM yet, so bad input is reported the same way on any machine), then
+ * KVM, memory, interrupt routing, devices (vmm/device_manager.c), the payload and the vCPUs, with
+ * the TEE kind's hooks (vmm/tee.h) at their fixed points.  The other calls move it between states.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "boot/acpi_setup.h"
 #include "boot/boot.h"
-#include "boot/cmdline.h"
 #include "boot/cpu_setup.h"
-#include "devices/acpi_pm.h"
-#include "devices/debug_ports.h"
-#include "devices/i8042.h"
-#include "devices/serial.h"
-#include "vmm/devices_setup.h"
+#include "vmm/error.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
 #include "vmm/tee.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-#define KVM_API_VERSION_EXPECTED 12
+#define VM_PAUSE_WAIT_S 5
 
-/* Distinguishes "the user gave us something unusable" from "the host failed us". */
-struct setup_error {
-	int status;
-};
-
-static int fail(struct setup_error *e, int status, int err)
+void vm_stop(struct vm *vm, int exit_status, const char *reason)
 {
-	e->status = status;
-	return err ? err : -EINVAL;
-}
+	uint64_t one = 1;
 
-int vm_alloc_virtio_mmio(struct vm *vm, const char *name, uint64_t *base, uint32_t *irq)
-{
-	/* IOAPIC pins 16-23 first (no legacy ISA device uses them), then free ISA pins. */
-	static const uint8_t pins[] = { 16, 17, 18, 19, 20, 21, 22, 23, 5, 6, 7, 9, 10, 11 };
-	unsigned n = vm->nr_virtio_slots;
-
-	if (n >= LAYOUT_VIRTIO_MMIO_MAX || n >= sizeof(pins))
-		return -ENOSPC;
-	vm->virtio_slots[n] = (struct vm_mmio_slot){
-		.base = LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE,
-		.irq = pins[n],
-		.name = name,
-	};
-	vm->nr_virtio_slots++;
-	*base = vm->virtio_slots[n].base;
-	*irq = vm->virtio_slots[n].irq;
-	return 0;
-}
-
-int vm_register_device(struct vm *vm, const struct vm_device *dev)
-{
-	if (vm->nr_devices == VM_MAX_DEVICES)
-		return -ENOSPC;
-	vm->devices[vm->nr_devices++] = *dev;
-	return 0;
-}
-
-void vm_request_stop(struct vm *vm, int exit_status, const char *reason)
-{
-	bool first;
-
-	pthread_mutex_lock(&vm->stop_lock);
-	first = !vm->stopping;
-	if (first) {
-		vm->stopping = true;
-		vm->exit_status = exit_status;
-	}
-	pthread_mutex_unlock(&vm->stop_lock);
-	if (first && reason) {
+	if (!run_control_stop(&vm->run, exit_status))
+		return;
+	if (reason) {
 		if (exit_status == VM_EXIT_GUEST_ERROR || exit_status == VM_EXIT_HOST_ERROR)
 			log_error("%s", reason);
 		else
 			log_info("%s", reason);
 	}
-	ev_loop_stop(&vm->loop);
+	if (vm->loop_ready)
+		ev_loop_stop(&vm->loop);
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	if (vm->stopping_fd >= 0 && write(vm->stopping_fd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow with one write; nothing to do */
+	}
+}
+
+static void env_request_stop(void *ctx, int exit_status, const char *reason)
+{
+	vm_stop(ctx, exit_status, reason);
+}
+
+int vm_stopping_fd(const struct vm *vm)
+{
+	return vm->stopping_fd;
 }
 
 bool vm_is_stopping(struct vm *vm)
 {
-	bool s;
+	return run_control_stopping(&vm->run);
+}
 
-	pthread_mutex_lock(&vm->stop_lock);
-	s = vm->stopping;
-	pthread_mutex_unlock(&vm->stop_lock);
+bool vm_is_confidential(const struct vm *vm)
+{
+	return vm->cfg && vm->cfg->tee != TEE_NONE;
+}
+
+enum vm_state vm_get_state(struct vm *vm)
+{
+	enum vm_state s;
+
+	pthread_mutex_lock(&vm->run.lock);
+	s = vm->state;
+	pthread_mutex_unlock(&vm->run.lock);
 	return s;
 }
 
-static int setup_kvm(struct vm *vm, struct setup_error *e)
+const char *vm_state_name(enum vm_state state)
+{
+	switch (state) {
+	case VM_CREATED:
+		return "created";
+	case VM_RUNNING:
+		return "running";
+	case VM_PAUSED:
+		return "paused";
+	case VM_STOPPED:
+		return "stopped";
+	}
+	return "?";
+}
+
+static const char *kvm_missing_hint(int err)
+{
+	if (err == -ENOENT)
+		return "; load kvm-intel or kvm-amd (in a VM: enable nested virtualization), or try "
+		       "cvmm inside the nested demo (scripts/demo.sh)";
+	if (err == -EACCES || err == -EPERM)
+		return "; add yourself to the kvm group or run as root";
+	return "";
+}
+
+static int setup_kvm(struct vm *vm, struct error *e)
 {
 	static const struct {
 		long cap;
@@ -114,69 +119,39 @@ static int setup_kvm(struct vm *vm, struct setup_error *e)
 	int ret;
 
 	vm->kvm_fd = kvm_open();
-	if (vm->kvm_fd < 0) {
-		log_error("cannot open /dev/kvm: %s", strerror(-vm->kvm_fd));
-		return fail(e, VM_EXIT_HOST_ERROR, vm->kvm_fd);
-	}
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (kvm_check_extension(vm->kvm_fd, required[i].cap) <= 0) {
-			log_error("KVM lacks %s, which cvmm needs", required[i].name);
-			return fail(e, VM_EXIT_HOST_ERROR, -ENOTSUP);
-		}
-	}
-	if (vm->cfg->irqchip == IRQCHIP_SPLIT &&
-	    kvm_check_extension(vm->kvm_fd, KVM_CAP_SPLIT_IRQCHIP) <= 0) {
-		log_error("--irqchip split: KVM lacks KVM_CAP_SPLIT_IRQCHIP");
-		return fail(e, VM_EXIT_HOST_ERROR, -ENOTSUP);
-	}
+	if (vm->kvm_fd < 0)
+		return error_set(e, ERROR_HOST, vm->kvm_fd, "cannot open %s: %s%s", kvm_device_path(),
+				 strerror(-vm->kvm_fd), kvm_missing_hint(vm->kvm_fd));
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (kvm_check_extension(vm->kvm_fd, required[i].cap) <= 0)
+			return error_set(e, ERROR_HOST, ENOTSUP, "KVM lacks %s, which cvmm needs",
+					 required[i].name);
+	if (vm->irq.mode == IRQCHIP_SPLIT &&
+	    kvm_check_extension(vm->kvm_fd, KVM_CAP_SPLIT_IRQCHIP) <= 0)
+		return error_set(e, ERROR_HOST, ENOTSUP,
+				 "--irqchip split: KVM lacks KVM_CAP_SPLIT_IRQCHIP");
 	vm->vm_fd = kvm_create_vm(vm->kvm_fd, type);
-	if (vm->vm_fd < 0) {
-		log_error("KVM_CREATE_VM (type %lu) failed: %s", type, strerror(-vm->vm_fd));
-		return fail(e, VM_EXIT_HOST_ERROR, vm->vm_fd);
-	}
+	if (vm->vm_fd < 0)
+		return error_set(e, ERROR_HOST, vm->vm_fd, "KVM_CREATE_VM (type %lu) failed: %s",
+				 type, strerror(-vm->vm_fd));
 	vm->vcpu_mmap_size = kvm_get_vcpu_mmap_size(vm->kvm_fd);
-	if (vm->vcpu_mmap_size <= 0) {
-		log_error("KVM_GET_VCPU_MMAP_SIZE failed");
-		return fail(e, VM_EXIT_HOST_ERROR, -EINVAL);
-	}
+	if (vm->vcpu_mmap_size <= 0)
+		return error_set(e, ERROR_HOST, EINVAL, "KVM_GET_VCPU_MMAP_SIZE failed");
 	ret = cpu_get_supported_cpuid(vm->kvm_fd, &vm->supported_cpuid);
-	if (ret) {
-		log_error("KVM_GET_SUPPORTED_CPUID failed: %s", strerror(-ret));
-		return fail(e, VM_EXIT_HOST_ERROR, ret);
-	}
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "KVM_GET_SUPPORTED_CPUID failed: %s",
+				 strerror(-ret));
 	vm->tsc_deadline = kvm_check_extension(vm->kvm_fd, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	/* Needed on Intel hosts without unrestricted guest; harmless elsewhere. */
 	ret = kvm_set_tss_addr(vm->vm_fd, LAYOUT_KVM_TSS);
 	if (ret)
 		log_warn("KVM_SET_TSS_ADDR failed: %s", strerror(-ret));
-	if (vm->tee_ops && vm->tee_ops->init) {
-		ret = vm->tee_ops->init(vm);
-		if (ret)
-			return fail(e, VM_EXIT_HOST_ERROR, ret);
-	}
+	if (vm->tee_ops && vm->tee_ops->init_vm)
+		return vm->tee_ops->init_vm(vm, e);
 	return 0;
 }
 
-static int setup_memory(struct vm *vm, struct setup_error *e)
-{
-	uint64_t bytes = vm->cfg->mem_mib << 20;
-	int ret;
-
-	ret = guest_mem_create(&vm->mem, bytes);
-	if (ret) {
-		log_error("cannot allocate %llu MiB of guest memory: %s",
-			  (unsigned long long)vm->cfg->mem_mib, strerror(-ret));
-		return fail(e, VM_EXIT_HOST_ERROR, ret);
-	}
-	if (vm->tee_ops && vm->tee_ops->setup_memory) {
-		ret = vm->tee_ops->setup_memory(vm);
-		return ret ? fail(e, VM_EXIT_HOST_ERROR, ret) : 0;
-	}
-	ret = vm_register_memslots(vm);
-	return ret ? fail(e, VM_EXIT_HOST_ERROR, ret) : 0;
-}
-
-int vm_register_memslots(struct vm *vm)
+int vm_register_memslots(struct vm *vm, struct error *e)
 {
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		const struct guest_mem_region *r = &vm->mem.regions[i];
@@ -188,130 +163,327 @@ int vm_register_memslots(struct vm *vm)
 		};
 		int ret = kvm_set_user_memory_region(vm->vm_fd, &slot);
 
-		if (ret) {
-			log_error("KVM_SET_USER_MEMORY_REGION for [0x%llx, +0x%llx) failed: %s",
-				  (unsigned long long)r->gpa, (unsigned long long)r->size,
-				  strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return error_set(e, ERROR_HOST, ret,
+					 "KVM_SET_USER_MEMORY_REGION for [0x%llx, +0x%llx) failed: %s",
+					 (unsigned long long)r->gpa, (unsigned long long)r->size,
+					 strerror(-ret));
 	}
 	return 0;
 }
 
-static int setup_devices(struct vm *vm, struct setup_error *e)
+static int setup_memory(struct vm *vm, struct error *e)
 {
-	int ret;
+	int ret = guest_mem_create(&vm->mem, vm->cfg->mem_mib << 20);
 
-	ret = irq_router_init(&vm->irq, vm->vm_fd, vm->cfg->irqchip, &vm->mmio_bus);
-	if (ret) {
-		log_error("cannot create the %s irqchip: %s",
-			  vm->cfg->irqchip == IRQCHIP_SPLIT ? "split" : "in-kernel", strerror(-ret));
-		return fail(e, VM_EXIT_HOST_ERROR, ret);
-	}
-	/* serial_create() names the file it could not open itself. */
-	ret = serial_create(vm, vm->cfg->serial, vm->cfg->serial_path);
 	if (ret)
-		return fail(e, ret == -ENOMEM ? VM_EXIT_HOST_ERROR : VM_EXIT_USAGE, ret);
-	ret = i8042_create(vm);
-	if (!ret)
-		ret = debug_ports_create(vm, vm->cfg->boot_timer);
-	if (!ret)
-		ret = acpi_pm_init(vm);
-	if (ret) {
-		log_error("cannot create legacy devices: %s", strerror(-ret));
-		return fail(e, VM_EXIT_HOST_ERROR, ret);
-	}
-	/* Devices whose inputs come from the user (drives, sockets): errors are usage errors. */
-	ret = devices_setup(vm);
+		return error_set(e, ERROR_HOST, ret, "cannot allocate %llu MiB of guest memory: %s",
+				 (unsigned long long)vm->cfg->mem_mib, strerror(-ret));
+	if (vm->tee_ops && vm->tee_ops->setup_memory)
+		return vm->tee_ops->setup_memory(vm, e);
+	return vm_register_memslots(vm, e);
+}
+
+static int setup_devices(struct vm *vm, struct error *e)
+{
+	int ret = irq_router_init(&vm->irq, vm->vm_fd, vm->irq.mode, &vm->dm.mmio);
+
 	if (ret)
-		return fail(e, ret == -ENOMEM ? VM_EXIT_HOST_ERROR : VM_EXIT_USAGE, ret);
-	return 0;
+		return error_set(e, ERROR_HOST, ret, "cannot create the %s irqchip: %s",
+				 vm->irq.mode == IRQCHIP_SPLIT ? "split" : "in-kernel",
+				 strerror(-ret));
+	vm->env = (struct device_env){
+		.mem = &vm->mem,
+		.loop = &vm->loop,
+		.irq = &vm->irq,
+		.clock = &clock_monotonic,
+		.start_ns = vm->start_ns,
+		.request_stop = env_request_stop,
+		.stop_ctx = vm,
+	};
+	device_env_set_virtio(&vm->env, vm->vm_fd, vm_is_confidential(vm),
+			      vm->cfg->virtio_access_platform);
+	return dm_create_devices(&vm->dm, &vm->env, vm->cfg, e);
 }
 
-static int setup_payload(struct vm *vm, struct boot_info *boot, struct setup_error *e)
+/* Direct boot: the kernel, initrd, ACPI tables and boot information go into RAM. */
+static int place_direct(struct vm *vm, struct error *e)
 {
-	static char cmdline[LAYOUT_CMDLINE_MAX];
-	struct boot_request req = { 0 };
-	char err[512];
-	uint64_t rsdp = 0;
+	struct launch_inputs *li = &vm->launch;
+	uint8_t *acpi;
 	int ret;
 
-	ret = cmdline_build(vm->cfg->cmdline, vm->virtio_slots, vm->nr_virtio_slots, cmdline,
-			    sizeof(cmdline));
-	if (ret) {
-		log_error("--cmdline: too long with the device entries cvmm appends (max %llu bytes)",
-			  (unsigned long long)LAYOUT_CMDLINE_MAX - 1);
-		return fail(e, VM_EXIT_USAGE, ret);
-	}
-	ret = acpi_setup(vm, &rsdp);
-	if (ret) {
-		log_error("cannot build ACPI tables: %s", strerror(-ret));
-		return fail(e, VM_EXIT_HOST_ERROR, ret);
-	}
-	req.kernel_path = vm->cfg->kernel;
-	req.initrd_path = vm->cfg->initrd;
-	req.cmdline = cmdline;
-	req.rsdp_gpa = rsdp;
-	err[0] = 0;
-	ret = boot_load(&vm->mem, &req, boot, err, sizeof(err));
-	if (ret) {
-		log_error("%s", err);
-		return fail(e, VM_EXIT_USAGE, ret);
-	}
-	return 0;
+	ret = boot_kernel_load(&li->kernel, &vm->mem, e);
+	if (!ret)
+		ret = boot_initrd_load(&li->initrd, &vm->mem, e);
+	if (ret)
+		return ret;
+	acpi = guest_mem_ptr(&vm->mem, li->acpi_gpa, li->acpi_len);
+	if (!acpi)
+		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the ACPI tables");
+	memcpy(acpi, li->acpi, li->acpi_len);
+	return boot_write_info(&vm->mem, &li->kernel, &li->initrd, li->cmdline, li->acpi_gpa,
+			       &vm->boot, e);
 }
 
-static int setup_vcpus(struct vm *vm, const struct boot_info *boot, struct setup_error *e)
+static int setup_payload(struct vm *vm, struct error *e)
+{
+	if (vm->tee_ops && vm->tee_ops->place_payload)
+		return vm->tee_ops->place_payload(vm, e);
+	if (vm->launch.strategy != BOOT_DIRECT)
+		return error_set(e, ERROR_USAGE, ENOTSUP, "--tee %s has no way to place firmware",
+				 config_tee_name(vm->cfg->tee));
+	return place_direct(vm, e);
+}
+
+static int setup_vcpus(struct vm *vm, struct error *e)
 {
 	int ret;
 
+	vm->vcpu_ctx = (struct vcpu_context){
+		.vm = vm,
+		.tee_ops = vm->tee_ops,
+		.vm_fd = vm->vm_fd,
+		.mmap_size = vm->vcpu_mmap_size,
+		.supported_cpuid = vm->supported_cpuid,
+		.tsc_deadline = vm->tsc_deadline,
+		.nr_vcpus = vm->nr_vcpus,
+		.pio = &vm->dm.pio,
+		.mmio = &vm->dm.mmio,
+		.irq = &vm->irq,
+		.run = &vm->run,
+		.request_stop = vm_stop,
+	};
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
-		return fail(e, VM_EXIT_HOST_ERROR, -ENOMEM);
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_create(vm, i, boot, &vm->vcpus[i]);
-		if (ret) {
-			log_error("cannot create vcpu%u: %s", i, strerror(-ret));
-			return fail(e, VM_EXIT_HOST_ERROR, ret);
-		}
-	}
-	if (vm->tee_ops && vm->tee_ops->launch) {
-		ret = vm->tee_ops->launch(vm);
+		ret = vcpu_create(&vm->vcpu_ctx, i, &vm->boot, &vm->vcpus[i], e);
 		if (ret)
-			return fail(e, VM_EXIT_HOST_ERROR, ret);
+			return ret;
+	}
+	if (vm->tee_ops && vm->tee_ops->finish_launch)
+		return vm->tee_ops->finish_launch(vm, e);
+	return 0;
+}
+
+static struct vm *vm_alloc(const struct vm_config *cfg)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return NULL;
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->mem.memfd = vm->mem.gmem_fd = -1;
+	vm->nr_vcpus = cfg->vcpus;
+	vm->start_ns = clock_now_ns(&clock_monotonic);
+	vm->launch.kernel.fd = vm->launch.initrd.fd = -1;
+	vm->irq.mode = cfg->irqchip;
+	/* A TD has no in-kernel IOAPIC: split is its only mode, whatever the default says. */
+	if (cfg->tee == TEE_TDX)
+		vm->irq.mode = IRQCHIP_SPLIT;
+	run_control_init(&vm->run);
+	dm_init(&vm->dm);
+	vm->stopping_fd = -1;
+	return vm;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
+{
+	struct vm *vm;
+	int ret;
+
+	*out = NULL;
+	/* Everything the user named is checked before KVM is touched. */
+	ret = config_validate(cfg, CONFIG_CHECK_ALL, e);
+	if (ret)
+		return ret;
+	vm = vm_alloc(cfg);
+	if (!vm)
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	ret = launch_inputs_build(cfg, &vm->launch, e);
+	if (!ret)
+		ret = tee_select(cfg->tee, &vm->tee_ops, e);
+	if (ret)
+		goto fail;
+	ret = ev_loop_init(&vm->loop);
+	if (ret) {
+		error_set(e, ERROR_HOST, ret, "cannot create the event loop: %s", strerror(-ret));
+		goto fail;
+	}
+	vm->loop_ready = true;
+	vm->stopping_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stopping_fd < 0 || vcpu_init_kick_signal()) {
+		ret = error_set(e, ERROR_HOST, errno, "cannot set up the VM's signals: %s",
+				strerror(errno));
+		goto fail;
+	}
+	ret = setup_kvm(vm, e);
+	if (!ret)
+		ret = setup_memory(vm, e);
+	if (!ret)
+		ret = setup_devices(vm, e);
+	if (!ret)
+		ret = setup_payload(vm, e);
+	if (!ret)
+		ret = setup_vcpus(vm, e);
+	if (ret)
+		goto fail;
+	vm->state = VM_CREATED;
+	*out = vm;
+	return 0;
+fail:
+	if (!error_is_set(e))
+		error_set(e, ERROR_HOST, ret, "cannot create the VM: %s", strerror(-ret));
+	vm_destroy(vm);
+	return ret;
+}
+
+static void *loop_thread(void *arg)
+{
+	struct vm *vm = arg;
+	int ret;
+
+	pthread_setname_np(pthread_self(), "cvmm-loop");
+	ret = ev_loop_run(&vm->loop);
+	if (ret) {
+		char reason[96];
+
+		snprintf(reason, sizeof(reason), "event loop failed: %s", strerror(-ret));
+		vm_stop(vm, VM_EXIT_HOST_ERROR, reason);
+	}
+	return NULL;
+}
+
+int vm_start(struct vm *vm, struct error *e)
+{
+	sigset_t block, old;
+	int ret;
+
+	pthread_mutex_lock(&vm->run.lock);
+	if (vm->state != VM_CREATED) {
+		pthread_mutex_unlock(&vm->run.lock);
+		return error_set(e, ERROR_USAGE, EBUSY, "the VM is %s, not created",
+				 vm_state_name(vm->state));
+	}
+	vm->state = VM_RUNNING;
+	pthread_mutex_unlock(&vm->run.lock);
+
+	/* Threads start with the kick signal blocked; vCPU threads unblock it themselves. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ret = -pthread_create(&vm->loop_thread, NULL, loop_thread, vm);
+	vm->loop_started = !ret;
+	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++)
+		ret = vcpu_start(&vm->vcpus[i]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
+		return error_set(e, ERROR_HOST, ret, "cannot start the VM's threads: %s",
+				 strerror(-ret));
 	}
 	return 0;
 }
 
-static void on_signal(void *opaque, int fd, uint32_t events)
+int vm_pause(struct vm *vm, struct error *e)
 {
-	struct vm *vm = opaque;
-	struct signalfd_siginfo si;
-	char reason[64];
+	struct run_control *rc = &vm->run;
+	struct timespec deadline;
+	int ret = 0;
 
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	snprintf(reason, sizeof(reason), "received %s, stopping", strsignal((int)si.ssi_signo));
-	vm_request_stop(vm, VM_EXIT_OK, reason);
+	pthread_mutex_lock(&rc->lock);
+	if (vm->state != VM_RUNNING || rc->stopping) {
+		ret = error_set(e, ERROR_USAGE, EBUSY, "the VM is %s, not running",
+				rc->stopping ? "stopping" : vm_state_name(vm->state));
+		goto out;
+	}
+	rc->pause_requested = true;
+	pthread_mutex_unlock(&rc->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += VM_PAUSE_WAIT_S;
+	pthread_mutex_lock(&rc->lock);
+	while (rc->parked < vm->nr_vcpus && !rc->stopping && !ret)
+		ret = -pthread_cond_timedwait(&rc->cond, &rc->lock, &deadline);
+	if (rc->stopping) {
+		ret = error_set(e, ERROR_USAGE, EBUSY, "the VM stopped while pausing");
+	} else if (ret) {
+		rc->pause_requested = false;
+		pthread_cond_broadcast(&rc->cond);
+		ret = error_set(e, ERROR_HOST, ETIMEDOUT, "%u of %u vCPUs paused within %d s",
+				rc->parked, vm->nr_vcpus, VM_PAUSE_WAIT_S);
+	} else {
+		vm->state = VM_PAUSED;
+	}
+out:
+	pthread_mutex_unlock(&rc->lock);
+	return ret;
 }
 
-static void vm_teardown(struct vm *vm, int sig_fd)
+int vm_resume(struct vm *vm, struct error *e)
 {
-	if (vm->vcpus) {
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			vcpu_kick(&vm->vcpus[i]);
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			vcpu_join(&vm->vcpus[i]);
+	struct run_control *rc = &vm->run;
+	int ret = 0;
+
+	pthread_mutex_lock(&rc->lock);
+	if (vm->state != VM_PAUSED || rc->stopping) {
+		ret = error_set(e, ERROR_USAGE, EBUSY, "the VM is %s, not paused",
+				rc->stopping ? "stopping" : vm_state_name(vm->state));
+	} else {
+		rc->pause_requested = false;
+		vm->state = VM_RUNNING;
+		pthread_cond_broadcast(&rc->cond);
 	}
-	/* Flush backends first (in creation order), then free in reverse order. */
-	for (unsigned i = 0; i < vm->nr_devices; i++)
-		if (vm->devices[i].stop)
-			vm->devices[i].stop(vm->devices[i].opaque);
-	for (unsigned i = vm->nr_devices; i-- > 0;)
-		if (vm->devices[i].destroy)
-			vm->devices[i].destroy(vm->devices[i].opaque);
+	pthread_mutex_unlock(&rc->lock);
+	return ret;
+}
+
+int vm_wait(struct vm *vm)
+{
+	struct run_control *rc = &vm->run;
+	int status;
+
+	pthread_mutex_lock(&rc->lock);
+	if (vm->state == VM_RUNNING || vm->state == VM_PAUSED)
+		while (!rc->stopping)
+			pthread_cond_wait(&rc->cond, &rc->lock);
+	pthread_mutex_unlock(&rc->lock);
+	vm_stop(vm, VM_EXIT_OK, NULL); /* a VM never started stops here */
+
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	if (vm->loop_started)
+		pthread_join(vm->loop_thread, NULL);
+	vm->loop_started = false;
+
+	pthread_mutex_lock(&rc->lock);
+	if (vm->state != VM_STOPPED) {
+		vm->state = VM_STOPPED;
+		pthread_mutex_unlock(&rc->lock);
+		/* Backends flush now: nothing else touches the devices any more. */
+		dm_stop_devices(&vm->dm);
+		pthread_mutex_lock(&rc->lock);
+	}
+	status = rc->exit_status;
+	pthread_mutex_unlock(&rc->lock);
+	return status;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->loop_started || vm->state == VM_RUNNING || vm->state == VM_PAUSED)
+		vm_wait(vm);
+	/* Devices are freed in reverse order of creation, their bus ranges first. */
+	dm_destroy(&vm->dm);
 	if (vm->vcpus) {
 		for (unsigned i = 0; i < vm->nr_vcpus; i++)
 			if (vm->vcpus[i].fd >= 0)
@@ -321,98 +493,46 @@ static void vm_teardown(struct vm *vm, int sig_fd)
 	if (vm->tee_ops && vm->tee_ops->destroy)
 		vm->tee_ops->destroy(vm);
 	irq_router_destroy(&vm->irq);
-	if (sig_fd >= 0) {
-		ev_loop_del(&vm->loop, sig_fd);
-		close(sig_fd);
-	}
-	ev_loop_destroy(&vm->loop);
-	bus_destroy(&vm->pio_bus);
-	bus_destroy(&vm->mmio_bus);
+	if (vm->loop_ready)
+		ev_loop_destroy(&vm->loop);
 	guest_mem_destroy(&vm->mem);
+	launch_inputs_free(&vm->launch);
 	free(vm->supported_cpuid);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	pthread_mutex_destroy(&vm->stop_lock);
+	if (vm->stopping_fd >= 0)
+		close(vm->stopping_fd);
+	run_control_destroy(&vm->run);
+	free(vm);
 }
 
-int vm_run(const struct vm_config *cfg)
+static void add_virtio(void *ctx, const struct device *dev)
 {
-	struct vm *vm = calloc(1, sizeof(*vm));
-	struct setup_error e = { .status = VM_EXIT_HOST_ERROR };
-	struct boot_info boot;
-	sigset_t block, old;
-	int sig_fd = -1, status, ret;
+	struct vm_counters *out = ctx;
 
-	if (!vm) {
-		log_error("out of memory");
-		return VM_EXIT_HOST_ERROR;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &vm->start_time);
-	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = -1;
-	vm->mem.memfd = -1;
-	vm->nr_vcpus = cfg->vcpus;
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	bus_init(&vm->pio_bus);
-	bus_init(&vm->mmio_bus);
+	if (out->nr_virtio >= RESOURCES_MAX_VIRTIO)
+		return;
+	snprintf(out->virtio[out->nr_virtio].name, sizeof(out->virtio[0].name), "%s", dev->name);
+	virtio_dev_counters(dev->vdev, &out->virtio[out->nr_virtio].c);
+	out->nr_virtio++;
+}
 
-	/* SIGINT/SIGTERM arrive through a signalfd; vCPU threads alone take the kick signal. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	signal(SIGPIPE, SIG_IGN);
+void vm_get_counters(struct vm *vm, struct vm_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		const uint64_t *s = vm->vcpus[i].stats;
 
-	ret = ev_loop_init(&vm->loop);
-	if (ret) {
-		log_error("cannot create the event loop: %s", strerror(-ret));
-		goto out;
+		out->exits_io += __atomic_load_n(&s[VCPU_STAT_IO], __ATOMIC_RELAXED);
+		out->exits_mmio += __atomic_load_n(&s[VCPU_STAT_MMIO], __ATOMIC_RELAXED);
+		out->exits_hypercall += __atomic_load_n(&s[VCPU_STAT_HYPERCALL], __ATOMIC_RELAXED);
+		out->exits_memory_fault +=
+			__atomic_load_n(&s[VCPU_STAT_MEMORY_FAULT], __ATOMIC_RELAXED);
+		out->exits_other += __atomic_load_n(&s[VCPU_STAT_OTHER], __ATOMIC_RELAXED) +
+				    __atomic_load_n(&s[VCPU_STAT_EOI], __ATOMIC_RELAXED) +
+				    __atomic_load_n(&s[VCPU_STAT_INTR], __ATOMIC_RELAXED);
 	}
-	ret = tee_select(vm, cfg->tee);
-	if (ret) {
-		e.status = VM_EXIT_USAGE;
-		goto out;
-	}
-	sigdelset(&block, SIGUSR1);
-	sig_fd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig_fd < 0 || ev_loop_add(&vm->loop, sig_fd, EPOLLIN, on_signal, vm) ||
-	    vcpu_init_kick_signal()) {
-		log_error("cannot set up signal handling: %s", strerror(errno));
-		ret = -EIO;
-		goto out;
-	}
-
-	ret = setup_kvm(vm, &e);
-	if (!ret)
-		ret = setup_memory(vm, &e);
-	if (!ret)
-		ret = setup_devices(vm, &e);
-	if (!ret)
-		ret = setup_payload(vm, &boot, &e);
-	if (!ret)
-		ret = setup_vcpus(vm, &boot, &e);
-	if (ret)
-		goto out;
-
-	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++)
-		ret = vcpu_start(&vm->vcpus[i]);
-	if (ret) {
-		log_error("cannot start vCPU threads: %s", strerror(-ret));
-		vm_request_stop(vm, VM_EXIT_HOST_ERROR, NULL);
-	}
-	ret = ev_loop_run(&vm->loop);
-	if (ret) {
-		log_error("event loop failed: %s", strerror(-ret));
-		vm_request_stop(vm, VM_EXIT_HOST_ERROR, NULL);
-	}
-	ret = 0;
-out:
-	status = ret ? e.status : vm->exit_status;
-	vm_teardown(vm, sig_fd);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	free(vm);
-	return status;
+	dm_for_each_virtio(&vm->dm, add_virtio, out);
 }

@@ -1,94 +1,125 @@
 /* SPDX-License-Identifier: MIT */
-/* A VM: its KVM handles, memory, buses, event loop, interrupt routing, vCPUs and devices. */
+/*
+ * A VM and its life: create (everything up to the first guest instruction), start, pause,
+ * resume, stop, wait, destroy.  A supervisor (main.c, later the API) configures a VM with a
+ * struct vm_config, creates it, and acts on it while it runs; counters can be read at any time.
+ *
+ *   vm_create() ──> CREATED ──vm_start()──> RUNNING <──vm_pause()/vm_resume()──> PAUSED
+ *                                              │ vm_stop(), or the guest / a failure ends it
+ *                                              v
+ *                              vm_wait() ──> STOPPED ──vm_destroy()
+ */
 #ifndef CVMM_VM_H
 #define CVMM_VM_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
-#include "vmm/bus.h"
 #include "vmm/config.h"
+#include "vmm/device_env.h"
+#include "vmm/device_manager.h"
 #include "vmm/event_loop.h"
+#include "vmm/exit_status.h"
 #include "vmm/irq.h"
+#include "vmm/launch.h"
 #include "vmm/layout.h"
 #include "vmm/memory.h"
+#include "vmm/run_control.h"
+#include "vmm/vcpu.h"
 
-struct vcpu;
+struct error;
 struct kvm_cpuid2;
 struct tee_ops;
 
-/* A virtio-mmio window handed out to a device; ACPI and the command line describe each one. */
-struct vm_mmio_slot {
-	uint64_t base;
-	uint32_t irq;
-	const char *name;
-};
-
-/* Devices register these so the VM can flush and free them in order at shutdown. */
-struct vm_device {
-	const char *name;
-	void *opaque;
-	void (*stop)(void *opaque);    /* after the vCPUs stopped: flush backends */
-	void (*destroy)(void *opaque); /* free everything */
-};
-
-#define VM_MAX_DEVICES 64
-
-/* cvmm's exit statuses (also documented in README.md). */
-enum vm_exit_status {
-	VM_EXIT_OK = 0,          /* guest powered off or reset, or SIGTERM/SIGINT */
-	VM_EXIT_GUEST_ERROR = 1, /* triple fault, emulation failure, guest-reported crash */
-	VM_EXIT_USAGE = 2,       /* bad command line or configuration, unusable input file */
-	VM_EXIT_HOST_ERROR = 3,  /* KVM or host resources failed */
+enum vm_state {
+	VM_CREATED,
+	VM_RUNNING,
+	VM_PAUSED,
+	VM_STOPPED,
 };
 
 struct vm {
-	const struct vm_config *cfg;
+	const struct vm_config *cfg; /* the caller's; must outlive the VM */
+	struct launch_inputs launch;
 	int kvm_fd;
 	int vm_fd;
 	int vcpu_mmap_size;
 	struct guest_mem mem;
-	struct bus pio_bus;
-	struct bus mmio_bus;
 	struct ev_loop loop;
 	struct irq_router irq;
+	struct device_manager dm;
+	struct device_env env; /* what devices see */
 	struct kvm_cpuid2 *supported_cpuid;
 	bool tsc_deadline; /* KVM emulates the TSC-deadline timer: advertise it */
+	struct boot_info boot;
 
 	const struct tee_ops *tee_ops; /* NULL: plain VM */
 	void *tee;                     /* the TEE kind's own state */
 
+	struct vcpu_context vcpu_ctx; /* what the vCPUs see of this VM */
 	struct vcpu *vcpus;
 	unsigned nr_vcpus;
 
-	struct vm_mmio_slot virtio_slots[LAYOUT_VIRTIO_MMIO_MAX];
-	unsigned nr_virtio_slots;
-	struct vm_device devices[VM_MAX_DEVICES];
-	unsigned nr_devices;
+	uint64_t start_ns; /* CLOCK_MONOTONIC when the VM was created (boot timer's zero) */
+	pthread_t loop_thread;
+	bool loop_started;
+	bool loop_ready;
+	int stopping_fd; /* eventfd: readable once the VM is stopping */
 
-	struct timespec start_time; /* CLOCK_MONOTONIC at exec, for the boot timer */
-	pthread_mutex_t stop_lock;
-	bool stopping;
-	int exit_status;
+	struct run_control run; /* stop and pause; its lock also guards state */
+	enum vm_state state;
 };
 
-/* Reserves the next virtio-mmio window and IOAPIC pin. */
-int vm_alloc_virtio_mmio(struct vm *vm, const char *name, uint64_t *base, uint32_t *irq);
-int vm_register_device(struct vm *vm, const struct vm_device *dev);
-/* One KVM memslot per RAM region, backed by cvmm's mapping of the memfd (logs its failure). */
-int vm_register_memslots(struct vm *vm);
+/* Exits of each kind, over all vCPUs, and what devices count (readable while running). */
+struct vm_counters {
+	uint64_t exits_io, exits_mmio, exits_hypercall, exits_memory_fault, exits_other;
+	unsigned nr_virtio;
+	struct {
+		char name[32];
+		struct virtio_counters c;
+	} virtio[RESOURCES_MAX_VIRTIO];
+};
 
 /*
- * Asks the VM to stop with the given exit status; callable from any thread.  The first request
- * wins.  reason (may be NULL) is printed once on stderr: as an error for VM_EXIT_GUEST_ERROR and
+ * Builds the VM that cfg describes, up to the point where its vCPUs could run: validates the
+ * config and the files it names, builds the launch inputs, then KVM, memory, devices, payload and
+ * vCPUs.  Nothing runs yet.  On failure e says why and whose fault it is (error class).
+ */
+int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e);
+/* Starts the event loop and the vCPU threads (named vcpu0..N-1). */
+int vm_start(struct vm *vm, struct error *e);
+/* Parks every vCPU outside KVM_RUN (devices keep serving completions); and lets them go. */
+int vm_pause(struct vm *vm, struct error *e);
+int vm_resume(struct vm *vm, struct error *e);
+/*
+ * Asks the VM to stop with this exit status; any thread, any state.  The first request wins.
+ * reason (may be NULL) is printed once: as an error for VM_EXIT_GUEST_ERROR and
  * VM_EXIT_HOST_ERROR, as information otherwise.
  */
-void vm_request_stop(struct vm *vm, int exit_status, const char *reason);
-bool vm_is_stopping(struct vm *vm);
+void vm_stop(struct vm *vm, int exit_status, const char *reason);
+/* Readable (POLLIN) once the VM is stopping: for a supervisor's poll loop. */
+int vm_stopping_fd(const struct vm *vm);
+/*
+ * Waits until the VM stops, then ends its threads and flushes every device backend.  Returns the
+ * exit status (VM_EXIT_*, or the byte the guest wrote to the debug-exit port).
+ */
+int vm_wait(struct vm *vm);
+/* Frees everything; the VM must not be running (stopped, or never started). */
+void vm_destroy(struct vm *vm);
 
-/* The whole life of a VM: build it from cfg, run it until it stops, tear it down. */
-int vm_run(const struct vm_config *cfg);
+enum vm_state vm_get_state(struct vm *vm);
+const char *vm_state_name(enum vm_state state);
+bool vm_is_stopping(struct vm *vm);
+/*
+ * True for every TEE kind but none: guest memory starts private and devices reach only what the
+ * guest shared, so virtio devices must offer VIRTIO_F_ACCESS_PLATFORM (the guest then bounces DMA
+ * through shared buffers).
+ */
+bool vm_is_confidential(const struct vm *vm);
+void vm_get_counters(struct vm *vm, struct vm_counters *out);
+
+/* For the TEE kinds (vmm/tee_*.c): one KVM memslot per RAM region, plain memory. */
+int vm_register_memslots(struct vm *vm, struct error *e);
 
 #endif

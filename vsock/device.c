@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -21,6 +22,8 @@
 
 #include "devices/virtio/iov.h"
 #include "devices/virtio/virtio.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
 #include "vmm/event_loop.h"
 #include "vmm/log.h"
 #include "vsock/host_socket.h"
@@ -402,12 +405,8 @@ void vsock_dev_params(struct vsock_dev *d, struct virtio_dev_params *p)
 		.config_size = sizeof(d->config),
 		.ops = &vsock_ops,
 		.opaque = d,
+		.dev_ref = &d->vdev,
 	};
-}
-
-void vsock_dev_attach(struct vsock_dev *d, struct virtio_dev *vdev)
-{
-	d->vdev = vdev;
 }
 
 static void close_listener(struct vsock_dev *d)
@@ -532,3 +531,49 @@ unsigned vsock_dev_nr_conns(struct vsock_dev *d)
 	unlock(d);
 	return n;
 }
+
+/* Every connection holds an fd; the usual soft limit of 1024 would cap them below the mux's. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+	rlim_t want = VSOCK_MAX_CONNS + 512;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur >= want)
+		return;
+	r.rlim_cur = r.rlim_max < want ? r.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < want)
+		log_warn("--vsock: open-file limit %lu allows fewer than %d connections",
+			 (unsigned long)r.rlim_cur, VSOCK_MAX_CONNS);
+}
+
+/* The device table's row: one device when --vsock is given. */
+static unsigned vsock_count(const struct vm_config *cfg)
+{
+	return cfg->vsock.enabled ? 1 : 0;
+}
+
+static int vsock_model_open(const struct device_env *env, const struct vm_config *cfg,
+			    unsigned i, void **model, struct virtio_dev_params *params,
+			    struct error *e)
+{
+	struct vsock_dev *d;
+	int err;
+
+	raise_fd_limit();
+	err = vsock_dev_open(&cfg->vsock, env->loop, &d);
+	if (err < 0)
+		return error_set(e, err == -ENOMEM ? ERROR_HOST : ERROR_INPUT, err,
+				 "--vsock: cannot listen on %s: %s", cfg->vsock.uds_path,
+				 strerror(-err));
+	vsock_dev_params(d, params);
+	*model = d;
+	return 0;
+}
+
+const struct device_kind virtio_vsock_device = {
+	.name = "virtio-vsock",
+	.count = vsock_count,
+	.open_virtio = vsock_model_open,
+	.stop = vsock_dev_stop,
+	.destroy = vsock_dev_destroy,
+};

@@ -16,8 +16,8 @@
 #include "vmm/config.h"
 #include "vsock/mux.h"
 
+struct device_kind;
 struct ev_loop;
-struct vm;
 struct virtio_dev;
 struct virtio_dev_params;
 struct vsock_dev;
@@ -28,11 +28,8 @@ struct vsock_dev;
 #define VSOCK_EVENT_QUEUE 2
 #define VSOCK_TICK_MS     100 /* deadline resolution while connections have one */
 
-/*
- * Adds the vsock device to the VM: listens on cfg->uds_path, takes the next virtio-mmio slot and
- * registers the device for stop/destroy.  Logs one line and returns -errno on failure.
- */
-int virtio_vsock_create(struct vm *vm, const struct vsock_config *cfg);
+/* The device table's row: one device when the config has a vsock. */
+extern const struct device_kind virtio_vsock_device;
 
 struct vsock_dev_counters {
 	struct vsock_mux_counters mux;
@@ -47,8 +44,7 @@ struct vsock_dev_counters {
 /* Listens on cfg->uds_path and builds the multiplexer; -errno (nothing logged). */
 int vsock_dev_open(const struct vsock_config *cfg, struct ev_loop *loop, struct vsock_dev **out);
 void vsock_dev_params(struct vsock_dev *d, struct virtio_dev_params *p);
-void vsock_dev_attach(struct vsock_dev *d, struct virtio_dev *vdev);
-/* vm_device callbacks: stop accepting clients; then free everything (vdev too, if attached). */
+/* Device callbacks: stop accepting clients; then free everything (vdev too, if attached). */
 void vsock_dev_stop(void *d);
 void vsock_dev_destroy(void *d);
 /*

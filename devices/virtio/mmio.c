@@ -552,6 +552,8 @@ int virtio_dev_create(const struct virtio_env *env, const struct virtio_dev_para
 		if (err < 0)
 			goto fail;
 	}
+	if (p->dev_ref)
+		*p->dev_ref = vdev;
 	*out = vdev;
 	return 0;
 fail:

@@ -29,7 +29,7 @@ struct virtio_dev;
 #define VIRTIO_MAX_QUEUES     16
 #define VIRTIO_MAX_CONFIG     (VIRTIO_MMIO_WINDOW - 0x100)
 
-/* What the transport needs from the VM; virtio_env_from_vm() fills it for a real VM. */
+/* What the transport needs from the VM (vmm/device_env.c fills it for a real one). */
 struct virtio_env {
 	struct guest_mem *mem;
 	struct ev_loop *loop;
@@ -64,6 +64,7 @@ struct virtio_dev_params {
 	uint32_t config_size;   /* <= VIRTIO_MAX_CONFIG */
 	const struct virtio_dev_ops *ops;
 	void *opaque;           /* the device model, vdev->opaque */
+	struct virtio_dev **dev_ref; /* the model's pointer to its transport, set on creation */
 };
 
 /* Per-device counters (see docs/virtio.md). */
@@ -164,15 +165,5 @@ static inline bool virtio_has_feature(const struct virtio_dev *vdev, unsigned bi
 {
 	return (vdev->features >> bit) & 1;
 }
-
-struct vm;
-/* The environment of a real VM (memory, loop, KVM fd, IOAPIC-routed irqfds, TEE kind). */
-void virtio_env_from_vm(struct vm *vm, struct virtio_env *env);
-/*
- * Everything a device needs on a real VM: reserves the next virtio-mmio slot (base + IRQ, listed
- * in ACPI / on the command line), creates the device and maps it on the MMIO bus.
- */
-int virtio_mmio_create_on_vm(struct vm *vm, const struct virtio_dev_params *params,
-			     struct virtio_dev **out);
 
 #endif

@@ -98,13 +98,12 @@ static double run_blk(const char *path, enum blk_engine engine)
 	struct blk_bench b;
 	double t0, total;
 
-	if (vh_vm_init(&b.v, 16 << 20, TEE_NONE) || blk_dev_open(&cfg, &b.v.vm.loop, &blk))
+	if (vh_vm_init(&b.v, 16 << 20, TEE_NONE) || blk_dev_open(&cfg, &b.v.loop, &blk, NULL))
 		exit(1);
 	blk_dev_params(blk, &p);
 	if (virtio_dev_create(&b.v.env, &p, 0xd0000000, 16, &vdev))
 		exit(1);
-	blk_dev_attach(blk, vdev);
-	vh_ring_init(&b.ring, &b.v.vm.mem, 256, 0x10000);
+	vh_ring_init(&b.ring, &b.v.mem, 256, 0x10000);
 	vh_driver_start(vdev, vh_device_features(vdev), &b.ring, 1);
 	for (unsigned i = 0; i < BATCH; i++) {
 		struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 8 * i };
@@ -112,7 +111,7 @@ static double run_blk(const char *path, enum blk_engine engine)
 					       { 0x200000 + 4096ULL * i, 4096, true },
 					       { 0x180000 + i, 1, true } };
 
-		memcpy(guest_mem_ptr(&b.v.vm.mem, 0x100000 + 16 * i, 16), &h, 16);
+		memcpy(guest_mem_ptr(&b.v.mem, 0x100000 + 16 * i, 16), &h, 16);
 		vh_chain(&b.ring, (uint16_t)(3 * i), bufs, 3);
 	}
 	t0 = now_ns();

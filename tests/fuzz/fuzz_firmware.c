@@ -18,6 +18,7 @@
 #include "tdx/td_hob.h"
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
+#include "vmm/error.h"
 
 #define MAX_WALK_PAGES 4096
 
@@ -34,20 +35,20 @@ static void fuzz_parsers(const uint8_t *fw, size_t len)
 	struct tdvf_metadata tdvf;
 	struct sev_metadata sev;
 	struct fw_table t;
-	char err[256] = "";
+	struct error e = ERROR_INIT;
 	uint32_t v;
 	int ret;
 
-	ret = fw_table_parse(&t, fw, len, err, sizeof(err));
+	ret = fw_table_parse(&t, fw, len, &e);
 	check_err(ret, err);
 	if (ret)
 		return;
 	for (unsigned i = 0; i < 3; i++) {
-		fw_table_u32(&t, &fw_guid_sev_es_reset_block, "reset", i, &v, err, sizeof(err));
-		fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", i, &v, err, sizeof(err));
+		fw_table_u32(&t, &fw_guid_sev_es_reset_block, "reset", i, &v, &e);
+		fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", i, &v, &e);
 	}
 	err[0] = 0;
-	ret = tdvf_parse(&t, &tdvf, err, sizeof(err));
+	ret = tdvf_parse(&t, &tdvf, &e);
 	check_err(ret, err);
 	for (unsigned i = 0; !ret && i < tdvf.nr_sections; i++) {
 		const struct tdvf_section *s = &tdvf.sections[i];
@@ -57,7 +58,7 @@ static void fuzz_parsers(const uint8_t *fw, size_t len)
 			abort();
 	}
 	err[0] = 0;
-	ret = sev_metadata_parse(&t, &sev, err, sizeof(err));
+	ret = sev_metadata_parse(&t, &sev, &e);
 	check_err(ret, err);
 	for (unsigned i = 0; !ret && i < sev.nr_sections; i++)
 		if ((uint64_t)sev.sections[i].base + sev.sections[i].length > (1ULL << 32))
@@ -69,18 +70,17 @@ static void fuzz_tdx(const uint8_t *fw, size_t len)
 	static const struct td_hob_ram ram[] = { { 0, 0x80000000 }, { 1ULL << 32, 1ULL << 30 } };
 	struct launch_plan plan;
 	uint8_t mrtd[TDX_MRTD_SIZE], hob[1024];
-	char err[256] = "";
+	struct error e = ERROR_INIT;
 	size_t used;
 	int ret;
 
 	launch_plan_init(&plan, LAUNCH_TEE_TDX);
-	ret = tdx_plan_build(&plan, fw, len, err, sizeof(err));
+	ret = tdx_plan_build(&plan, fw, len, &e);
 	check_err(ret, err);
 	if (!ret) {
 		if (launch_plan_pages(&plan) <= MAX_WALK_PAGES && tdx_mrtd(&plan, mrtd))
 			abort();
-		ret = td_hob_build(hob, sizeof(hob), 0x809000, ram, 2, &plan, &used, err,
-				   sizeof(err));
+		ret = td_hob_build(hob, sizeof(hob), 0x809000, ram, 2, &plan, &used, &e);
 		if ((ret && ret != -ENOSPC) || (!ret && used > sizeof(hob)))
 			abort();
 	}
@@ -101,7 +101,7 @@ static void fuzz_snp(const uint8_t *fw, size_t len)
 	uint8_t *buf = calloc(1, padded ? padded : 1);
 	uint8_t digest[SNP_DIGEST_SIZE];
 	struct launch_plan plan;
-	char err[256] = "";
+	struct error e = ERROR_INIT;
 	int ret;
 
 	if (!buf)
@@ -113,7 +113,7 @@ static void fuzz_snp(const uint8_t *fw, size_t len)
 	for (int with_kernel = 0; with_kernel < 2; with_kernel++) {
 		p.hashes = with_kernel ? &hashes : NULL;
 		launch_plan_init(&plan, LAUNCH_TEE_SNP);
-		ret = snp_plan_build(&plan, &p, err, sizeof(err));
+		ret = snp_plan_build(&plan, &p, &e);
 		check_err(ret, err);
 		if (!ret && launch_plan_pages(&plan) <= MAX_WALK_PAGES &&
 		    snp_launch_digest(&plan, digest))

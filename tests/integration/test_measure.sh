@@ -159,13 +159,16 @@ refuse "firmware is a directory" --tee tdx --firmware "$tmp"
 refuse "truncated firmware (TDX)" --tee tdx --firmware "$tmp/truncated.fd"
 refuse "truncated firmware (SNP)" --tee snp --firmware "$tmp/truncated.fd" --vcpus 1 --vcpu-sig 1
 refuse "random bytes as firmware" --tee tdx --firmware "$tmp/kernel"
-refuse "SNP without --vcpus" --tee snp --firmware "$fw" --vcpu-sig 0x800f12
+# --vcpus defaults to 1, as for a VM started with the same options.
+[ "$("$cvmm" measure --tee snp --firmware "$fw" --vcpu-sig 0x800f12)" = \
+  "$("$cvmm" measure --tee snp --firmware "$fw" --vcpu-sig 0x800f12 --vcpus 1)" ] &&
+	ok || bad "SNP without --vcpus is not the 1-vCPU digest"
 refuse "SNP without --vcpu-sig" --tee snp --firmware "$fw" --vcpus 1
 refuse "zero vCPUs" --tee snp --firmware "$fw" --vcpus 0 --vcpu-sig 1
 refuse "signature wider than 32 bits" --tee snp --firmware "$fw" --vcpus 1 --vcpu-sig 0x100000000
 refuse "initrd without kernel" --tee snp --firmware "$fw" --vcpus 1 --vcpu-sig 1 --initrd "$tmp/initrd"
 refuse "missing kernel file" --tee snp --firmware "$fw" --vcpus 1 --vcpu-sig 1 --kernel "$tmp/nope"
-refuse "SNP options with TDX" --tee tdx --firmware "$fw" --vcpus 2
+refuse "SNP options with TDX" --tee tdx --firmware "$fw" --vcpu-sig 0x800f12
 refuse "unknown option" --tee tdx --firmware "$fw" --frobnicate
 refuse "option without its argument" --tee tdx --firmware
 "$cvmm" measure --help | grep -q -- "--vcpu-sig" && ok || bad "measure --help"

@@ -44,11 +44,12 @@ concurrent=100
 # early client + echo 64 MiB + concurrent + negative's partial line + cycles + sink + source
 served=$((1 + 1 + concurrent + 1 + cycles + 1 + 1))
 
-# A path that cannot be listened on: one error line, exit status 2.
+# A path that cannot be listened on: one error line, exit status 2 (before KVM is opened).
 touch "$tmp/file"
 out=$("$CVMM" --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --vsock "cid=7,uds=$tmp/file" 2>&1 </dev/null)
 status=$?
-if [ "$status" -eq 2 ] && grep -q "cannot listen on $tmp/file: File exists" <<<"$out"; then
+if [ "$status" -eq 2 ] && [ "$(grep -c '' <<<"$out")" -eq 1 ] &&
+   grep -q -- "--vsock $tmp/file: exists and is not a socket" <<<"$out"; then
 	pass=$((pass + 1))
 else
 	fail=$((fail + 1))

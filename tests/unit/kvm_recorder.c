@@ -2,8 +2,13 @@
 /* Recording fake of the KVM seam; see kvm_recorder.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "tests/unit/kvm_recorder.h"
 #include "vmm/kvm_api.h"
@@ -15,11 +20,14 @@ struct kvm_recorder kvm_rec;
 static struct {
 	const char *op;
 	int ret;
-	int once; /* 1: next call only */
+	int once;      /* 1: one call only */
+	unsigned skip; /* calls to let pass before that one */
 } scripts[REC_MAX_SCRIPTS];
 static unsigned nr_scripts;
 static int next_fd = 100;
 static bool punch_for_real;
+static bool run_blocks;
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void rec_reset(void)
 {
@@ -27,6 +35,7 @@ void rec_reset(void)
 	nr_scripts = 0;
 	next_fd = 100;
 	punch_for_real = false;
+	run_blocks = false;
 }
 
 void rec_punch_passthrough(bool on)
@@ -34,26 +43,32 @@ void rec_punch_passthrough(bool on)
 	punch_for_real = on;
 }
 
-static void add_script(const char *op, int ret, int once)
+static void add_script(const char *op, int ret, int once, unsigned skip)
 {
 	for (unsigned i = 0; i < nr_scripts; i++) {
 		if (!strcmp(scripts[i].op, op) && scripts[i].once == once) {
 			scripts[i].ret = ret;
+			scripts[i].skip = skip;
 			return;
 		}
 	}
 	if (nr_scripts < REC_MAX_SCRIPTS)
-		scripts[nr_scripts++] = (typeof(scripts[0])){ op, ret, once };
+		scripts[nr_scripts++] = (typeof(scripts[0])){ op, ret, once, skip };
 }
 
 void rec_set_result(const char *op, int ret)
 {
-	add_script(op, ret, 0);
+	add_script(op, ret, 0, 0);
 }
 
 void rec_fail_next(const char *op, int ret)
 {
-	add_script(op, ret, 1);
+	add_script(op, ret, 1, 0);
+}
+
+void rec_fail_nth(const char *op, unsigned n, int ret)
+{
+	add_script(op, ret, 1, n);
 }
 
 static int scripted(const char *op, int dflt)
@@ -62,6 +77,10 @@ static int scripted(const char *op, int dflt)
 		if (!strcmp(scripts[i].op, op) && scripts[i].once) {
 			int ret = scripts[i].ret;
 
+			if (scripts[i].skip) {
+				scripts[i].skip--;
+				break; /* this call passes as usual */
+			}
 			scripts[i] = scripts[--nr_scripts];
 			return ret;
 		}
@@ -93,10 +112,15 @@ static int record(const char *op, int fd, const void *blob, size_t blob_len, int
 {
 	struct rec_call *c;
 	va_list ap;
+	int ret;
 
+	/* Device threads (io_uring completions, vCPUs) may call in concurrently. */
+	pthread_mutex_lock(&rec_lock);
 	if (kvm_rec.nr_calls == REC_MAX_CALLS) {
 		kvm_rec.dropped++;
-		return scripted(op, 0);
+		ret = scripted(op, 0);
+		pthread_mutex_unlock(&rec_lock);
+		return ret;
 	}
 	c = &kvm_rec.calls[kvm_rec.nr_calls++];
 	memset(c, 0, sizeof(*c));
@@ -110,16 +134,40 @@ static int record(const char *op, int fd, const void *blob, size_t blob_len, int
 		c->blob_len = blob_len < REC_MAX_BLOB ? blob_len : REC_MAX_BLOB;
 		memcpy(c->blob, blob, c->blob_len);
 	}
-	return scripted(op, 0);
+	ret = scripted(op, 0);
+	pthread_mutex_unlock(&rec_lock);
+	return ret;
 }
 
 #define U(x) ((uint64_t)(x))
+
+const char *kvm_device_path(void)
+{
+	return "/dev/kvm (recorded)";
+}
+
+/*
+ * /dev/kvm, VM and vCPU fds are real (memfds), so that code which maps kvm_run or closes them
+ * works unchanged; the vCPU's is as large as kvm_get_vcpu_mmap_size() says.
+ */
+static int real_fd(const char *name, size_t size)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (size && ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
 
 int kvm_open(void)
 {
 	int r = record("kvm_open", -1, NULL, 0, 0);
 
-	return r ? r : next_fd++;
+	return r ? r : real_fd("fake-kvm", 0);
 }
 
 int kvm_check_extension(int fd, long cap)
@@ -147,7 +195,7 @@ int kvm_create_vm(int kvm_fd, unsigned long type)
 {
 	int r = record("kvm_create_vm", kvm_fd, NULL, 0, 1, U(type));
 
-	return r ? r : next_fd++;
+	return r ? r : real_fd("fake-vm", 0);
 }
 
 int kvm_enable_cap(int vm_fd, uint32_t cap, uint64_t arg0)
@@ -234,7 +282,7 @@ int kvm_create_vcpu(int vm_fd, unsigned long id)
 {
 	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 1, U(id));
 
-	return r ? r : next_fd++;
+	return r ? r : real_fd("fake-vcpu", 4096 * 3);
 }
 
 int kvm_memory_encrypt_op(int fd, void *cmd)
@@ -245,9 +293,30 @@ int kvm_memory_encrypt_op(int fd, void *cmd)
 	return record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
 }
 
+void rec_run_blocks(bool on)
+{
+	run_blocks = on;
+}
+
 int kvm_run(int vcpu_fd)
 {
-	return record("kvm_run", vcpu_fd, NULL, 0, 0);
+	sigset_t block, old;
+	uint8_t immediate_exit = 0;
+
+	if (!run_blocks)
+		return record("kvm_run", vcpu_fd, NULL, 0, 0);
+	/*
+	 * Like KVM with a guest that never exits: -EINTR at once when immediate_exit is set, else
+	 * sleep until a signal.  The check and the sleep are atomic against the kick signal.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	if (pread(vcpu_fd, &immediate_exit, 1, offsetof(struct kvm_run, immediate_exit)) != 1 ||
+	    !immediate_exit)
+		sigsuspend(&old);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -EINTR;
 }
 
 int kvm_get_regs(int vcpu_fd, struct kvm_regs *regs)

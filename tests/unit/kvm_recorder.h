@@ -37,10 +37,17 @@ void rec_reset(void);
 void rec_set_result(const char *op, int ret);
 /* The next call of op (only) returns ret. */
 void rec_fail_next(const char *op, int ret);
+/* The call of op after the next n (only) returns ret. */
+void rec_fail_nth(const char *op, unsigned n, int ret);
 /* Index of the n-th (0-based) call of op in the log, or -1. */
 long rec_find(const char *op, unsigned n);
 size_t rec_count(const char *op);
 /* host_punch_hole() also really punches the hole (real memfds in tests); off after rec_reset(). */
 void rec_punch_passthrough(bool on);
+/*
+ * kvm_run() behaves like KVM with a guest that never exits: it sleeps until the vCPU is kicked
+ * (immediate_exit, SIGUSR1) and returns -EINTR, unrecorded.  Off after rec_reset().
+ */
+void rec_run_blocks(bool on);
 
 #endif

@@ -9,38 +9,35 @@
 #include <cmocka.h>
 
 #include "devices/acpi_pm.h"
-#include "vmm/vm.h"
+#include "tests/unit/virtio_harness.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
+#include "vmm/exit_status.h"
+#include "vmm/layout.h"
 
-static unsigned stop_calls;
-static int stop_status;
-
-/* The real one lives in vmm/vm.c; this binary records the requests instead. */
-void vm_request_stop(struct vm *vm, int exit_status, const char *reason)
-{
-	stop_calls++;
-	stop_status = exit_status;
-}
-
-static struct vm vm;
+/* The device's environment records stop requests (vh.stops, vh.stop_status). */
+static struct vh_vm vh;
+#define stop_calls (vh.stops)
+#define stop_status (vh.stop_status)
 
 static int setup(void **state)
 {
-	memset(&vm, 0, sizeof(vm));
-	bus_init(&vm.pio_bus);
-	stop_calls = 0;
+	struct device dev;
+
+	assert_int_equal(vh_vm_init(&vh, 2 << 20, TEE_NONE), 0);
 	stop_status = -1;
-	return acpi_pm_init(&vm);
+	return acpi_pm_create(&vh.dev_env, &dev, NULL);
 }
 
 static int teardown(void **state)
 {
-	bus_destroy(&vm.pio_bus);
+	vh_vm_destroy(&vh);
 	return 0;
 }
 
 static bool out8(uint16_t port, uint8_t v)
 {
-	return bus_access(&vm.pio_bus, port, &v, 1, true);
+	return bus_access(&vh.pio, port, &v, 1, true);
 }
 
 static void test_poweroff(void **state)
@@ -87,12 +84,12 @@ static void test_status_port_and_reads(void **state)
 	assert_int_equal(stop_calls, 0);
 	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		memset(data, 0xcc, sizeof(data));
-		assert_true(bus_access(&vm.pio_bus, ports[i], data, 1, false));
+		assert_true(bus_access(&vh.pio, ports[i], data, 1, false));
 		assert_int_equal(data[0], 0);
 	}
 	/* Ports outside the block are not claimed. */
-	assert_false(bus_access(&vm.pio_bus, LAYOUT_ACPI_RESET_PORT + 1, data, 1, true));
-	assert_false(bus_access(&vm.pio_bus, LAYOUT_ACPI_SLEEP_CTL_PORT - 1, data, 1, true));
+	assert_false(bus_access(&vh.pio, LAYOUT_ACPI_RESET_PORT + 1, data, 1, true));
+	assert_false(bus_access(&vh.pio, LAYOUT_ACPI_SLEEP_CTL_PORT - 1, data, 1, true));
 	assert_int_equal(stop_calls, 0);
 }
 
@@ -101,17 +98,22 @@ static void test_wide_access(void **state)
 	uint8_t data[2] = { 0x00, 0x00 };
 
 	/* A 16-bit write at the control port covers control and status: nothing happens. */
-	assert_true(bus_access(&vm.pio_bus, LAYOUT_ACPI_SLEEP_CTL_PORT, data, 2, true));
+	assert_true(bus_access(&vh.pio, LAYOUT_ACPI_SLEEP_CTL_PORT, data, 2, true));
 	assert_int_equal(stop_calls, 0);
 	/* Its second byte lands on the reset register. */
 	data[1] = LAYOUT_ACPI_RESET_VALUE;
-	assert_true(bus_access(&vm.pio_bus, LAYOUT_ACPI_SLEEP_STS_PORT, data, 2, true));
+	assert_true(bus_access(&vh.pio, LAYOUT_ACPI_SLEEP_STS_PORT, data, 2, true));
 	assert_int_equal(stop_calls, 1);
 }
 
 static void test_double_init_refused(void **state)
 {
-	assert_int_equal(acpi_pm_init(&vm), -EEXIST);
+	struct error e = ERROR_INIT;
+	struct device dev;
+
+	assert_int_equal(acpi_pm_create(&vh.dev_env, &dev, &e), -EEXIST);
+	assert_int_equal(e.cls, ERROR_HOST);
+	assert_non_null(strstr(e.msg, "ACPI PM"));
 }
 
 int main(void)

@@ -76,19 +76,18 @@ static void make_disk(char *path, size_t path_len, uint64_t size)
 
 static int open_dev(struct fx *f, bool ro, const char *id)
 {
-	struct drive_config cfg = { .path = f->path, .id = id, .read_only = ro,
+	struct drive_config cfg = { .path = f->path, .id = (char *)id, .read_only = ro,
 				    .engine = f->engine, .poll_us = f->poll_us };
 	struct virtio_dev_params p;
 	int err;
 
-	err = blk_dev_open(&cfg, &f->v.vm.loop, &f->blk);
+	err = blk_dev_open(&cfg, &f->v.loop, &f->blk, NULL);
 	if (err)
 		return err;
 	blk_dev_params(f->blk, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	blk_dev_attach(f->blk, f->vdev);
-	vh_ring_init(&f->ring, &f->v.vm.mem, QSIZE, RING_GPA);
+	vh_ring_init(&f->ring, &f->v.mem, QSIZE, RING_GPA);
 	/* Accept everything offered, as Linux would. */
 	assert_true(vh_driver_start(f->vdev, vh_device_features(f->vdev), &f->ring, 1) &
 		    VIRTIO_CONFIG_S_DRIVER_OK);
@@ -142,7 +141,7 @@ static int teardown(void **state)
 
 static void *gp(struct fx *f, uint64_t gpa, uint64_t len)
 {
-	return guest_mem_ptr(&f->v.vm.mem, gpa, len);
+	return guest_mem_ptr(&f->v.mem, gpa, len);
 }
 
 struct wait_used {
@@ -515,7 +514,7 @@ static void test_more_requests_than_slots(void **state)
 	for (unsigned i = 0; i < QSIZE; i++)
 		vh_publish(&f->ring, head);
 	vh_kick(f->vdev, 0);
-	ev_loop_run_once(&f->v.vm.loop, 0);
+	ev_loop_run_once(&f->v.loop, 0);
 	for (unsigned i = 0; i < 10; i++)
 		vh_publish(&f->ring, head);
 	vh_kick(f->vdev, 0);
@@ -546,9 +545,9 @@ static void test_reset_with_requests_in_flight(void **state)
 	if (f->engine == BLK_ENGINE_URING)
 		assert_int_equal(vh_used_idx(&f->ring), 0);
 	for (int i = 0; i < 4; i++)
-		ev_loop_run_once(&f->v.vm.loop, 0);
+		ev_loop_run_once(&f->v.loop, 0);
 	/* The device comes back after a new bring-up. */
-	vh_ring_init(&f->ring, &f->v.vm.mem, QSIZE, RING_GPA);
+	vh_ring_init(&f->ring, &f->v.mem, QSIZE, RING_GPA);
 	f->next_desc = 0;
 	assert_true(vh_driver_start(f->vdev, vh_device_features(f->vdev), &f->ring, 1) &
 		    VIRTIO_CONFIG_S_DRIVER_OK);
@@ -577,18 +576,10 @@ static void test_read_only_refuses_writes(void **state)
 
 /* Without FLUSH negotiated every write is durable when it completes (writethrough). */
 /* Runs the loop until cond holds or ms passed (the loop does not sleep while polling). */
+/* Serves the loop for ms of the VM's (manual) clock, or until cond holds. */
 static bool run_for(struct fx *f, bool (*cond)(void *arg), void *arg, unsigned ms)
 {
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		ev_loop_run_once(&f->v.vm.loop, 1);
-		if (cond(arg))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
-	return false;
+	return vh_run_for(&f->v, cond, arg, (uint64_t)ms * 1000000);
 }
 
 static bool poller_idle(void *arg)
@@ -700,13 +691,13 @@ static void test_writethrough_without_flush(void **state)
 /* Opens path with cfg and returns the error, checking nothing else was left behind. */
 static int try_open(const char *path, bool ro)
 {
-	struct drive_config cfg = { .path = path, .read_only = ro };
+	struct drive_config cfg = { .path = (char *)path, .read_only = ro };
 	struct ev_loop loop;
 	struct blk_dev *blk = NULL;
 	int err;
 
 	assert_int_equal(ev_loop_init(&loop), 0);
-	err = blk_dev_open(&cfg, &loop, &blk);
+	err = blk_dev_open(&cfg, &loop, &blk, NULL);
 	if (!err)
 		blk_dev_destroy(blk);
 	ev_loop_destroy(&loop);

@@ -3,6 +3,13 @@
  * The durability contract of virtio-blk: a child process writes through the device and FLUSHes;
  * the moment the flush completes it tells the parent, which kill -9s it and then checks that
  * everything written before the flush is in the backing file.  Once per engine.
+ *
+ * The page cache survives kill -9, so the contents alone would not show a missing sync.  What
+ * does: after a real fdatasync no page of the file is dirty, and POSIX_FADV_DONTNEED then drops
+ * every cached page (it cannot drop dirty ones); mincore() shows what stayed.  Without the sync,
+ * the written pages stay resident and the test fails.  That needs a file system with a page
+ * cache in front of storage: the file lives in the working directory (the build tree), not in a
+ * tmpfs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/virtio_blk.h>
@@ -57,10 +67,10 @@ static uint8_t child_request(struct child *c, uint32_t type, uint64_t sector, ui
 {
 	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
 	struct vh_buf bufs[3] = { { HDR_GPA, 16, false } };
-	uint8_t *st = guest_mem_ptr(&c->v.vm.mem, STATUS_GPA, 1);
+	uint8_t *st = guest_mem_ptr(&c->v.mem, STATUS_GPA, 1);
 	unsigned n = 1;
 
-	memcpy(guest_mem_ptr(&c->v.vm.mem, HDR_GPA, 16), &h, 16);
+	memcpy(guest_mem_ptr(&c->v.mem, HDR_GPA, 16), &h, 16);
 	if (len)
 		bufs[n++] = (struct vh_buf){ DATA_GPA, len, false };
 	bufs[n++] = (struct vh_buf){ STATUS_GPA, 1, true };
@@ -76,23 +86,22 @@ static uint8_t child_request(struct child *c, uint32_t type, uint64_t sector, ui
 /* The child: a device on its own fake VM.  Never returns; exit code 1 on any failure. */
 static void child_main(const char *path, enum blk_engine engine, int report_fd)
 {
-	struct drive_config cfg = { .path = path, .engine = engine };
+	struct drive_config cfg = { .path = (char *)path, .engine = engine };
 	struct virtio_dev_params p;
 	struct blk_dev *blk;
 	struct child c = { 0 };
 	uint8_t *data;
 
-	if (vh_vm_init(&c.v, RAM, TEE_NONE) || blk_dev_open(&cfg, &c.v.vm.loop, &blk))
+	if (vh_vm_init(&c.v, RAM, TEE_NONE) || blk_dev_open(&cfg, &c.v.loop, &blk, NULL))
 		_exit(1);
 	blk_dev_params(blk, &p);
 	if (virtio_dev_create(&c.v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &c.vdev))
 		_exit(1);
-	blk_dev_attach(blk, c.vdev);
-	vh_ring_init(&c.ring, &c.v.vm.mem, 256, RING_GPA);
+	vh_ring_init(&c.ring, &c.v.mem, 256, RING_GPA);
 	if (!(vh_driver_start(c.vdev, vh_device_features(c.vdev), &c.ring, 1) &
 	      VIRTIO_CONFIG_S_DRIVER_OK))
 		_exit(1);
-	data = guest_mem_ptr(&c.v.vm.mem, DATA_GPA, CHUNK);
+	data = guest_mem_ptr(&c.v.mem, DATA_GPA, CHUNK);
 	for (unsigned k = 0; k < CHUNKS; k++) {
 		for (unsigned i = 0; i < CHUNK; i++)
 			data[i] = written(k, i);
@@ -108,15 +117,38 @@ static void child_main(const char *path, enum blk_engine engine, int report_fd)
 		pause();
 }
 
+/* Pages of [0, len) of fd still in the page cache after asking the kernel to drop them. */
+static unsigned resident_after_drop(int fd, size_t len)
+{
+	unsigned char *vec = calloc(len / 4096, 1);
+	unsigned n = 0;
+	void *p;
+
+	assert_non_null(vec);
+	assert_int_equal(posix_fadvise(fd, 0, (off_t)len, POSIX_FADV_DONTNEED), 0);
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(mincore(p, len, vec), 0);
+	for (size_t i = 0; i < len / 4096; i++)
+		n += vec[i] & 1;
+	munmap(p, len);
+	free(vec);
+	return n;
+}
+
 static void check_survives_kill(enum blk_engine engine)
 {
-	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *dir = getenv("CVMM_TEST_DISK_DIR") ? getenv("CVMM_TEST_DISK_DIR") : ".";
+	struct statfs sfs;
 	char path[128], flag;
 	uint8_t *buf = malloc(CHUNK);
 	int fd, pipefd[2], wst;
 	pid_t pid;
 
 	assert_non_null(buf);
+	assert_int_equal(statfs(dir, &sfs), 0);
+	if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)
+		fail_msg("%s is a tmpfs: set CVMM_TEST_DISK_DIR to a directory on a disk", dir);
 	snprintf(path, sizeof(path), "%s/cvmm-durable-XXXXXX", dir);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
@@ -138,6 +170,14 @@ static void check_survives_kill(enum blk_engine engine)
 	assert_true(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL);
 	close(pipefd[0]);
 
+	/* Synced means clean: nothing of what was written may stay in the page cache. */
+	{
+		unsigned left = resident_after_drop(fd, (size_t)CHUNKS * CHUNK);
+
+		if (left)
+			fail_msg("%u of %u written pages were still dirty when the flush completed",
+				 left, CHUNKS * CHUNK / 4096);
+	}
 	for (unsigned k = 0; k < CHUNKS; k++) {
 		assert_int_equal(pread(fd, buf, CHUNK, (off_t)k * CHUNK), CHUNK);
 		for (unsigned i = 0; i < CHUNK; i++)

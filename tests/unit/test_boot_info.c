@@ -15,8 +15,8 @@
 #include "boot/pvh.h"
 #include "vmm/layout.h"
 #include "vmm/memory.h"
+#include "vmm/resources.h"
 #include "vmm/util.h"
-#include "vmm/vm.h"
 
 static uint64_t ram_total(const struct boot_mem_range *m, unsigned n)
 {
@@ -90,7 +90,6 @@ static void test_zero_page(void **state)
 {
 	struct guest_mem gm;
 	struct boot_kernel k = { .kind = BOOT_IMAGE_BZIMAGE, .cmdline_max = 2047 };
-	struct boot_request req = { .rsdp_gpa = LAYOUT_ACPI_START };
 	struct boot_params *bp;
 
 	assert_int_equal(guest_mem_create(&gm, MiB(128)), 0);
@@ -99,7 +98,7 @@ static void test_zero_page(void **state)
 	memset(k.setup_header, 0, sizeof(k.setup_header));
 	k.setup_header[0x202 - 0x1f1] = 'H';
 	k.setup_header[0x211 - 0x1f1] = 0x80;
-	assert_int_equal(boot_write_zero_page(&gm, &k, &req, 0x12345000ULL, 0x6789), 0);
+	assert_int_equal(boot_write_zero_page(&gm, &k, LAYOUT_ACPI_START, 0x12345000ULL, 0x6789), 0);
 	bp = guest_mem_ptr(&gm, LAYOUT_BOOT_PARAMS_ADDR, sizeof(*bp));
 	assert_int_equal(bp->hdr.type_of_loader, 0xff);
 	assert_int_equal(bp->hdr.loadflags, 0x81); /* LOADED_HIGH added, the rest kept */
@@ -115,7 +114,7 @@ static void test_zero_page(void **state)
 
 	/* vmlinux: cvmm writes the header fields itself. */
 	k.kind = BOOT_IMAGE_ELF;
-	assert_int_equal(boot_write_zero_page(&gm, &k, &req, 0, 0), 0);
+	assert_int_equal(boot_write_zero_page(&gm, &k, LAYOUT_ACPI_START, 0, 0), 0);
 	assert_int_equal(bp->hdr.boot_flag, 0xaa55);
 	assert_int_equal(bp->hdr.header, 0x53726448);
 	assert_int_equal(bp->hdr.ramdisk_image, 0);
@@ -125,13 +124,12 @@ static void test_zero_page(void **state)
 static void test_pvh_start_info(void **state)
 {
 	struct guest_mem gm;
-	struct boot_request req = { .rsdp_gpa = 0xe0000 };
 	struct pvh_start_info *si;
 	struct pvh_memmap_entry *mm;
 	struct pvh_module *mod;
 
 	assert_int_equal(guest_mem_create(&gm, MiB(64)), 0);
-	assert_int_equal(boot_write_pvh_start_info(&gm, &req, 0x3000000, 4096), 0);
+	assert_int_equal(boot_write_pvh_start_info(&gm, 0xe0000, 0x3000000, 4096), 0);
 	si = guest_mem_ptr(&gm, LAYOUT_PVH_INFO_ADDR, sizeof(*si));
 	assert_int_equal(si->magic, 0x336ec578);
 	assert_int_equal(si->version, 1);
@@ -147,7 +145,7 @@ static void test_pvh_start_info(void **state)
 	assert_int_equal(mod->paddr, 0x3000000);
 	assert_int_equal(mod->size, 4096);
 	/* No initrd: no module list. */
-	assert_int_equal(boot_write_pvh_start_info(&gm, &req, 0, 0), 0);
+	assert_int_equal(boot_write_pvh_start_info(&gm, 0xe0000, 0, 0), 0);
 	assert_int_equal(si->nr_modules, 0);
 	assert_int_equal(si->modlist_paddr, 0);
 	guest_mem_destroy(&gm);
@@ -183,9 +181,9 @@ static void test_page_tables_identity(void **state)
 
 static void test_cmdline_build(void **state)
 {
-	struct vm_mmio_slot slots[2] = {
-		{ .base = 0xd0000000, .irq = 16 },
-		{ .base = 0xd0001000, .irq = 17 },
+	struct resource_slot slots[2] = {
+		{ .base = 0xd0000000, .gsi = 16 },
+		{ .base = 0xd0001000, .gsi = 17 },
 	};
 	char out[256];
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "boot/boot.h"
+#include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/memory.h"
 #include "vmm/util.h"
@@ -25,7 +26,8 @@
 
 struct fixture {
 	struct guest_mem gm;
-	char err[512];
+	struct error e;
+	char *err; /* e.msg */
 };
 
 static int setup(void **state)
@@ -34,6 +36,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(guest_mem_create(&f->gm, MEM_SIZE), 0);
+	f->err = f->e.msg;
 	*state = f;
 	return 0;
 }
@@ -108,8 +111,13 @@ static int load_elf_bytes(struct fixture *f, const void *buf, size_t len, struct
 	int fd = file_from(buf, len);
 	int ret;
 
-	f->err[0] = 0;
-	ret = boot_load_elf(&f->gm, fd, len, k, f->err, sizeof(f->err));
+	error_clear(&f->e);
+	/* Parse against the layout, then load: what the VM does, with RAM of the same size. */
+	ret = boot_parse_elf(fd, len, &f->gm, k, &f->e);
+	if (!ret)
+		ret = boot_kernel_load(k, &f->gm, &f->e);
+	if (ret)
+		assert_int_equal(f->e.cls, ERROR_INPUT);
 	close(fd);
 	return ret;
 }
@@ -495,8 +503,12 @@ static int load_bz(struct fixture *f, struct bz_img *b, struct boot_kernel *k)
 	int fd = file_from(b->buf, b->len);
 	int ret;
 
-	f->err[0] = 0;
-	ret = boot_load_bzimage(&f->gm, fd, b->len, k, f->err, sizeof(f->err));
+	error_clear(&f->e);
+	ret = boot_parse_bzimage(fd, b->len, &f->gm, k, &f->e);
+	if (!ret)
+		ret = boot_kernel_load(k, &f->gm, &f->e);
+	if (ret)
+		assert_int_equal(f->e.cls, ERROR_INPUT);
 	close(fd);
 	return ret;
 }
@@ -580,6 +592,23 @@ static void test_bzimage_malformed(void **state)
 
 /* ---- initrd ---- */
 
+/* Opens and loads the initrd at path for kernel k, as the VM does. */
+static int place_initrd(struct fixture *f, const char *path, const struct boot_kernel *k,
+			uint64_t *gpa, uint64_t *size)
+{
+	struct boot_initrd rd;
+	int ret;
+
+	error_clear(&f->e);
+	ret = boot_initrd_open(&rd, path, k, &f->gm, &f->e);
+	if (!ret)
+		ret = boot_initrd_load(&rd, &f->gm, &f->e);
+	*gpa = rd.gpa;
+	*size = rd.size;
+	boot_initrd_close(&rd);
+	return ret;
+}
+
 static void test_initrd_placement(void **state)
 {
 	struct fixture *f = *state;
@@ -596,8 +625,7 @@ static void test_initrd_placement(void **state)
 	assert_int_equal(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
 	close(fd);
 
-	assert_int_equal(boot_load_initrd(&f->gm, path, &k, &gpa, &size, f->err, sizeof(f->err)),
-			 0);
+	assert_int_equal(place_initrd(f, path, &k, &gpa, &size), 0);
 	assert_int_equal(size, sizeof(data));
 	assert_true(IS_ALIGNED(gpa, 4096));
 	assert_true(gpa + size <= MEM_SIZE);
@@ -606,19 +634,40 @@ static void test_initrd_placement(void **state)
 
 	/* The kernel's limit applies. */
 	k.initrd_addr_max = 0x1ffffff;
-	assert_int_equal(boot_load_initrd(&f->gm, path, &k, &gpa, &size, f->err, sizeof(f->err)),
-			 0);
+	assert_int_equal(place_initrd(f, path, &k, &gpa, &size), 0);
 	assert_true(gpa + size <= 0x2000000);
 
 	/* No room between the kernel and the limit. */
 	k.load_end = 0x1fff000;
-	assert_int_equal(boot_load_initrd(&f->gm, path, &k, &gpa, &size, f->err, sizeof(f->err)),
-			 -ENOSPC);
+	assert_int_equal(place_initrd(f, path, &k, &gpa, &size), -ENOSPC);
 	assert_non_null(strstr(f->err, "does not fit"));
 
 	unlink(path);
-	assert_true(boot_load_initrd(&f->gm, path, &k, &gpa, &size, f->err, sizeof(f->err)) < 0);
+	assert_true(place_initrd(f, path, &k, &gpa, &size) < 0);
 	assert_non_null(strstr(f->err, path));
+	assert_int_equal(f->e.cls, ERROR_INPUT);
+}
+
+/* A file that shrinks between open and load is an error at load time, not zeros. */
+static void test_file_shrinks_after_open(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_kernel k = { .load_end = 0x200000, .initrd_addr_max = 0x37ffffff };
+	char path[] = "/tmp/cvmm-test-initrd-XXXXXX";
+	struct boot_initrd rd;
+	uint8_t data[8192] = { 1 };
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	error_clear(&f->e);
+	assert_int_equal(boot_initrd_open(&rd, path, &k, &f->gm, &f->e), 0);
+	assert_int_equal(ftruncate(fd, 100), 0);
+	close(fd);
+	assert_true(boot_initrd_load(&rd, &f->gm, &f->e) < 0);
+	assert_non_null(strstr(f->err, "shrank"));
+	boot_initrd_close(&rd);
+	unlink(path);
 }
 
 int main(void)
@@ -632,6 +681,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bzimage_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bzimage_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initrd_placement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_shrinks_after_open, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("boot loaders", tests, NULL, NULL);

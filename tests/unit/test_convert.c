@@ -34,6 +34,7 @@
 
 struct fixture {
 	struct vm vm;
+	struct vcpu_context ctx;
 	struct vm_config cfg;
 	struct converter conv;
 	struct kvm_run run;
@@ -45,15 +46,18 @@ static struct fixture *new_vm(enum tee_kind tee)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	config_set_defaults(&f->cfg);
+	config_init(&f->cfg);
 	f->cfg.tee = tee;
+	/* Only what the TEE code touches: no loop, no vCPU threads, no stop fd. */
 	f->vm.cfg = &f->cfg;
 	f->vm.kvm_fd = 6;
 	f->vm.vm_fd = VM_FD;
-	f->vm.loop.wake_fd = -1;
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
+	f->vm.stopping_fd = -1;
+	run_control_init(&f->vm.run);
 	assert_int_equal(guest_mem_create(&f->vm.mem, RAM), 0);
-	f->vcpu.vm = &f->vm;
+	/* What vm.c gives its vCPUs; tee_ops is filled in once a test selects one. */
+	f->ctx = (struct vcpu_context){ .vm = &f->vm, .run = &f->vm.run, .request_stop = vm_stop };
+	f->vcpu.ctx = &f->ctx;
 	f->vcpu.run = &f->run;
 	rec_reset();
 	return f;
@@ -65,7 +69,7 @@ static struct fixture *new_gmem_vm(void)
 	struct fixture *f = new_vm(TEE_SNP);
 
 	rec_set_result("kvm_check_extension", CAPS);
-	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv), 0);
+	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv, NULL), 0);
 	rec_reset();
 	return f;
 }
@@ -74,7 +78,7 @@ static struct fixture *new_emulated_vm(void)
 {
 	struct fixture *f = new_vm(TEE_EMULATED);
 
-	assert_int_equal(cvm_setup_emulated(&f->vm, &f->conv), 0);
+	assert_int_equal(cvm_setup_emulated(&f->vm, &f->conv, NULL), 0);
 	rec_reset();
 	return f;
 }
@@ -85,7 +89,7 @@ static void free_vm(struct fixture *f)
 	if (f->vm.mem.gmem_fd == GMEM_FD)
 		f->vm.mem.gmem_fd = -1; /* the recorder's fd is not real */
 	guest_mem_destroy(&f->vm.mem);
-	pthread_mutex_destroy(&f->vm.stop_lock);
+	run_control_destroy(&f->vm.run);
 	free(f);
 }
 
@@ -136,7 +140,7 @@ static void test_gmem_setup(void **state)
 	long i;
 
 	rec_set_result("kvm_check_extension", CAPS);
-	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv), 0);
+	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv, NULL), 0);
 	i = rec_find("kvm_create_guest_memfd", 0);
 	assert_true(i >= 0);
 	expect_call((size_t)i, "kvm_create_guest_memfd", VM_FD, RAM, 0);
@@ -168,16 +172,16 @@ static void test_gmem_setup_errors(void **state)
 	struct fixture *f = new_vm(TEE_TDX);
 
 	/* No guest_memfd support at all. */
-	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv), -ENOTSUP);
+	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv, NULL), -ENOTSUP);
 	assert_int_equal(rec_count("kvm_create_guest_memfd"), 0);
 	/* Memory attributes without the PRIVATE bit. */
 	rec_set_result("kvm_check_extension", 1 << 12);
-	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv), -ENOTSUP);
+	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv, NULL), -ENOTSUP);
 	assert_int_equal(rec_count("kvm_create_guest_memfd"), 0);
 	/* guest_memfd creation fails. */
 	rec_set_result("kvm_check_extension", CAPS);
 	rec_fail_next("kvm_create_guest_memfd", -ENOMEM);
-	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv), -ENOMEM);
+	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv, NULL), -ENOMEM);
 	assert_int_equal(rec_count("kvm_set_user_memory_region2"), 0);
 	free_vm(f);
 
@@ -185,7 +189,7 @@ static void test_gmem_setup_errors(void **state)
 	f = new_vm(TEE_TDX);
 	rec_set_result("kvm_check_extension", CAPS);
 	rec_fail_next("kvm_set_user_memory_region2", -EINVAL);
-	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv), -EINVAL);
+	assert_int_equal(cvm_setup_guest_memfd(&f->vm, &f->conv, NULL), -EINVAL);
 	assert_int_equal(rec_count("kvm_set_memory_attributes"), 0);
 	free_vm(f);
 }
@@ -338,10 +342,11 @@ static void test_errors_do_not_stop_vcpu(void **state)
 {
 	struct fixture *f = new_vm(TEE_EMULATED);
 
-	assert_int_equal(tee_select(&f->vm, TEE_EMULATED), 0);
+	assert_int_equal(tee_select(TEE_EMULATED, &f->vm.tee_ops, NULL), 0);
+	f->ctx.tee_ops = f->vm.tee_ops;
 	rec_set_result("kvm_check_extension", CAPS);
-	assert_int_equal(f->vm.tee_ops->init(&f->vm), 0);
-	assert_int_equal(f->vm.tee_ops->setup_memory(&f->vm), 0);
+	assert_int_equal(f->vm.tee_ops->init_vm(&f->vm, NULL), 0);
+	assert_int_equal(f->vm.tee_ops->setup_memory(&f->vm, NULL), 0);
 	for (size_t i = 0; i < sizeof(bad_requests) / sizeof(bad_requests[0]); i++) {
 		const struct bad_request *b = &bad_requests[i];
 
@@ -400,17 +405,18 @@ static void test_memory_fault_outside_ram_stops_vm(void **state)
 {
 	struct fixture *f = new_vm(TEE_EMULATED);
 
-	assert_int_equal(tee_select(&f->vm, TEE_EMULATED), 0);
+	assert_int_equal(tee_select(TEE_EMULATED, &f->vm.tee_ops, NULL), 0);
+	f->ctx.tee_ops = f->vm.tee_ops;
 	rec_set_result("kvm_check_extension", CAPS);
-	assert_int_equal(f->vm.tee_ops->init(&f->vm), 0);
-	assert_int_equal(f->vm.tee_ops->setup_memory(&f->vm), 0);
+	assert_int_equal(f->vm.tee_ops->init_vm(&f->vm, NULL), 0);
+	assert_int_equal(f->vm.tee_ops->setup_memory(&f->vm, NULL), 0);
 	set_memory_fault(f, 0x200000, M2, false);
 	assert_true(vcpu_handle_exit(&f->vcpu));
 	assert_true(mem_attr_is_shared(f->vm.mem.attrs, 0x200000, M2));
 	set_memory_fault(f, HIGH + G1, PG, true);
 	assert_false(vcpu_handle_exit(&f->vcpu));
 	assert_true(vm_is_stopping(&f->vm));
-	assert_int_equal(f->vm.exit_status, VM_EXIT_GUEST_ERROR);
+	assert_int_equal(f->vm.run.exit_status, VM_EXIT_GUEST_ERROR);
 	f->vm.tee_ops->destroy(&f->vm);
 	free_vm(f);
 }
@@ -431,7 +437,7 @@ static void test_host_failure_stops_vm(void **state)
 	set_hypercall(f, KVM_HC_MAP_GPA_RANGE_NR, 0x600000, 1, 0);
 	assert_int_equal(cvm_handle_hypercall(&f->vm, &f->conv, &f->vcpu, &f->run), -EIO);
 	assert_true(vm_is_stopping(&f->vm));
-	assert_int_equal(f->vm.exit_status, VM_EXIT_HOST_ERROR);
+	assert_int_equal(f->vm.run.exit_status, VM_EXIT_HOST_ERROR);
 	free_vm(f);
 }
 
@@ -479,22 +485,22 @@ static void test_emulated_tee_ops(void **state)
 	long i;
 
 	assert_true(vm_is_confidential(&f->vm));
-	assert_int_equal(tee_select(&f->vm, TEE_EMULATED), 0);
+	assert_int_equal(tee_select(TEE_EMULATED, &f->vm.tee_ops, NULL), 0);
 	assert_string_equal(f->vm.tee_ops->name, "emulated");
 	assert_int_equal(f->vm.tee_ops->vm_type, 0);
 	/* KVM without the MAP_GPA_RANGE exit: refused with a clear error. */
 	rec_set_result("kvm_check_extension", 0);
-	assert_int_equal(f->vm.tee_ops->init(&f->vm), -ENOTSUP);
+	assert_int_equal(f->vm.tee_ops->init_vm(&f->vm, NULL), -ENOTSUP);
 	assert_int_equal(rec_count("kvm_enable_cap"), 0);
 	f->vm.tee_ops->destroy(&f->vm);
 
 	rec_reset();
 	rec_set_result("kvm_check_extension", 1 << 12);
-	assert_int_equal(f->vm.tee_ops->init(&f->vm), 0);
+	assert_int_equal(f->vm.tee_ops->init_vm(&f->vm, NULL), 0);
 	i = rec_find("kvm_enable_cap", 0);
 	assert_true(i >= 0);
 	expect_call((size_t)i, "kvm_enable_cap", VM_FD, KVM_CAP_EXIT_HYPERCALL, 1 << 12);
-	assert_int_equal(f->vm.tee_ops->setup_memory(&f->vm), 0);
+	assert_int_equal(f->vm.tee_ops->setup_memory(&f->vm, NULL), 0);
 	assert_int_equal(rec_count("kvm_set_user_memory_region"), 2);
 	assert_int_equal(rec_count("kvm_set_user_memory_region2"), 0);
 	assert_int_equal(rec_count("kvm_create_guest_memfd"), 0);
@@ -507,7 +513,7 @@ static void test_emulated_tee_ops(void **state)
 
 	f = new_vm(TEE_NONE);
 	assert_false(vm_is_confidential(&f->vm));
-	assert_int_equal(tee_select(&f->vm, TEE_NONE), 0);
+	assert_int_equal(tee_select(TEE_NONE, &f->vm.tee_ops, NULL), 0);
 	assert_null(f->vm.tee_ops);
 	free_vm(f);
 }

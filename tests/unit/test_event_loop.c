@@ -138,55 +138,59 @@ static void stop_fn(void *opaque)
 	}
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* An armed poller runs until its window passes without work, then stop() runs once. */
+/*
+ * An armed poller runs until its window passes without work, then stop() runs once.  The loop's
+ * clock is a manual one: the window passes when the test says so, not when a machine is slow.
+ */
 static void test_poller_window(void **state)
 {
 	struct ev_loop loop;
+	struct manual_clock clk;
 	struct poll_state ps = { .loop = &loop, .busy = 1000 };
 	struct counter c = { .loop = &loop, .other_fd = -1 };
-	uint64_t one = 1, t0;
+	const uint64_t window = 20 * 1000 * 1000;
+	uint64_t one = 1;
 
 	assert_int_equal(ev_loop_init(&loop), 0);
+	manual_clock_init(&clk, 1000);
+	loop.clock = &clk.clock;
 	c.fd = eventfd(0, EFD_NONBLOCK);
 	assert_int_equal(ev_loop_add(&loop, c.fd, EPOLLIN, count_handler, &c), 0);
 	ps.p = (struct ev_poller){ .poll = poll_fn, .stop = stop_fn, .opaque = &ps,
-				   .window_ns = 20 * 1000 * 1000 };
+				   .window_ns = window };
 	ev_poller_arm(&loop, &ps.p);
 	ev_poller_arm(&loop, &ps.p); /* arming twice is harmless */
 
 	/* While it finds work the window keeps restarting, and fds are still served. */
 	assert_int_equal(write(c.fd, &one, 8), 8);
-	while (ps.busy)
+	while (ps.busy) {
 		assert_true(ev_loop_run_once(&loop, -1) >= 0);
+		manual_clock_advance(&clk, window / 2); /* never a whole window without work */
+	}
 	assert_int_equal(ps.polls, 1000);
-	t0 = mono_ms();
-	while (!c.hits && mono_ms() - t0 < 1000)
-		ev_loop_run_once(&loop, -1);
+	assert_true(ps.p.armed);
+	assert_int_equal(ps.stops, 0);
+	/* The fds were checked along the way: every pass moved the clock past the interval. */
 	assert_int_equal(c.hits, 1);
 
-	/* Idle: stop() once, about a window later, then the loop sleeps again. */
-	t0 = mono_ms();
-	while (ps.p.armed && mono_ms() - t0 < 2000)
-		ev_loop_run_once(&loop, -1);
+	/* Idle but within the window (the last work was half a window ago): no stop(). */
+	manual_clock_advance(&clk, window / 2 - 1);
+	ev_loop_run_once(&loop, -1);
+	assert_true(ps.p.armed);
+	assert_int_equal(ps.stops, 0);
+	/* The window has passed: stop() once, and the loop sleeps again (no more polls). */
+	manual_clock_advance(&clk, 1);
+	ev_loop_run_once(&loop, -1);
 	assert_false(ps.p.armed);
 	assert_int_equal(ps.stops, 1);
-	assert_true(mono_ms() - t0 >= 15);
 	ps.polls = 0;
-	assert_int_equal(ev_loop_run_once(&loop, 20), 0);
+	assert_int_equal(ev_loop_run_once(&loop, 0), 0);
 	assert_int_equal(ps.polls, 0);
 
 	/* stop() may arm again; disarm never calls stop(). */
 	ps.rearm = true;
 	ev_poller_arm(&loop, &ps.p);
-	ps.p.deadline_ns = 0;
+	manual_clock_advance(&clk, window + 1);
 	ev_loop_run_once(&loop, -1);
 	assert_int_equal(ps.stops, 2);
 	assert_true(ps.p.armed);

@@ -15,8 +15,12 @@
 #include "snp/sev_metadata.h"
 #include "tdx/tdvf.h"
 #include "tests/unit/fw_image.h"
+#include "vmm/error.h"
 
-static char err[256];
+static struct error e_;
+/* The message of the last error; ERRP clears it before each call (the first error wins). */
+#define err (e_.msg)
+#define ERRP (error_clear(&e_), &e_)
 
 /* The error is one line and says what is wrong. */
 static void assert_err(const char *needle)
@@ -31,9 +35,9 @@ static int parse_tdvf(const struct fw_image *img, struct tdvf_metadata *md)
 	struct fw_table t;
 	int ret;
 
-	err[0] = 0;
-	ret = fw_table_parse(&t, img->data, img->len, err, sizeof(err));
-	return ret ? ret : tdvf_parse(&t, md, err, sizeof(err));
+	error_clear(&e_);
+	ret = fw_table_parse(&t, img->data, img->len, ERRP);
+	return ret ? ret : tdvf_parse(&t, md, ERRP);
 }
 
 static int parse_sev(const struct fw_image *img, struct sev_metadata *md)
@@ -41,9 +45,9 @@ static int parse_sev(const struct fw_image *img, struct sev_metadata *md)
 	struct fw_table t;
 	int ret;
 
-	err[0] = 0;
-	ret = fw_table_parse(&t, img->data, img->len, err, sizeof(err));
-	return ret ? ret : sev_metadata_parse(&t, md, err, sizeof(err));
+	error_clear(&e_);
+	ret = fw_table_parse(&t, img->data, img->len, ERRP);
+	return ret ? ret : sev_metadata_parse(&t, md, ERRP);
 }
 
 static void test_valid_image(void **state)
@@ -72,19 +76,15 @@ static void test_valid_image(void **state)
 	assert_int_equal(sev.sections[3].type, SEV_SECTION_SNP_KERNEL_HASHES);
 	assert_string_equal(sev_section_type_name(sev.sections[1].type), "SNP_SECRETS");
 
-	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), 0);
-	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_es_reset_block, "reset", 0, &v, err,
-				      sizeof(err)), 0);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, ERRP), 0);
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_es_reset_block, "reset", 0, &v, ERRP), 0);
 	assert_int_equal(v, 0xffffb004);
-	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", 1, &v, err,
-				      sizeof(err)), 0);
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", 1, &v, ERRP), 0);
 	assert_int_equal(v, 0x400);
 	/* Asking for more than the entry holds is an error, not an overread. */
-	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", 2, &v, err,
-				      sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_hashes_table, "hashes", 2, &v, ERRP), -EINVAL);
 	assert_err("too short");
-	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_secret, "secret", 0, &v, err,
-				      sizeof(err)), -ENOENT);
+	assert_int_equal(fw_table_u32(&t, &fw_guid_sev_secret, "secret", 0, &v, ERRP), -ENOENT);
 	fw_image_free(&img);
 }
 
@@ -95,13 +95,12 @@ static void test_truncated_file(void **state)
 
 	fw_image_build(&img, &fw_image_ovmf);
 	for (size_t len = 0; len < 50; len++) {
-		err[0] = 0;
-		assert_int_equal(fw_table_parse(&t, img.data + img.len - len, len, err,
-						sizeof(err)), -EINVAL);
+		error_clear(&e_);
+		assert_int_equal(fw_table_parse(&t, img.data + img.len - len, len, ERRP), -EINVAL);
 		assert_err("too small");
 	}
 	/* Cut off the last bytes: the footer is no longer where it belongs. */
-	assert_int_equal(fw_table_parse(&t, img.data, img.len - 4096, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len - 4096, ERRP), -EINVAL);
 	assert_err("no GUIDed footer table");
 	fw_image_free(&img);
 }
@@ -114,20 +113,20 @@ static void test_table_length(void **state)
 	fw_image_build(&img, &fw_image_ovmf);
 	/* A table that claims more than the file holds in front of it. */
 	fw_image_put16(img.data + img.table_end - 18, 0xffff);
-	assert_int_equal(fw_table_parse(&t, img.data, 0x1000, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, 0x1000, ERRP), -EINVAL);
 	memmove(img.data, img.data + img.len - 0x1000, 0x1000);
-	assert_int_equal(fw_table_parse(&t, img.data, 0x1000, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, 0x1000, ERRP), -EINVAL);
 	assert_err("runs past the start of the file");
 	fw_image_free(&img);
 
 	fw_image_build(&img, &fw_image_ovmf);
 	fw_image_put16(img.data + img.table_end - 18, 17);
-	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, ERRP), -EINVAL);
 	assert_err("smaller than its own header");
 	/* A table one byte longer than its entries leaves a truncated entry at its start. */
 	fw_image_put16(img.data + img.table_end - 18, (uint16_t)(img.table_end - img.table_start
 								  + 1));
-	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, ERRP), -EINVAL);
 	assert_err("truncated");
 	fw_image_free(&img);
 }
@@ -142,13 +141,13 @@ static void test_entry_length(void **state)
 	fw_image_build(&img, &fw_image_ovmf);
 	first_len = img.table_end - 18 - 18;
 	fw_image_put16(img.data + first_len, 0);
-	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, ERRP), -EINVAL);
 	assert_err("length 0");
 	fw_image_put16(img.data + first_len, 17);
-	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, ERRP), -EINVAL);
 	assert_err("minimum 18");
 	fw_image_put16(img.data + first_len, (uint16_t)(img.table_end - img.table_start));
-	assert_int_equal(fw_table_parse(&t, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fw_table_parse(&t, img.data, img.len, ERRP), -EINVAL);
 	assert_err("larger than the table");
 	fw_image_free(&img);
 }

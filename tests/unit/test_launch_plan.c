@@ -23,8 +23,12 @@
 #include "tests/unit/fw_image.h"
 #include "vmm/kvm_uapi_ext.h"
 #include "vmm/util.h"
+#include "vmm/error.h"
 
-static char err[256];
+static struct error e_;
+/* The message of the last error; ERRP clears it before each call (the first error wins). */
+#define err (e_.msg)
+#define ERRP (error_clear(&e_), &e_)
 
 static uint64_t rd(const uint8_t *p, unsigned n)
 {
@@ -104,7 +108,7 @@ static void test_tdx_plan(void **state)
 
 	fw_image_build(&img, &fw_image_ovmf);
 	launch_plan_init(&plan, LAUNCH_TEE_TDX);
-	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, err, sizeof(err)), 0);
+	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, ERRP), 0);
 	assert_int_equal(plan.nr_regions, 5);
 	assert_int_equal(plan.regions[0].kind, LAUNCH_REGION_TDVF_SECTION);
 	assert_int_equal(plan.regions[0].gpa, 0xfffe8000);
@@ -122,7 +126,7 @@ static void test_tdx_plan(void **state)
 	/* A malformed image leaves a message and no plan. */
 	fw_image_put32(img.data + img.tdvf_pos + 16 + 24, 42);
 	launch_plan_init(&plan, LAUNCH_TEE_TDX);
-	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, err, sizeof(err)), -EINVAL);
+	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, ERRP), -EINVAL);
 	assert_non_null(strstr(err, "unknown type 42"));
 	launch_plan_free(&plan);
 	fw_image_free(&img);
@@ -141,8 +145,8 @@ static int snp_plan(struct launch_plan *plan, const struct fw_image *img, unsign
 	};
 
 	launch_plan_init(plan, LAUNCH_TEE_SNP);
-	err[0] = 0;
-	return snp_plan_build(plan, &p, err, sizeof(err));
+	error_clear(&e_);
+	return snp_plan_build(plan, &p, ERRP);
 }
 
 static void test_snp_plan_order_and_types(void **state)
@@ -310,8 +314,7 @@ static void test_sev_hashes_missing_file(void **state)
 {
 	struct sev_hashes h;
 
-	assert_int_equal(sev_hashes_from_files(&h, "/nonexistent/kernel", NULL, NULL, err,
-					       sizeof(err)), -ENOENT);
+	assert_int_equal(sev_hashes_from_files(&h, "/nonexistent/kernel", NULL, NULL, ERRP), -ENOENT);
 	assert_non_null(strstr(err, "kernel /nonexistent/kernel"));
 }
 
@@ -367,9 +370,8 @@ static void test_td_hob(void **state)
 
 	fw_image_build(&img, &fw_image_ovmf);
 	launch_plan_init(&plan, LAUNCH_TEE_TDX);
-	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, err, sizeof(err)), 0);
-	assert_int_equal(td_hob_build(buf, sizeof(buf), 0x809000, ram, 2, &plan, &used, err,
-				      sizeof(err)), 0);
+	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, ERRP), 0);
+	assert_int_equal(td_hob_build(buf, sizeof(buf), 0x809000, ram, 2, &plan, &used, ERRP), 0);
 	assert_int_equal(used, 56 + 6 * 48 + 8);
 	/* Handoff info table. */
 	assert_int_equal(rd(buf, 2), 1);
@@ -393,17 +395,15 @@ static void test_td_hob(void **state)
 
 	/* Too small a buffer, at every size short of the need. */
 	for (size_t len = 0; len < used; len += 8)
-		assert_int_equal(td_hob_build(buf, len, 0x809000, ram, 2, &plan, &used, err,
-					      sizeof(err)), -ENOSPC);
+		assert_int_equal(td_hob_build(buf, len, 0x809000, ram, 2, &plan, &used, ERRP), -ENOSPC);
 	/* Unsorted or misaligned RAM. */
 	const struct td_hob_ram unsorted[] = { ram[1], ram[0] };
 	const struct td_hob_ram misaligned[] = { { 0x800, 0x1000 } };
 
-	assert_int_equal(td_hob_build(buf, sizeof(buf), 0x809000, unsorted, 2, &plan, &used, err,
-				      sizeof(err)), -EINVAL);
+	assert_int_equal(td_hob_build(buf, sizeof(buf), 0x809000, unsorted, 2, &plan, &used, ERRP), -EINVAL);
 	assert_non_null(strstr(err, "not sorted"));
 	assert_int_equal(td_hob_build(buf, sizeof(buf), 0x809000, misaligned, 1, &plan, &used,
-				      err, sizeof(err)), -EINVAL);
+				      ERRP), -EINVAL);
 	launch_plan_free(&plan);
 	fw_image_free(&img);
 }

@@ -17,7 +17,7 @@
 
 #include "devices/serial.h"
 #include "tests/unit/kvm_recorder.h"
-#include "vmm/vm.h"
+#include "tests/unit/virtio_harness.h"
 
 #define COM1 0x3f8
 #define THR 0
@@ -30,7 +30,7 @@
 #define SCR 7
 
 struct fixture {
-	struct vm vm;
+	struct vh_vm v;
 	int saved_stdin;
 	int in_w;          /* write end of the pipe that is the UART's stdin */
 	char out_path[64];
@@ -42,12 +42,7 @@ static int setup(void **state)
 	int p[2];
 
 	assert_non_null(f);
-	rec_reset();
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
-	assert_int_equal(ev_loop_init(&f->vm.loop), 0);
-	bus_init(&f->vm.pio_bus);
-	f->vm.vm_fd = 77;
-	f->vm.irq = (struct irq_router){ .vm_fd = 77, .mode = IRQCHIP_KERNEL };
+	assert_int_equal(vh_vm_init(&f->v, 2 << 20, TEE_NONE), 0);
 	assert_int_equal(pipe(p), 0);
 	f->saved_stdin = dup(STDIN_FILENO);
 	assert_int_equal(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
@@ -61,13 +56,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	for (unsigned i = 0; i < f->vm.nr_devices; i++)
-		f->vm.devices[i].destroy(f->vm.devices[i].opaque);
+	vh_vm_destroy(&f->v);
 	dup2(f->saved_stdin, STDIN_FILENO);
 	close(f->saved_stdin);
 	close(f->in_w);
-	bus_destroy(&f->vm.pio_bus);
-	ev_loop_destroy(&f->vm.loop);
 	if (f->out_path[0])
 		unlink(f->out_path);
 	free(f);
@@ -78,13 +70,24 @@ static uint8_t rd(struct fixture *f, unsigned reg)
 {
 	uint8_t v;
 
-	assert_true(bus_access(&f->vm.pio_bus, COM1 + reg, &v, 1, false));
+	assert_true(bus_access(&f->v.pio, COM1 + reg, &v, 1, false));
 	return v;
 }
 
 static void wr(struct fixture *f, unsigned reg, uint8_t v)
 {
-	assert_true(bus_access(&f->vm.pio_bus, COM1 + reg, &v, 1, true));
+	assert_true(bus_access(&f->v.pio, COM1 + reg, &v, 1, true));
+}
+
+/* COM1 on the fixture's VM, freed by the teardown. */
+static int create_serial(struct fixture *f, enum serial_mode mode, const char *path)
+{
+	struct device dev;
+	int ret = serial_create(&f->v.dev_env, mode, path, &dev, NULL);
+
+	if (!ret)
+		vh_add_device(&f->v, &dev);
+	return ret;
 }
 
 /* The last level KVM was told for IRQ 4 (-1 if never). */
@@ -105,7 +108,7 @@ static void test_transmit_to_file(void **state)
 	strcpy(f->out_path, "/tmp/cvmm-test-serial-XXXXXX");
 	fd = mkstemp(f->out_path);
 	close(fd);
-	assert_int_equal(serial_create(&f->vm, SERIAL_FILE, f->out_path), 0);
+	assert_int_equal(create_serial(f, SERIAL_FILE, f->out_path), 0);
 	assert_true(rd(f, LSR) & 0x60); /* THR empty, transmitter empty */
 	wr(f, THR, 'o');
 	wr(f, THR, 'k');
@@ -126,7 +129,7 @@ static void test_thre_interrupt(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(serial_create(&f->vm, SERIAL_NONE, NULL), 0);
+	assert_int_equal(create_serial(f, SERIAL_NONE, NULL), 0);
 	assert_int_equal(rd(f, IIR) & 0x0f, 0x01); /* nothing pending */
 	/* Enabling THRI with THR empty raises it at once (Linux's THRE probe relies on this). */
 	wr(f, IER, 0x02);
@@ -149,7 +152,7 @@ static void test_loopback_probe(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(serial_create(&f->vm, SERIAL_NONE, NULL), 0);
+	assert_int_equal(create_serial(f, SERIAL_NONE, NULL), 0);
 	/* Linux's autoconfig: MCR = LOOP | OUT2 | RTS must read back as MSR 0x90. */
 	wr(f, MCR, 0x1a);
 	assert_int_equal(rd(f, MSR) & 0xf0, 0x90);
@@ -166,7 +169,7 @@ static void test_loopback_probe(void **state)
 
 static void pump(struct fixture *f)
 {
-	while (ev_loop_run_once(&f->vm.loop, 50) > 0)
+	while (ev_loop_run_once(&f->v.loop, 50) > 0)
 		;
 }
 
@@ -178,7 +181,7 @@ static void test_receive_fifo_and_throttle(void **state)
 
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i * 7 + 1);
-	assert_int_equal(serial_create(&f->vm, SERIAL_STDIO, NULL), 0);
+	assert_int_equal(create_serial(f, SERIAL_STDIO, NULL), 0);
 	wr(f, IER, 0x01); /* received-data interrupts */
 	assert_int_equal(write(f->in_w, in, sizeof(in)), (ssize_t)sizeof(in));
 	pump(f);
@@ -211,12 +214,12 @@ static void test_wide_access_ignored(void **state)
 	struct fixture *f = *state;
 	uint8_t v[2] = { 0x12, 0x34 };
 
-	assert_int_equal(serial_create(&f->vm, SERIAL_NONE, NULL), 0);
-	assert_true(bus_access(&f->vm.pio_bus, COM1 + SCR - 1, v, 2, false));
+	assert_int_equal(create_serial(f, SERIAL_NONE, NULL), 0);
+	assert_true(bus_access(&f->v.pio, COM1 + SCR - 1, v, 2, false));
 	assert_int_equal(v[0], 0xff);
 	assert_int_equal(v[1], 0xff);
 	v[0] = 0x77;
-	assert_true(bus_access(&f->vm.pio_bus, COM1 + SCR - 1, v, 2, true));
+	assert_true(bus_access(&f->v.pio, COM1 + SCR - 1, v, 2, true));
 	assert_int_not_equal(rd(f, SCR), 0x77);
 }
 

@@ -116,16 +116,16 @@ static int setup_env(void **state, enum tee_kind tee, bool access_platform)
 	assert_non_null(f);
 	assert_int_equal(vh_vm_init(&f->v, RAM, tee), 0);
 	if (access_platform) {
-		/* What --virtio-access-platform sets, taken through the VM's environment. */
-		f->v.cfg.virtio_access_platform = true;
-		virtio_env_from_vm(&f->v.vm, &f->v.env);
+		/* What --virtio-access-platform sets, taken through the device environment. */
+		device_env_set_virtio(&f->v.dev_env, VH_VM_FD, tee != TEE_NONE, true);
+		f->v.env = f->v.dev_env.virtio;
 	}
 	for (unsigned i = 0; i < 8; i++)
 		f->dev.config[i] = (uint8_t)(0x10 + i);
 	p = params(&f->dev);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, BASE, IRQ, &f->vdev), 0);
-	vh_ring_init(&f->rings[0], &f->v.vm.mem, 16, 0x10000);
-	vh_ring_init(&f->rings[1], &f->v.vm.mem, 16, 0x20000);
+	vh_ring_init(&f->rings[0], &f->v.mem, 16, 0x10000);
+	vh_ring_init(&f->rings[1], &f->v.mem, 16, 0x20000);
 	*state = f;
 	return 0;
 }
@@ -158,7 +158,7 @@ static int teardown(void **state)
 static void run_loop(struct fx *f)
 {
 	for (int i = 0; i < 4; i++)
-		ev_loop_run_once(&f->v.vm.loop, 0);
+		ev_loop_run_once(&f->v.loop, 0);
 }
 
 static struct virtio_counters counters(struct fx *f)
@@ -588,22 +588,6 @@ static void test_config_space_and_generation(void **state)
 	assert_int_equal(vh_rd(f->vdev, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 }
 
-static void test_create_on_vm(void **state)
-{
-	struct fx *f = *state;
-	struct virtio_dev_params p = params(&f->dev);
-	struct virtio_dev *vdev;
-	uint32_t magic = 0;
-
-	assert_int_equal(virtio_mmio_create_on_vm(&f->v.vm, &p, &vdev), 0);
-	assert_int_equal(f->v.vm.nr_virtio_slots, 1);
-	assert_int_equal(vdev->base, f->v.vm.virtio_slots[0].base);
-	assert_int_equal(vdev->irq, f->v.vm.virtio_slots[0].irq);
-	assert_true(bus_access(&f->v.vm.mmio_bus, vdev->base, (uint8_t *)&magic, 4, false));
-	assert_int_equal(magic, VIRTIO_MMIO_MAGIC);
-	virtio_dev_destroy(vdev);
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -634,7 +618,6 @@ int main(void)
 		T(test_buffers_before_driver_ok_wait),
 		T(test_malformed_chain_needs_reset),
 		T(test_config_space_and_generation),
-		T(test_create_on_vm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,7 +62,7 @@ struct fx {
 
 static struct guest_mem *mem(struct fx *f)
 {
-	return &f->v.vm.mem;
+	return &f->v.mem;
 }
 
 static void *gp(struct fx *f, uint64_t gpa, uint64_t len)
@@ -277,11 +277,10 @@ static void open_blk(struct fx *f)
 	assert_true(f->disk_fd >= 0);
 	assert_int_equal(write(f->disk_fd, zero, sizeof(zero)), (ssize_t)sizeof(zero));
 	cfg.path = f->path;
-	assert_int_equal(blk_dev_open(&cfg, &f->v.vm.loop, &f->blk), 0);
+	assert_int_equal(blk_dev_open(&cfg, &f->v.loop, &f->blk, NULL), 0);
 	blk_dev_params(f->blk, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	blk_dev_attach(f->blk, f->vdev);
 }
 
 static bool needs_reset(void *arg)
@@ -376,11 +375,10 @@ static void open_vsock(struct fx *f)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/v.sock", f->dir);
 	cfg.uds_path = f->path;
-	assert_int_equal(vsock_dev_open(&cfg, &f->v.vm.loop, &f->vsock), 0);
+	assert_int_equal(vsock_dev_open(&cfg, &f->v.loop, &f->vsock), 0);
 	vsock_dev_params(f->vsock, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	vsock_dev_attach(f->vsock, f->vdev);
 	start_dev(f, 3);
 }
 

@@ -53,13 +53,13 @@ struct fx {
 
 static void *gp(struct fx *f, uint64_t gpa, uint64_t len)
 {
-	return guest_mem_ptr(&f->v.vm.mem, gpa, len);
+	return guest_mem_ptr(&f->v.mem, gpa, len);
 }
 
 static void start_driver(struct fx *f)
 {
 	for (unsigned i = 0; i < 3; i++)
-		vh_ring_init(&f->ring[i], &f->v.vm.mem, QSIZE, RING_GPA + i * 0x4000);
+		vh_ring_init(&f->ring[i], &f->v.mem, QSIZE, RING_GPA + i * 0x4000);
 	assert_true(vh_driver_start(f->vdev, vh_device_features(f->vdev), f->ring, 3) &
 		    VIRTIO_CONFIG_S_DRIVER_OK);
 	f->tx_next = f->rx_next = 0;
@@ -79,11 +79,10 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/v.sock", f->dir);
 	cfg.uds_path = f->path;
-	assert_int_equal(vsock_dev_open(&cfg, &f->v.vm.loop, &f->d), 0);
+	assert_int_equal(vsock_dev_open(&cfg, &f->v.loop, &f->d), 0);
 	vsock_dev_params(f->d, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	vsock_dev_attach(f->d, f->vdev);
 	start_driver(f);
 	*state = f;
 	return 0;
@@ -261,7 +260,7 @@ static void test_rx_waits_for_buffers(void **state)
 	assert_int_equal(read_host(f, c, buf, 14), 14);
 	assert_int_equal(write(c, "abc", 3), 3);
 	for (int i = 0; i < 10; i++)
-		ev_loop_run_once(&f->v.vm.loop, 5);
+		ev_loop_run_once(&f->v.loop, 5);
 	assert_int_equal(vh_used_idx(&f->ring[VSOCK_RX_QUEUE]), 1);
 	post_rx(f, 1);
 	h = recv_pkt(f, buf, sizeof(buf));
@@ -333,7 +332,7 @@ static void test_transport_reset_event(void **state)
 	vh_publish(ev, vh_chain(ev, 1, &(struct vh_buf){ EV_GPA + 64, 4, true }, 1));
 	vh_publish(ev, vh_chain(ev, 2, &(struct vh_buf){ EV_GPA + 128, 4, true }, 1));
 	vh_kick(f->vdev, VSOCK_EVENT_QUEUE);
-	ev_loop_run_once(&f->v.vm.loop, 10);
+	ev_loop_run_once(&f->v.loop, 10);
 	assert_int_equal(vh_used_idx(ev), 1);
 	vsock_dev_reset_transport(f->d);
 	assert_int_equal(vh_used_idx(ev), 2);
@@ -423,7 +422,7 @@ static void test_out_of_fds_pauses_listener(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
 	for (int i = 0; i < 5; i++)
-		ev_loop_run_once(&f->v.vm.loop, 5);
+		ev_loop_run_once(&f->v.loop, 5);
 	vsock_dev_counters(f->d, &cnt);
 	/* Paused once, not spinning on the listener. */
 	assert_int_equal(cnt.accept_paused, 1);

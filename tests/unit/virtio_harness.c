@@ -13,48 +13,88 @@
 #include "vmm/event_loop.h"
 #include "vmm/memory.h"
 
+static void vh_request_stop(void *ctx, int exit_status, const char *reason)
+{
+	struct vh_vm *v = ctx;
+
+	if (!v->stops++)
+		v->stop_status = exit_status;
+}
+
 int vh_vm_init(struct vh_vm *v, uint64_t ram_size, enum tee_kind tee)
 {
 	int err;
 
 	memset(v, 0, sizeof(*v));
-	v->cfg.tee = tee;
-	v->vm.cfg = &v->cfg;
-	v->vm.kvm_fd = -1;
-	v->vm.vm_fd = VH_VM_FD;
-	err = guest_mem_create(&v->vm.mem, ram_size);
+	err = guest_mem_create(&v->mem, ram_size);
 	if (err)
 		return err;
-	err = ev_loop_init(&v->vm.loop);
+	err = ev_loop_init(&v->loop);
 	if (err) {
-		guest_mem_destroy(&v->vm.mem);
+		guest_mem_destroy(&v->mem);
 		return err;
 	}
-	bus_init(&v->vm.pio_bus);
-	bus_init(&v->vm.mmio_bus);
-	v->vm.irq.vm_fd = VH_VM_FD;
-	v->vm.irq.mode = IRQCHIP_KERNEL;
-	pthread_mutex_init(&v->vm.stop_lock, NULL);
-	virtio_env_from_vm(&v->vm, &v->env);
+	bus_init(&v->pio);
+	bus_init(&v->mmio);
+	v->irq.vm_fd = VH_VM_FD;
+	v->irq.mode = IRQCHIP_KERNEL;
+	manual_clock_init(&v->clock, 1000000000ULL);
+	v->loop.clock = &v->clock.clock; /* busy-poll windows move only when a test says so */
+	v->dev_env = (struct device_env){
+		.mem = &v->mem,
+		.loop = &v->loop,
+		.pio = &v->pio,
+		.mmio = &v->mmio,
+		.irq = &v->irq,
+		.clock = &v->clock.clock,
+		.start_ns = 1000000000ULL,
+		.request_stop = vh_request_stop,
+		.stop_ctx = v,
+		.maps = &v->maps,
+	};
+	device_env_set_virtio(&v->dev_env, VH_VM_FD, tee != TEE_NONE, false);
+	v->env = v->dev_env.virtio;
 	rec_reset();
 	return 0;
 }
 
+void vh_add_device(struct vh_vm *v, const struct device *dev)
+{
+	if (v->nr_devices < VH_MAX_DEVICES)
+		v->devices[v->nr_devices++] = *dev;
+}
+
 void vh_vm_destroy(struct vh_vm *v)
 {
-	for (unsigned i = v->vm.nr_devices; i-- > 0;)
-		v->vm.devices[i].destroy(v->vm.devices[i].opaque);
-	bus_destroy(&v->vm.mmio_bus);
-	bus_destroy(&v->vm.pio_bus);
-	ev_loop_destroy(&v->vm.loop);
-	guest_mem_destroy(&v->vm.mem);
-	pthread_mutex_destroy(&v->vm.stop_lock);
+	for (unsigned i = v->nr_devices; i-- > 0;)
+		if (v->devices[i].destroy)
+			v->devices[i].destroy(v->devices[i].opaque);
+	device_maps_unmap_from(&v->maps, 0);
+	device_maps_free(&v->maps);
+	bus_destroy(&v->mmio);
+	bus_destroy(&v->pio);
+	ev_loop_destroy(&v->loop);
+	guest_mem_destroy(&v->mem);
 }
 
 bool vh_run_until(struct vh_vm *v, bool (*cond)(void *arg), void *arg)
 {
-	for (int i = 0; i < 200 && !cond(arg); i++)
-		ev_loop_run_once(&v->vm.loop, 10);
+	for (int i = 0; i < 200 && !cond(arg); i++) {
+		ev_loop_run_once(&v->loop, 10);
+		manual_clock_advance(&v->clock, VH_TICK_NS);
+	}
+	return cond(arg);
+}
+
+bool vh_run_for(struct vh_vm *v, bool (*cond)(void *arg), void *arg, uint64_t ns)
+{
+	for (uint64_t t = 0; t <= ns; t += VH_TICK_NS) {
+		/* Real events (io_uring completions) get up to 1 ms of real time per step. */
+		ev_loop_run_once(&v->loop, 1);
+		if (cond(arg))
+			return true;
+		manual_clock_advance(&v->clock, VH_TICK_NS);
+	}
 	return cond(arg);
 }
 

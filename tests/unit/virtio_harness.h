@@ -10,22 +10,53 @@
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
+#include "vmm/bus.h"
+#include "vmm/clock.h"
 #include "vmm/config.h"
-#include "vmm/vm.h"
+#include "vmm/device_env.h"
+#include "vmm/event_loop.h"
+#include "vmm/irq.h"
+#include "vmm/memory.h"
 
 #define VH_VM_FD 77
+#define VH_MAX_DEVICES 8
 
-/* A VM with only what devices use: memory, loop, irq router (recorded), MMIO bus, config. */
+/*
+ * What devices see of a VM, built for tests: memory, loop, buses, an irq router on the recorded
+ * KVM, a manual clock, and a stop request that is only recorded.  dev_env is the environment the
+ * device table's create functions get; env is the virtio transport's part of it.
+ */
 struct vh_vm {
-	struct vm vm;
-	struct vm_config cfg;
+	struct guest_mem mem;
+	struct ev_loop loop;
+	struct bus pio;
+	struct bus mmio;
+	struct irq_router irq;
+	struct manual_clock clock;
+	struct device_maps maps;
+	struct device_env dev_env;
 	struct virtio_env env;
+	struct device devices[VH_MAX_DEVICES];
+	unsigned nr_devices;
+	unsigned stops;      /* stop requests seen */
+	int stop_status;     /* the first one's exit status */
 };
 
 int vh_vm_init(struct vh_vm *v, uint64_t ram_size, enum tee_kind tee);
+/* Frees the devices added with vh_add_device (newest first), then everything else. */
 void vh_vm_destroy(struct vh_vm *v);
-/* Serves loop events until cond(arg) holds or about 2 s passed; returns cond(arg). */
+/* Keeps a device made with a table create function so vh_vm_destroy frees it. */
+void vh_add_device(struct vh_vm *v, const struct device *dev);
+/* The manual clock's step per loop pass in vh_run_until / vh_run_for. */
+#define VH_TICK_NS 1000000ULL
+
+/* Serves loop events until cond(arg) holds, at most 200 passes; returns cond(arg). */
 bool vh_run_until(struct vh_vm *v, bool (*cond)(void *arg), void *arg);
+/*
+ * Serves loop events, advancing the VM's clock VH_TICK_NS per pass, until cond(arg) holds or ns
+ * of that clock passed; returns cond(arg).  Deterministic: busy-poll windows follow the clock.
+ */
+bool vh_run_for(struct vh_vm *v, bool (*cond)(void *arg), void *arg, uint64_t ns);
 
 /* The driver side of one split ring. */
 struct vh_ring {

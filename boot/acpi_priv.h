@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the ACPI table builders (boot/acpi*.c). */
-#ifndef CVMM_ACPI_TABLE_H
-#define CVMM_ACPI_TABLE_H
+#ifndef CVMM_ACPI_PRIV_H
+#define CVMM_ACPI_PRIV_H
 
 #include <stddef.h>
 #include <stdint.h>

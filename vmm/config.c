@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/* The VM description: defaults, owned strings, and the one validation pass before KVM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot/boot.h"
+#include "boot/firmware.h"
+#include "vmm/config.h"
+#include "vmm/error.h"
+#include "vmm/memory.h"
+#include "vmm/resources.h"
+#include "vmm/util.h"
+
+#define USAGE(...) error_set(e, ERROR_USAGE, EINVAL, __VA_ARGS__)
+
+void config_init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->vcpus = 1;
+	cfg->mem_mib = 256;
+	cfg->serial = SERIAL_STDIO;
+	cfg->irqchip = IRQCHIP_KERNEL;
+	cfg->tee = TEE_NONE;
+	cfg->snp.guest_features = 0x1;
+}
+
+void config_drive_free(struct drive_config *d)
+{
+	free(d->path);
+	free(d->id);
+	d->path = d->id = NULL;
+}
+
+void config_free(struct vm_config *cfg)
+{
+	free(cfg->kernel);
+	free(cfg->initrd);
+	free(cfg->cmdline);
+	free(cfg->firmware);
+	free(cfg->serial_path);
+	for (unsigned i = 0; i < cfg->nr_drives; i++)
+		config_drive_free(&cfg->drives[i]);
+	free(cfg->drives);
+	free(cfg->vsock.uds_path);
+	config_init(cfg);
+}
+
+int config_set_string(char **dst, const char *val, const char *what, struct error *e)
+{
+	char *copy = NULL;
+
+	if (val) {
+		if (strlen(val) > CONFIG_PATH_MAX)
+			return USAGE("%s is too long (%zu bytes, at most %d)", what, strlen(val),
+				     CONFIG_PATH_MAX);
+		copy = strdup(val);
+		if (!copy)
+			return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	}
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct error *e)
+{
+	struct drive_config copy = *d, *grown;
+
+	/* The allocator's limit is checked by config_validate(); this only bounds the array. */
+	if (cfg->nr_drives >= RESOURCES_MAX_VIRTIO)
+		return USAGE("at most %d virtio devices (drives, vsock) are supported",
+			     RESOURCES_MAX_VIRTIO);
+	copy.path = copy.id = NULL;
+	if (config_set_string(&copy.path, d->path, "path", e) ||
+	    config_set_string(&copy.id, d->id, "id", e)) {
+		config_drive_free(&copy);
+		return -e->errnum;
+	}
+	grown = realloc(cfg->drives, (cfg->nr_drives + 1) * sizeof(*grown));
+	if (!grown) {
+		config_drive_free(&copy);
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	}
+	cfg->drives = grown;
+	cfg->drives[cfg->nr_drives++] = copy;
+	return 0;
+}
+
+unsigned config_virtio_devices(const struct vm_config *cfg)
+{
+	return cfg->nr_drives + (cfg->vsock.enabled ? 1 : 0);
+}
+
+unsigned config_max_virtio_devices(void)
+{
+	return RESOURCES_MAX_VIRTIO;
+}
+
+/* A file the user names: exists, is of the wanted type, can be opened as the VM will. */
+static int check_file(const char *what, const char *path, int flags, bool allow_blockdev,
+		      struct error *e)
+{
+	struct stat st;
+	int fd;
+
+	/* The type first, so that a directory gets the same message whatever the mode. */
+	if (stat(path, &st) < 0)
+		return error_set(e, ERROR_INPUT, errno, "%s %s: %s", what, path, strerror(errno));
+	if (!(S_ISREG(st.st_mode) || (allow_blockdev && S_ISBLK(st.st_mode))))
+		return error_set(e, ERROR_INPUT, EINVAL, "%s %s: not a regular file%s", what, path,
+				 allow_blockdev ? " or block device" : "");
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(e, ERROR_INPUT, errno, "%s %s: cannot open%s: %s", what, path,
+				 (flags & O_ACCMODE) == O_RDWR ? " read-write" : "",
+				 strerror(errno));
+	close(fd);
+	return 0;
+}
+
+/* The directory a file will be created in exists and is writable. */
+static int check_parent_dir(const char *what, const char *path, struct error *e)
+{
+	char copy[CONFIG_PATH_MAX + 1];
+	struct stat st;
+	const char *dir;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (stat(dir, &st) < 0)
+		return error_set(e, ERROR_INPUT, errno, "%s %s: directory %s: %s", what, path, dir,
+				 strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return error_set(e, ERROR_INPUT, ENOTDIR, "%s %s: %s is not a directory", what,
+				 path, dir);
+	if (access(dir, W_OK | X_OK) < 0)
+		return error_set(e, ERROR_INPUT, errno, "%s %s: cannot create files in %s: %s",
+				 what, path, dir, strerror(errno));
+	return 0;
+}
+
+static int validate_machine(const struct vm_config *cfg, struct error *e)
+{
+	if (cfg->vcpus == 0 || cfg->vcpus > CONFIG_MAX_VCPUS)
+		return USAGE("--vcpus: %u vCPUs requested; between 1 and %d are supported",
+			     cfg->vcpus, CONFIG_MAX_VCPUS);
+	if (cfg->mem_mib < CONFIG_MIN_MEM_MIB)
+		return USAGE("--mem-mib: %llu MiB is too little memory; at least %d MiB are needed",
+			     (unsigned long long)cfg->mem_mib, CONFIG_MIN_MEM_MIB);
+	if (cfg->mem_mib > CONFIG_MAX_MEM_MIB)
+		return USAGE("--mem-mib: %llu MiB is more than the supported %d MiB",
+			     (unsigned long long)cfg->mem_mib, CONFIG_MAX_MEM_MIB);
+	if (cfg->tee == TEE_TDX && cfg->irqchip_set && cfg->irqchip != IRQCHIP_SPLIT)
+		return USAGE("--tee tdx needs --irqchip split (a TD has no in-kernel IOAPIC)");
+	if (cfg->serial == SERIAL_FILE && (!cfg->serial_path || !*cfg->serial_path))
+		return USAGE("--serial file: needs a path");
+	return 0;
+}
+
+static int validate_payload_options(const struct vm_config *cfg, struct error *e)
+{
+	bool fw_tee = config_tee_uses_firmware(cfg);
+
+	if (cfg->kernel && !*cfg->kernel)
+		return USAGE("--kernel: empty path");
+	if (cfg->initrd && !*cfg->initrd)
+		return USAGE("--initrd: empty path");
+	if (cfg->firmware && !*cfg->firmware)
+		return USAGE("--firmware: empty path");
+	if (fw_tee && !cfg->firmware)
+		return USAGE("--tee %s needs --firmware PATH", config_tee_name(cfg->tee));
+	if (!fw_tee && cfg->firmware)
+		return USAGE("--firmware applies to --tee tdx and --tee snp only");
+	if (!cfg->kernel && !fw_tee)
+		return USAGE("--kernel PATH is required");
+	if (!cfg->kernel && (cfg->initrd || cfg->cmdline))
+		return USAGE("--initrd and --cmdline need --kernel");
+	if (cfg->cmdline && strlen(cfg->cmdline) > CONFIG_CMDLINE_MAX)
+		return USAGE("--cmdline is %zu bytes, longer than the %d a guest can be given",
+			     strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
+	if (cfg->tee != TEE_SNP && (cfg->snp.vcpu_sig_set || cfg->snp.guest_features_set))
+		return USAGE("--vcpu-sig and --guest-features apply to --tee snp only");
+	return 0;
+}
+
+/* Opens and sniffs what the guest boots from, as the launch will. */
+static int validate_payload_files(const struct vm_config *cfg, struct error *e)
+{
+	int ret;
+
+	if (config_tee_uses_firmware(cfg)) {
+		struct fw_table t;
+		uint8_t *fw = NULL;
+		size_t len = 0;
+
+		/* The firmware loads the kernel itself: it only has to be a readable file here. */
+		ret = read_whole_file(cfg->firmware, &fw, &len);
+		if (ret)
+			return error_set(e, ERROR_INPUT, ret, "firmware %s: %s", cfg->firmware,
+					 ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		ret = fw_table_parse(&t, fw, len, e);
+		free(fw);
+		if (ret) {
+			error_prefix(e, "firmware %s: ", cfg->firmware);
+			return ret;
+		}
+		if (cfg->kernel && (ret = check_file("kernel", cfg->kernel, O_RDONLY, false, e)))
+			return ret;
+		if (cfg->initrd && (ret = check_file("initrd", cfg->initrd, O_RDONLY, false, e)))
+			return ret;
+	} else {
+		struct boot_kernel k;
+		struct boot_initrd rd;
+		struct guest_mem layout;
+
+		guest_mem_layout(&layout, cfg->mem_mib << 20);
+		ret = boot_kernel_open(&k, cfg->kernel, &layout, e);
+		if (ret)
+			return ret;
+		ret = boot_initrd_open(&rd, cfg->initrd, &k, &layout, e);
+		boot_initrd_close(&rd);
+		boot_kernel_close(&k);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int validate_drives(const struct vm_config *cfg, enum config_check check, struct error *e)
+{
+	struct stat seen[RESOURCES_MAX_VIRTIO];
+
+	for (unsigned i = 0; i < cfg->nr_drives; i++) {
+		const struct drive_config *d = &cfg->drives[i];
+		int ret;
+
+		if (!d->path || !*d->path)
+			return USAGE("--drive %u: path=PATH is required", i + 1);
+		if (d->id && (!*d->id || strlen(d->id) > CONFIG_ID_MAX))
+			return USAGE("--drive %s: id must be 1 to %d characters", d->path,
+				     CONFIG_ID_MAX);
+		if (d->poll_us > DRIVE_POLL_US_MAX)
+			return USAGE("--drive %s: poll_us=%u: expected 0 to %d", d->path, d->poll_us,
+				     DRIVE_POLL_US_MAX);
+		for (unsigned j = 0; j < i; j++)
+			if (d->id && cfg->drives[j].id && !strcmp(d->id, cfg->drives[j].id))
+				return USAGE("--drive: id %s is used twice", d->id);
+		if (check == CONFIG_CHECK_MEASURE)
+			continue;
+		ret = check_file("--drive", d->path, d->read_only ? O_RDONLY : O_RDWR, true, e);
+		if (ret)
+			return ret;
+		if (stat(d->path, &seen[i]) < 0)
+			return error_set(e, ERROR_INPUT, errno, "--drive %s: %s", d->path,
+					 strerror(errno));
+		/* A block device's size is the kernel's business (multiples of its block size). */
+		if (S_ISREG(seen[i].st_mode) && seen[i].st_size % 512)
+			return error_set(e, ERROR_INPUT, EINVAL,
+					 "--drive %s: size %lld is not a multiple of 512 bytes", d->path,
+					 (long long)seen[i].st_size);
+		for (unsigned j = 0; j < i; j++)
+			if (seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
+				return USAGE("--drive %s: the same file as drive %u (%s)", d->path,
+					     j + 1, cfg->drives[j].path);
+	}
+	return 0;
+}
+
+static int validate_vsock(const struct vm_config *cfg, enum config_check check, struct error *e)
+{
+	const struct vsock_config *v = &cfg->vsock;
+	struct stat st;
+	int ret;
+
+	if (!v->enabled)
+		return 0;
+	if (v->guest_cid < 3 || v->guest_cid == UINT32_MAX)
+		return USAGE("--vsock: cid=%u: guest CIDs start at 3 (0-2 are reserved)",
+			     v->guest_cid);
+	if (!v->uds_path || !*v->uds_path)
+		return USAGE("--vsock: uds=PATH is required");
+	/* Connections to port P of the host go to PATH_P: leave room for the suffix. */
+	if (strlen(v->uds_path) > CONFIG_UDS_PATH_MAX - 11)
+		return USAGE("--vsock: uds path is longer than a Unix socket path may be (%d bytes "
+			     "with the _PORT suffix)", CONFIG_UDS_PATH_MAX);
+	if (check == CONFIG_CHECK_MEASURE)
+		return 0;
+	ret = check_parent_dir("--vsock", v->uds_path, e);
+	if (ret)
+		return ret;
+	if (lstat(v->uds_path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return error_set(e, ERROR_INPUT, EEXIST,
+				 "--vsock %s: exists and is not a socket (cvmm will not replace it)",
+				 v->uds_path);
+	return 0;
+}
+
+static int validate_serial(const struct vm_config *cfg, struct error *e)
+{
+	struct stat st;
+
+	if (cfg->serial != SERIAL_FILE)
+		return 0;
+	if (stat(cfg->serial_path, &st) == 0) {
+		if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+			return error_set(e, ERROR_INPUT, EINVAL,
+					 "--serial file:%s: not a file, FIFO or character device",
+					 cfg->serial_path);
+		if (access(cfg->serial_path, W_OK) < 0)
+			return error_set(e, ERROR_INPUT, errno, "--serial file:%s: %s",
+					 cfg->serial_path, strerror(errno));
+		return 0;
+	}
+	return check_parent_dir("--serial file:", cfg->serial_path, e);
+}
+
+int config_validate(const struct vm_config *cfg, enum config_check check, struct error *e)
+{
+	unsigned nr_virtio = config_virtio_devices(cfg);
+	int ret;
+
+	ret = validate_machine(cfg, e);
+	if (!ret)
+		ret = validate_payload_options(cfg, e);
+	if (ret)
+		return ret;
+	if (nr_virtio > RESOURCES_MAX_VIRTIO)
+		return USAGE("%u virtio devices requested (drives, vsock); a VM has room for %d",
+			     nr_virtio, RESOURCES_MAX_VIRTIO);
+	ret = validate_drives(cfg, check, e);
+	if (!ret)
+		ret = validate_vsock(cfg, check, e);
+	if (!ret && check != CONFIG_CHECK_MEASURE)
+		ret = validate_serial(cfg, e);
+	if (!ret)
+		ret = validate_payload_files(cfg, e);
+	return ret;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#include "vmm/run_control.h"
+
+void run_control_init(struct run_control *rc)
+{
+	pthread_mutex_init(&rc->lock, NULL);
+	pthread_cond_init(&rc->cond, NULL);
+	rc->stopping = false;
+	rc->exit_status = 0;
+	rc->pause_requested = false;
+	rc->parked = 0;
+}
+
+void run_control_destroy(struct run_control *rc)
+{
+	pthread_cond_destroy(&rc->cond);
+	pthread_mutex_destroy(&rc->lock);
+}
+
+bool run_control_stop(struct run_control *rc, int exit_status)
+{
+	bool first;
+
+	pthread_mutex_lock(&rc->lock);
+	first = !rc->stopping;
+	if (first) {
+		rc->stopping = true;
+		rc->exit_status = exit_status;
+		pthread_cond_broadcast(&rc->cond);
+	}
+	pthread_mutex_unlock(&rc->lock);
+	return first;
+}
+
+bool run_control_stopping(struct run_control *rc)
+{
+	bool s;
+
+	pthread_mutex_lock(&rc->lock);
+	s = rc->stopping;
+	pthread_mutex_unlock(&rc->lock);
+	return s;
+}
+
+bool run_control_may_run(struct run_control *rc)
+{
+	bool run;
+
+	pthread_mutex_lock(&rc->lock);
+	if (rc->pause_requested && !rc->stopping) {
+		rc->parked++;
+		pthread_cond_broadcast(&rc->cond);
+		while (rc->pause_requested && !rc->stopping)
+			pthread_cond_wait(&rc->cond, &rc->lock);
+		rc->parked--;
+	}
+	run = !rc->stopping;
+	pthread_mutex_unlock(&rc->lock);
+	return run;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whether a VM's threads may run: the stop request (first one wins, with its exit status) and
+ * the pause handshake with the vCPU threads.  Shared by vm.c, which changes it, and vcpu.c, whose
+ * threads consult it before every KVM_RUN.
+ */
+#ifndef CVMM_RUN_CONTROL_H
+#define CVMM_RUN_CONTROL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct run_control {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+	int exit_status;
+	bool pause_requested;
+	unsigned parked; /* vCPU threads waiting while paused */
+};
+
+void run_control_init(struct run_control *rc);
+void run_control_destroy(struct run_control *rc);
+/* Records the stop; true for the first request (whose status counts). */
+bool run_control_stop(struct run_control *rc, int exit_status);
+bool run_control_stopping(struct run_control *rc);
+/* vCPU side: false once stopping; while paused, waits here (counted in parked). */
+bool run_control_may_run(struct run_control *rc);
+
+#endif
