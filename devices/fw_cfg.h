@@ -21,6 +21,8 @@
 
 #include <linux/qemu_fw_cfg.h>
 
+#include "boot/boot.h"
+
 struct guest_mem;
 
 /* x86 ports: 16-bit selector writes at 0x510, 8-bit data reads at 0x510/0x511 (QEMU decodes both),
@@ -86,6 +88,35 @@ int fw_cfg_add_file_ref(struct fw_cfg *fc, const char *name, const void *data, s
 int fw_cfg_add_u16(struct fw_cfg *fc, uint16_t key, uint16_t value);
 int fw_cfg_add_u32(struct fw_cfg *fc, uint16_t key, uint32_t value);
 int fw_cfg_add_u64(struct fw_cfg *fc, uint16_t key, uint64_t value);
+
+/* "etc/e820": one packed {le64 address, le64 length, le32 type} entry per range. */
+int fw_cfg_add_e820(struct fw_cfg *fc, const struct boot_mem_range *ranges, unsigned nr);
+
+/* Direct Linux boot through the firmware (OVMF's QemuKernelLoaderFsDxe). */
+struct fw_cfg_linux {
+	const uint8_t *kernel; /* a bzImage, borrowed (see above) */
+	size_t kernel_len;
+	const uint8_t *initrd; /* borrowed; NULL for none */
+	size_t initrd_len;
+	const char *cmdline;   /* copied; NULL is the empty command line */
+	uint64_t initrd_limit; /* the initrd ends below this (QEMU: low RAM minus its ACPI area);
+				* 0: only the kernel's own limit */
+};
+
+/*
+ * Splits the bzImage as QEMU's x86_load_linux() does: the first (setup_sects + 1) * 512 bytes
+ * (setup_sects 0 meaning 4) are FW_CFG_SETUP_DATA, the rest FW_CFG_KERNEL_DATA, each with its
+ * _SIZE item; the whole file is also the file "etc/boot/kernel" (QEMU 10).  The setup bytes are the
+ * file's own, never patched (QEMU patches them only for non-SEV guests; OVMF boots through the
+ * EFI stub and does not read them), so the "kernel" blob OVMF hashes is the file cvmm measured.
+ * FW_CFG_CMDLINE_SIZE/_DATA hold the command line with its NUL; FW_CFG_INITRD_SIZE/_DATA the
+ * initrd.  FW_CFG_SETUP_ADDR, _KERNEL_ADDR, _CMDLINE_ADDR and _INITRD_ADDR get QEMU's values
+ * for the kernel's boot protocol.
+ *
+ * -ENOEXEC when the kernel is not a bzImage ("HdrS") or shorter than its setup, -E2BIG when the
+ * initrd does not fit below its limit, or the errors of fw_cfg_add_item().
+ */
+int fw_cfg_add_linux(struct fw_cfg *fc, const struct fw_cfg_linux *linux_boot);
 
 /* Back to the power-on state: the signature selected at offset 0, no DMA address half latched. */
 void fw_cfg_reset(struct fw_cfg *fc);

@@ -6,7 +6,8 @@
  * private, straddling), the buffer's place (outside RAM, private, wrapping, over the cap), the
  * length past the item, WRITE, unknown keys and accesses of the wrong width or offset.  In the
  * confidential cases the device-side mapping of private pages is PROT_NONE, so any access the
- * device made there would crash the test.
+ * device made there would crash the test.  Also the direct-boot items (bzImage split, addresses,
+ * initrd placement) and "etc/e820".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -716,6 +717,182 @@ static void test_files_limit(void **state)
 	free_env(e);
 }
 
+/* A synthetic bzImage: setup_sects, protocol, loadflags, xloadflags, initrd_addr_max. */
+static uint8_t *make_bzimage(size_t len, uint8_t setup_sects, uint16_t version,
+			     uint8_t loadflags, uint16_t xloadflags, uint32_t initrd_addr_max)
+{
+	uint8_t *k = malloc(len);
+	uint32_t magic = htole32(0x53726448);
+	uint16_t v16;
+	uint32_t v32;
+
+	assert_non_null(k);
+	fill_pattern(k, len, 1);
+	k[0x1f1] = setup_sects;
+	memcpy(k + 0x202, &magic, 4);
+	v16 = htole16(version);
+	memcpy(k + 0x206, &v16, 2);
+	k[0x211] = loadflags;
+	v32 = htole32(initrd_addr_max);
+	memcpy(k + 0x22c, &v32, 4);
+	v16 = htole16(xloadflags);
+	memcpy(k + 0x236, &v16, 2);
+	return k;
+}
+
+static void read_item(struct env *e, uint16_t key, uint8_t *buf, size_t len)
+{
+	memset(host(e, BUF, len + 1), FILL, len + 1);
+	assert_int_equal(dma(e, sel_ctl(key, FW_CFG_DMA_CTL_READ), (uint32_t)len, BUF), 0);
+	memcpy(buf, host(e, BUF, len), len);
+}
+
+static void test_linux_split(void **state)
+{
+	const size_t klen = 3 * 512 + 7000, ilen = 3 * 4096; /* whole pages: the limit - 1 shows */
+	uint8_t *kernel = make_bzimage(klen, 2, 0x020f, 0x01, 0x0003, 0x7fffffff);
+	uint8_t *initrd = malloc(ilen), *got = malloc(klen + ilen);
+	struct fw_cfg_linux lb = {
+		.kernel = kernel, .kernel_len = klen, .initrd = initrd, .initrd_len = ilen,
+		.cmdline = "console=ttyS0 quiet", .initrd_limit = 0xbffe0000ULL,
+	};
+	struct env *e = new_env();
+	uint32_t size;
+	int key;
+
+	assert_non_null(initrd);
+	assert_non_null(got);
+	fill_pattern(initrd, ilen, 9);
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), 0);
+
+	assert_int_equal(read_u32_item(e, FW_CFG_SETUP_SIZE), 3 * 512);
+	read_item(e, FW_CFG_SETUP_DATA, got, 3 * 512);
+	assert_memory_equal(got, kernel, 3 * 512); /* the file's own bytes, unpatched */
+	assert_int_equal(read_u32_item(e, FW_CFG_KERNEL_SIZE), 7000);
+	read_item(e, FW_CFG_KERNEL_DATA, got, 7000);
+	assert_memory_equal(got, kernel + 3 * 512, 7000);
+	assert_int_equal(host(e, BUF, 7001)[7000], FILL);
+	key = file_key(e, "etc/boot/kernel", &size);
+	assert_true(key >= FW_CFG_FILE_FIRST);
+	assert_int_equal(size, klen);
+	read_item(e, (uint16_t)key, got, klen);
+	assert_memory_equal(got, kernel, klen);
+
+	assert_int_equal(read_u32_item(e, FW_CFG_CMDLINE_SIZE), 20);
+	read_item(e, FW_CFG_CMDLINE_DATA, got, 20);
+	assert_memory_equal(got, "console=ttyS0 quiet", 20); /* with its NUL */
+	assert_int_equal(read_u32_item(e, FW_CFG_INITRD_SIZE), ilen);
+	read_item(e, FW_CFG_INITRD_DATA, got, ilen);
+	assert_memory_equal(got, initrd, ilen);
+
+	/* QEMU's addresses for a 2.15 kernel that may take its initrd anywhere below 4 GiB. */
+	assert_int_equal(read_u32_item(e, FW_CFG_SETUP_ADDR), 0x10000);
+	assert_int_equal(read_u32_item(e, FW_CFG_KERNEL_ADDR), 0x100000);
+	assert_int_equal(read_u32_item(e, FW_CFG_CMDLINE_ADDR), 0x20000);
+	assert_int_equal(read_u32_item(e, FW_CFG_INITRD_ADDR), (0xbffe0000 - 1 - ilen) & ~4095u);
+	free_env(e);
+
+	/* A second device: the same kernel without CAN_BE_LOADED_ABOVE_4G uses initrd_addr_max. */
+	kernel[0x236] = 0;
+	e = new_env();
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), 0);
+	assert_int_equal(read_u32_item(e, FW_CFG_INITRD_ADDR), (0x7fffffff - ilen) & ~4095u);
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), -EEXIST); /* once per device */
+	free_env(e);
+	free(kernel);
+	free(initrd);
+	free(got);
+}
+
+static void test_linux_old_protocols_and_errors(void **state)
+{
+	const size_t klen = 5 * 512 + 100;
+	uint8_t *kernel = make_bzimage(klen, 0, 0x0201, 0x01, 0, 0);
+	uint8_t initrd[16] = { 0 };
+	struct fw_cfg_linux lb = { .kernel = kernel, .kernel_len = klen, .cmdline = "abc" };
+	struct env *e = new_env();
+
+	/* setup_sects 0 means 4; a 2.01 kernel loaded high: setup and command line low. */
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), 0);
+	assert_int_equal(read_u32_item(e, FW_CFG_SETUP_SIZE), 5 * 512);
+	assert_int_equal(read_u32_item(e, FW_CFG_KERNEL_SIZE), 100);
+	assert_int_equal(read_u32_item(e, FW_CFG_SETUP_ADDR), 0x90000);
+	assert_int_equal(read_u32_item(e, FW_CFG_KERNEL_ADDR), 0x100000);
+	assert_int_equal(read_u32_item(e, FW_CFG_CMDLINE_ADDR), 0x9a000 - 16);
+	assert_int_equal(read_u32_item(e, FW_CFG_INITRD_SIZE), 0); /* no initrd item */
+	free_env(e);
+
+	/* Not loaded high: the zImage addresses. */
+	kernel[0x211] = 0;
+	e = new_env();
+	lb.cmdline = NULL;
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), 0);
+	assert_int_equal(read_u32_item(e, FW_CFG_KERNEL_ADDR), 0x10000);
+	assert_int_equal(read_u32_item(e, FW_CFG_CMDLINE_SIZE), 1);
+	free_env(e);
+
+	e = new_env();
+	/* Protocol 2.01 has no initrd_addr_max: 0x37ffffff, then the limit. */
+	lb.initrd = initrd;
+	lb.initrd_len = sizeof(initrd);
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), 0);
+	assert_int_equal(read_u32_item(e, FW_CFG_INITRD_ADDR), (0x37ffffff - 16) & ~4095u);
+	free_env(e);
+
+	e = new_env();
+	lb.initrd_limit = sizeof(initrd); /* the initrd cannot end below 16 */
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), -E2BIG);
+	lb.initrd_limit = 0;
+	lb.initrd = NULL;
+	lb.initrd_len = 0;
+	lb.kernel_len = 4 * 512; /* shorter than its setup */
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), -ENOEXEC);
+	lb.kernel_len = klen;
+	kernel[0x202] = 'X'; /* no HdrS */
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), -ENOEXEC);
+	lb.kernel_len = 0x200;
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), -ENOEXEC);
+	lb.kernel = NULL;
+	assert_int_equal(fw_cfg_add_linux(e->fc, &lb), -ENOEXEC);
+	/* Nothing was added by the failures. */
+	assert_int_equal(read_u32_item(e, FW_CFG_KERNEL_SIZE), 0);
+	assert_int_equal(file_key(e, "etc/boot/kernel", NULL), -1);
+	free_env(e);
+	free(kernel);
+}
+
+static void test_e820(void **state)
+{
+	const struct boot_mem_range map[] = {
+		{ .addr = 0, .size = 0x9fc00, .type = BOOT_E820_RAM },
+		{ .addr = 0x100000, .size = 0xbff00000ULL, .type = BOOT_E820_RAM },
+		{ .addr = HIGH, .size = 0x140000000ULL, .type = BOOT_E820_RAM },
+		{ .addr = 0xfee00000ULL, .size = 0x1000, .type = BOOT_E820_RESERVED },
+	};
+	struct env *e = new_env();
+	uint8_t got[80];
+	uint32_t size;
+	int key;
+
+	assert_int_equal(fw_cfg_add_e820(e->fc, map, 4), 0);
+	key = file_key(e, "etc/e820", &size);
+	assert_int_equal(size, 80);
+	read_item(e, (uint16_t)key, got, 80);
+	for (unsigned i = 0; i < 4; i++) {
+		uint64_t addr, len;
+		uint32_t type;
+
+		memcpy(&addr, got + i * 20, 8);
+		memcpy(&len, got + i * 20 + 8, 8);
+		memcpy(&type, got + i * 20 + 16, 4);
+		assert_int_equal(le64toh(addr), map[i].addr);
+		assert_int_equal(le64toh(len), map[i].size);
+		assert_int_equal(le32toh(type), map[i].type);
+	}
+	assert_int_equal(fw_cfg_add_e820(e->fc, map, 1), -EEXIST);
+	free_env(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -736,6 +913,9 @@ int main(void)
 		cmocka_unit_test(test_port_widths_and_offsets),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_files_limit),
+		cmocka_unit_test(test_linux_split),
+		cmocka_unit_test(test_linux_old_protocols_and_errors),
+		cmocka_unit_test(test_e820),
 	};
 
 	log_threshold = LOG_ERROR; /* the first refusal of each device is logged */
