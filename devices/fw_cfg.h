@@ -113,8 +113,10 @@ struct fw_cfg_linux {
  * initrd.  FW_CFG_SETUP_ADDR, _KERNEL_ADDR, _CMDLINE_ADDR and _INITRD_ADDR get QEMU's values
  * for the kernel's boot protocol.
  *
- * -ENOEXEC when the kernel is not a bzImage ("HdrS") or shorter than its setup, -E2BIG when the
- * initrd does not fit below its limit, or the errors of fw_cfg_add_item().
+ * -ENOEXEC when the kernel is not a bzImage ("HdrS"), is shorter than its setup, or predates
+ * boot protocol 2.00 and an initrd is given; -E2BIG when the initrd does not fit below its limit or
+ * a part is over FW_CFG_MAX_ITEM_LEN; nothing is added then.  -EEXIST or -ENOMEM from adding
+ * leave some of the items in place: destroy the device.
  */
 int fw_cfg_add_linux(struct fw_cfg *fc, const struct fw_cfg_linux *linux_boot);
 
