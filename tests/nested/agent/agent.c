@@ -168,6 +168,8 @@ static const struct {
 	{ "blk-ro", cmd_blk_ro, "vda refuses writes and holds the host's pattern" },
 	{ "blk-pattern", cmd_blk_pattern, "fill|check FILE SEED BYTES: the blk pattern in a file" },
 	{ "vsock-echo", cmd_vsock_echo, "echo host connections on AF_VSOCK port 1024" },
+	{ "vsock-exec", cmd_vsock_exec,
+	  "run the one command a host connection on AF_VSOCK port 1024 sends; output goes back" },
 	{ "bounce-start", cmd_bounce_start,
 	  "virtio devices negotiated ACCESS_PLATFORM, swiotlb present; start counting bounces" },
 	{ "bounce-end", cmd_bounce_end, "every virtio device's DMA went through the swiotlb" },
