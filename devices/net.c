@@ -105,38 +105,24 @@ static void backend_handler(void *opaque, int fd, uint32_t events)
 	unlock(net);
 }
 
-static void rx_timer_handler(void *opaque, int fd, uint32_t events)
+/* The receive rate timer, the transmit rate timer and the transmit continuation: each resumes
+ * its side, which re-checks everything (limiter, buffers, liveness) itself. */
+static void resume_handler(void *opaque, int fd, uint32_t events)
 {
 	struct net_dev *net = opaque;
+	bool rx = fd == net->rx_timer_fd;
 
 	drain_counter(fd);
 	lock(net);
-	net->rx_paused = false;
-	if (net->vdev)
+	if (rx)
+		net->rx_paused = false;
+	else if (fd == net->tx_timer_fd)
+		net->tx_throttled = false;
+	else
+		net->tx_wake_pending = false;
+	if (net->vdev && rx)
 		net_rx_process(net);
-	unlock(net);
-}
-
-static void tx_timer_handler(void *opaque, int fd, uint32_t events)
-{
-	struct net_dev *net = opaque;
-
-	drain_counter(fd);
-	lock(net);
-	net->tx_throttled = false;
-	if (net->vdev)
-		net_tx_process(net);
-	unlock(net);
-}
-
-static void wake_handler(void *opaque, int fd, uint32_t events)
-{
-	struct net_dev *net = opaque;
-
-	drain_counter(fd);
-	lock(net);
-	net->tx_wake_pending = false;
-	if (net->vdev)
+	else if (net->vdev)
 		net_tx_process(net);
 	unlock(net);
 }
@@ -270,13 +256,19 @@ static void fill_config(struct net_dev *net, const struct net_config *cfg)
 	c->mtu = htole16((uint16_t)net->mtu);
 }
 
-static int new_fd(int fd, struct net_dev *net, ev_handler_fn handler)
+static int new_timer(void)
+{
+	return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+}
+
+/* Registers a just created timerfd or eventfd (fd < 0: its creation failed) with the loop. */
+static int watch_new_fd(struct net_dev *net, int fd)
 {
 	int err;
 
 	if (fd < 0)
 		return -errno;
-	err = ev_loop_add(net->loop, fd, EPOLLIN, handler, net);
+	err = ev_loop_add(net->loop, fd, EPOLLIN, resume_handler, net);
 	if (err < 0) {
 		close(fd);
 		return err;
@@ -325,15 +317,11 @@ int net_dev_open_backend(const struct net_config *cfg, const struct net_backend 
 	rate_limiter_init(&net->rx_limit, &cfg->rx_rate, clock);
 	rate_limiter_init(&net->tx_limit, &cfg->tx_rate, clock);
 	/* Created now, armed on demand: resuming must never depend on a free fd later. */
-	net->rx_timer_fd = err = new_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC),
-					net, rx_timer_handler);
+	net->rx_timer_fd = err = watch_new_fd(net, new_timer());
 	if (err >= 0)
-		net->tx_timer_fd = err = new_fd(timerfd_create(CLOCK_MONOTONIC,
-							       TFD_NONBLOCK | TFD_CLOEXEC),
-						net, tx_timer_handler);
+		net->tx_timer_fd = err = watch_new_fd(net, new_timer());
 	if (err >= 0)
-		net->wake_fd = err = new_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), net,
-					    wake_handler);
+		net->wake_fd = err = watch_new_fd(net, eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	/* Watched for nothing until the driver is ready; hang-ups are reported regardless. */
 	if (err >= 0)
 		err = ev_loop_add(loop, be->fd, 0, backend_handler, net);

@@ -92,7 +92,7 @@ struct net_counters {
 	uint64_t tx_frames, tx_bytes;     /* written to the backend */
 	uint64_t rx_dropped[NET_RX_DROP__COUNT];
 	uint64_t tx_dropped[NET_TX_DROP__COUNT];
-	uint64_t rx_bad_buffers;          /* receive chains returned unused: read-only or < header */
+	uint64_t rx_bad_buffers;          /* receive chains returned unused: read-only, < header */
 	uint64_t rx_buffers_returned;     /* good receive chains returned unused along with them */
 	uint64_t rx_waits;                /* times reading stopped for want of receive buffers */
 	uint64_t rx_backend_errors;       /* read errors (reading stops until the next RX kick) */

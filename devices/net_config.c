@@ -53,9 +53,12 @@ static bool ifname_ok(const char *s)
 {
 	if (!*s || strlen(s) >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '/' || c == ':' || isspace(c) || !isprint(c))
 			return false;
+	}
 	return true;
 }
 

@@ -41,7 +41,8 @@ static enum tx_result send_chain(struct net_dev *net, struct virtq_chain *c)
 		return drop(net, why);
 	if (!rate_limiter_may(&net->tx_limit, frame_len)) {
 		net->tx_throttled = true;
-		net_arm_timer(net, net->tx_timer_fd, rate_limiter_wait_ns(&net->tx_limit, frame_len));
+		net_arm_timer(net, net->tx_timer_fd,
+			      rate_limiter_wait_ns(&net->tx_limit, frame_len));
 		return TX_HELD;
 	}
 	hdr.num_buffers = 0;

@@ -706,7 +706,6 @@ static void test_tx_backend_full(void **state)
 	struct virtio_net_hdr_v1 h = plain_hdr();
 	struct net_counters c;
 	unsigned sent = 0, got = 0;
-
 	int sndbuf = 8192;
 
 	/* A small send buffer on the device's end: the peer not reading fills it quickly. */
@@ -1332,10 +1331,9 @@ static void test_real_tap(void **state)
 	rx_kick(f);
 	for (unsigned i = 0; i < 3; i++) {
 		uint16_t used = vh_used_idx(rx);
-		struct virtio_net_hdr_v1 h = plain_hdr();
+		struct virtio_net_hdr_v1 h = plain_hdr(), rx_hdr;
 		uint32_t id, len;
 		size_t done = 0;
-		unsigned nbuf;
 		ssize_t n = -1;
 
 		/* Host to guest: sent on the interface, read from the tap into guest buffers. */
@@ -1343,8 +1341,8 @@ static void test_real_tap(void **state)
 		assert_int_equal(send(f->peer, want, sizes[i], 0), (ssize_t)sizes[i]);
 		assert_true(vh_run_until_used(&f->v, rx, used));
 		assert_true(vh_take_used(rx, &id, &len));
-		nbuf = ((struct virtio_net_hdr_v1 *)gp(f, RX_GPA + id * RX_STRIDE, HDR))->num_buffers;
-		for (unsigned b = 0; b < nbuf; b++) {
+		memcpy(&rx_hdr, gp(f, RX_GPA + id * RX_STRIDE, HDR), HDR);
+		for (unsigned b = 0; b < rx_hdr.num_buffers; b++) {
 			size_t skip = b ? 0 : HDR;
 
 			if (b)
