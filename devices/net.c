@@ -74,14 +74,20 @@ void net_update_backend_events(struct net_dev *net)
 		net->backend_events = want;
 }
 
+static void unwatch_backend(struct net_dev *net)
+{
+	if (net->backend_watched)
+		ev_loop_del(net->loop, net->be.fd);
+	net->backend_watched = false;
+	net->rx_reading = false;
+}
+
 /* The backend hung up or failed for good (a deleted tap, a closed socket): stop watching it. */
 static void backend_lost(struct net_dev *net, uint32_t events)
 {
 	if (!net->backend_watched)
 		return;
-	ev_loop_del(net->loop, net->be.fd);
-	net->backend_watched = false;
-	net->rx_reading = false;
+	unwatch_backend(net);
 	log_warn("%s: backend %s %s; the device no longer receives", net->name, net->be.ifname,
 		 events & EPOLLHUP ? "hung up" : "failed");
 }
@@ -134,18 +140,52 @@ static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *d
 	memcpy(data, (const uint8_t *)&net->config + offset, len);
 }
 
+/*
+ * Segmentation offloads: the TUN_F_ bit, the feature for frames from the guest (host side) and
+ * the one for frames to it (guest side; UFO is never handed to guests).  Each needs the
+ * checksum offload of its side.
+ */
+static const struct gso_offload {
+	unsigned tun_bit;
+	int host_feature, guest_feature;
+} gso_offloads[] = {
+	{ TUN_F_TSO4, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_GUEST_TSO4 },
+	{ TUN_F_TSO6, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_GUEST_TSO6 },
+	{ TUN_F_UFO, VIRTIO_NET_F_HOST_UFO, -1 },
+};
+
+#define NR_GSO_OFFLOADS (sizeof(gso_offloads) / sizeof(gso_offloads[0]))
+
+/* The features one side may offer given the TUN_F_ bits the backend takes on that side. */
+static uint64_t side_features(unsigned tun_bits, bool host)
+{
+	uint64_t f;
+
+	if (!(tun_bits & TUN_F_CSUM))
+		return 0;
+	f = BIT64(host ? VIRTIO_NET_F_CSUM : VIRTIO_NET_F_GUEST_CSUM);
+	for (unsigned i = 0; i < NR_GSO_OFFLOADS; i++) {
+		int bit = host ? gso_offloads[i].host_feature : gso_offloads[i].guest_feature;
+
+		if (bit >= 0 && (tun_bits & gso_offloads[i].tun_bit))
+			f |= BIT64(bit);
+	}
+	return f;
+}
+
 /* What the guest accepts from the backend, as TUNSETOFFLOAD bits. */
 static unsigned guest_offloads(const struct virtio_dev *vdev)
 {
-	unsigned f = 0;
+	unsigned f = TUN_F_CSUM;
 
 	if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
 		return 0;
-	f |= TUN_F_CSUM;
-	if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO4))
-		f |= TUN_F_TSO4;
-	if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO6))
-		f |= TUN_F_TSO6;
+	for (unsigned i = 0; i < NR_GSO_OFFLOADS; i++) {
+		int bit = gso_offloads[i].guest_feature;
+
+		if (bit >= 0 && virtio_has_feature(vdev, (unsigned)bit))
+			f |= gso_offloads[i].tun_bit;
+	}
 	return f;
 }
 
@@ -195,29 +235,12 @@ static const struct virtio_dev_ops net_ops = {
 	.queue_notify = net_queue_notify,
 };
 
-/* Offer only what the backend can do; host offloads need CSUM, guest ones GUEST_CSUM. */
+/* Offer only what the backend can do. */
 static uint64_t device_features(const struct net_backend *be)
 {
-	uint64_t f = BIT64(VIRTIO_NET_F_MAC) | BIT64(VIRTIO_NET_F_MTU) |
-		     BIT64(VIRTIO_NET_F_STATUS) | BIT64(VIRTIO_NET_F_MRG_RXBUF);
-
-	if (be->tx_offloads & TUN_F_CSUM) {
-		f |= BIT64(VIRTIO_NET_F_CSUM);
-		if (be->tx_offloads & TUN_F_TSO4)
-			f |= BIT64(VIRTIO_NET_F_HOST_TSO4);
-		if (be->tx_offloads & TUN_F_TSO6)
-			f |= BIT64(VIRTIO_NET_F_HOST_TSO6);
-		if (be->tx_offloads & TUN_F_UFO)
-			f |= BIT64(VIRTIO_NET_F_HOST_UFO);
-	}
-	if (be->rx_offloads & TUN_F_CSUM) {
-		f |= BIT64(VIRTIO_NET_F_GUEST_CSUM);
-		if (be->rx_offloads & TUN_F_TSO4)
-			f |= BIT64(VIRTIO_NET_F_GUEST_TSO4);
-		if (be->rx_offloads & TUN_F_TSO6)
-			f |= BIT64(VIRTIO_NET_F_GUEST_TSO6);
-	}
-	return f;
+	return BIT64(VIRTIO_NET_F_MAC) | BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
+	       BIT64(VIRTIO_NET_F_MRG_RXBUF) | side_features(be->tx_offloads, true) |
+	       side_features(be->rx_offloads, false);
 }
 
 void net_dev_params(struct net_dev *net, struct virtio_dev_params *p)
@@ -290,8 +313,7 @@ static void free_net(struct net_dev *net)
 	close_fd(net, &net->rx_timer_fd);
 	close_fd(net, &net->tx_timer_fd);
 	close_fd(net, &net->wake_fd);
-	if (net->backend_watched)
-		ev_loop_del(net->loop, net->be.fd);
+	unwatch_backend(net);
 	free(net);
 }
 
@@ -388,11 +410,7 @@ void net_dev_stop(void *opaque)
 	struct net_dev *net = opaque;
 
 	lock(net);
-	if (net->backend_watched) {
-		ev_loop_del(net->loop, net->be.fd);
-		net->backend_watched = false;
-	}
-	net->rx_reading = false;
+	unwatch_backend(net);
 	unlock(net);
 }
 
@@ -404,10 +422,7 @@ void net_dev_destroy(void *opaque)
 	if (net->vdev)
 		virtio_dev_destroy(net->vdev);
 	net->vdev = NULL;
-	if (net->backend_watched) {
-		ev_loop_del(net->loop, net->be.fd);
-		net->backend_watched = false;
-	}
+	unwatch_backend(net);
 	close(net->be.fd);
 	free_net(net);
 }

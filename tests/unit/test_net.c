@@ -197,6 +197,13 @@ static int setup_no_offloads(void **state)
 	return setup_with(state, &o);
 }
 
+static int setup_partial_offloads(void **state)
+{
+	struct fx_opts o = { .rx_offloads = TUN_F_CSUM, .tx_offloads = TUN_F_CSUM | TUN_F_TSO6 };
+
+	return setup_with(state, &o);
+}
+
 static int setup_small_ring(void **state)
 {
 	struct fx_opts o = { .qsize = 8, .rx_offloads = ALL_TUN, .tx_offloads = ALL_TUN };
@@ -505,6 +512,19 @@ static void test_features_without_offloads(void **state)
 				      F(VIRTIO_NET_F_MRG_RXBUF));
 	start_driver(f, df);
 	assert_int_equal(offloads_set, 0);
+}
+
+/* Each side offers what its backend direction takes, and segmentation only with checksums. */
+static void test_features_partial_offloads(void **state)
+{
+	struct fx *f = *state;
+	uint64_t dev = all_features(f) & 0xffffffULL;
+
+	assert_int_equal(dev, F(VIRTIO_NET_F_MAC) | F(VIRTIO_NET_F_MTU) | F(VIRTIO_NET_F_STATUS) |
+				      F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_CSUM) |
+				      F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_GUEST_CSUM));
+	start_driver(f, all_features(f));
+	assert_int_equal(offloads_set, TUN_F_CSUM);
 }
 
 /* TUNSETOFFLOAD follows what the driver accepted, and goes back to none on reset. */
@@ -1382,6 +1402,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_features_and_config, setup),
 		T(test_features_without_offloads, setup_no_offloads),
+		T(test_features_partial_offloads, setup_partial_offloads),
 		T(test_offloads_follow_guest, setup),
 		T(test_tx_frames, setup),
 		T(test_tx_header_is_the_checked_copy, setup),
