@@ -29,6 +29,13 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libcvmm.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libcvmm.a $(LDLIBS) -o $@
 
+# fuzz_net drives the whole device through the unit tests' virtio harness and KVM stand-in.
+FUZZ_NET_SUPPORT := tests/unit/virtio_harness.c tests/unit/kvm_recorder.c
+$(FUZZ_BUILD)/fuzz_net: tests/fuzz/fuzz_net.c $(FUZZ_NET_SUPPORT) $(FUZZ_BUILD)/libcvmm.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_NET_SUPPORT) $(FUZZ_BUILD)/libcvmm.a \
+		$(LDLIBS) -o $@
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: $(FUZZ_BINS)
