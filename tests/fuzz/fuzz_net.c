@@ -77,14 +77,14 @@ static const struct rl_clock fz_rl_clock = { .now_ns = fz_clock };
 
 static void run_pending(void)
 {
-	for (int i = 0; i < 64 && ev_loop_run_once(&z.v.vm.loop, 0) > 0; i++)
+	for (int i = 0; i < 64 && ev_loop_run_once(&z.v.loop, 0) > 0; i++)
 		;
 }
 
 static void bring_up(void)
 {
 	for (unsigned q = 0; q < 2; q++)
-		vh_ring_init(&z.ring[q], &z.v.vm.mem, z.qsize[q], RING_GPA + q * 0x4000);
+		vh_ring_init(&z.ring[q], &z.v.mem, z.qsize[q], RING_GPA + q * 0x4000);
 	vh_driver_start(z.vdev, z.features, z.ring, 2);
 	run_pending();
 }
@@ -160,7 +160,7 @@ static void op(unsigned kind, const uint8_t *p, size_t len)
 	switch (kind % 9) {
 	case 0:
 		if (len >= 11)
-			vh_desc_write(&z.v.vm.mem, r->desc, (uint16_t)(p[1] % r->size),
+			vh_desc_write(&z.v.mem, r->desc, (uint16_t)(p[1] % r->size),
 				      BUF_GPA + le(p + 2, 4) % (2 * RAM), le(p + 6, 3), p[9],
 				      p[10]);
 		break;
@@ -174,7 +174,7 @@ static void op(unsigned kind, const uint8_t *p, size_t len)
 			size_t n = len - 2;
 
 			if (n && off + n <= RAM)
-				memcpy(guest_mem_ptr(&z.v.vm.mem, off, n), p + 2, n);
+				memcpy(guest_mem_ptr(&z.v.mem, off, n), p + 2, n);
 		}
 		break;
 	case 3:
@@ -229,7 +229,7 @@ static void open_device(const uint8_t *setup)
 	z.peer = sv[1];
 	be.fd = sv[0];
 	z.now = 1000 * MS;
-	if (net_dev_open_backend(&cfg, &be, &z.v.vm.loop, &fz_rl_clock, &z.net) < 0)
+	if (net_dev_open_backend(&cfg, &be, &z.v.loop, &fz_rl_clock, &z.net) < 0)
 		abort();
 	net_dev_params(z.net, &params);
 	if (virtio_dev_create(&z.v.env, &params, LAYOUT_VIRTIO_MMIO_BASE, 16, &z.vdev) < 0)
@@ -261,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 4)
 		return 0;
-	memset(guest_mem_ptr(&z.v.vm.mem, 0, RAM), 0, RAM);
+	memset(guest_mem_ptr(&z.v.mem, 0, RAM), 0, RAM);
 	open_device(data);
 	bring_up();
 	while (off + 3 <= size) {

@@ -93,12 +93,12 @@ static int record_offloads(int fd, unsigned flags)
 
 static void *gp(struct fx *f, uint64_t gpa, uint64_t len)
 {
-	return guest_mem_ptr(&f->v.vm.mem, gpa, len);
+	return guest_mem_ptr(&f->v.mem, gpa, len);
 }
 
 static struct ev_loop *loop(struct fx *f)
 {
-	return &f->v.vm.loop;
+	return &f->v.loop;
 }
 
 static uint64_t all_features(struct fx *f)
@@ -115,7 +115,7 @@ static uint64_t no_guest_gso(struct fx *f)
 static void start_driver(struct fx *f, uint64_t features)
 {
 	for (unsigned i = 0; i < 2; i++)
-		vh_ring_init(&f->ring[i], &f->v.vm.mem, f->o.qsize, RING_GPA + i * 0x10000);
+		vh_ring_init(&f->ring[i], &f->v.mem, f->o.qsize, RING_GPA + i * 0x10000);
 	f->rx_next = f->tx_next = 0;
 	assert_true(vh_driver_start(f->vdev, features, f->ring, 2) & VIRTIO_CONFIG_S_DRIVER_OK);
 }
@@ -141,8 +141,8 @@ static int setup_with(void **state, const struct fx_opts *o)
 		f->o.qsize = 64;
 	assert_int_equal(vh_vm_init(&f->v, RAM, o->tee), 0);
 	if (o->tee == TEE_EMULATED) {
-		assert_int_equal(guest_mem_enable_attrs(&f->v.vm.mem, true), 0);
-		assert_int_equal(converter_init(&f->conv, VH_VM_FD, &f->v.vm.mem,
+		assert_int_equal(guest_mem_enable_attrs(&f->v.mem, true), 0);
+		assert_int_equal(converter_init(&f->conv, VH_VM_FD, &f->v.mem,
 						CONVERT_EMULATED), 0);
 		share(f, RING_GPA, RING_END - RING_GPA);
 		share(f, RX_GPA, BUF_END - RX_GPA);
@@ -1260,14 +1260,14 @@ static void test_confidential(void **state)
 	tx_kick(f);
 	assert_peer_frame(f, 2, 1514, &h);
 	/* A receive buffer in private memory: the ring is failed, nothing is read or written. */
-	memset(guest_mem_ptr(&f->v.vm.mem, PRIV_GPA, 4096), 0x33, 4096);
+	memset(guest_mem_ptr(&f->v.mem, PRIV_GPA, 4096), 0x33, 4096);
 	start_driver(f, df);
 	vh_publish(r, vh_chain(r, 0, &priv, 1));
 	rx_kick(f);
 	peer_send(f, &h, 3, 100);
 	run_pending(f);
 	assert_true(vh_rd(f->vdev, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
-	assert_int_equal(*(uint8_t *)guest_mem_ptr(&f->v.vm.mem, PRIV_GPA, 1), 0x33);
+	assert_int_equal(*(uint8_t *)guest_mem_ptr(&f->v.mem, PRIV_GPA, 1), 0x33);
 	assert_int_equal(counters(f).rx_frames, 1);
 	start_driver(f, df);
 	rx_post(f, 4, 2048);
