@@ -167,6 +167,7 @@ static const struct {
 	{ "blk-io", cmd_blk_io, "O_DIRECT pattern write, fsync, read back and compare on vda" },
 	{ "blk-ro", cmd_blk_ro, "vda refuses writes and holds the host's pattern" },
 	{ "blk-pattern", cmd_blk_pattern, "fill|check FILE SEED BYTES: the blk pattern in a file" },
+	{ "blk-bench", cmd_blk_bench, "O_DIRECT sequential write and read throughput of vda" },
 	{ "vsock-echo", cmd_vsock_echo, "echo host connections on AF_VSOCK port 1024" },
 	{ "vsock-exec", cmd_vsock_exec,
 	  "run the one command a host connection on AF_VSOCK port 1024 sends; output goes back" },
