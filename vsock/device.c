@@ -104,7 +104,8 @@ static void process_tx(struct vsock_dev *d)
 
 /*
  * Fills receive buffers while the multiplexer has packets.  Notifications for new buffers are
- * only wanted while packets wait for one.
+ * only wanted while packets wait for one.  Every round either fills a buffer, hands one back
+ * empty (too small for anything waiting) or ends, so the pass never waits on the guest.
  */
 static void process_rx(struct vsock_dev *d)
 {
@@ -130,6 +131,13 @@ static void process_rx(struct vsock_dev *d)
 			continue;
 		}
 		len = vsock_mux_guest_rx(d->mux, chain.iov + chain.nr_out, chain.nr_in);
+		if (!len && vsock_mux_rx_pending(d->mux)) {
+			/* Room for a header only, and only data waits: back empty, try the next. */
+			d->counters.rx_buffers_small++;
+			virtq_push(vq, chain.head, 0);
+			used = true;
+			continue;
+		}
 		if (!len) {
 			/* Nothing to say after all: the buffer stays the driver's, unused. */
 			virtq_unpop(vq);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <linux/virtio_vsock.h>
 
+#include "tests/unit/spin_guard.h"
 #include "tests/unit/vsock_fake.h"
 #include "vmm/log.h"
 #include "vsock/conn_table.h"
@@ -741,6 +742,59 @@ static void test_small_rx_buffers_and_fairness(void **state)
 		close(cl[i]);
 }
 
+struct header_only {
+	struct vf *f;
+	uint32_t hp;
+};
+
+static int header_only_step(void *arg)
+{
+	struct header_only *t = arg;
+	struct vf *f = t->f;
+	static uint8_t buf[4096];
+	struct vsock_hdr h;
+
+	/* Only data waits, on two connections: no packet fits, and each call says so. */
+	f->rx_buf_size = VSOCK_HDR_SIZE;
+	for (int i = 0; i < 3; i++)
+		if (vf_recv(f, &h, NULL, 0))
+			return 1;
+	/* A control packet does fit: the answer to a CREDIT_REQUEST goes out in one. */
+	vf_send(f, &(struct vf_pkt){ .op = VIRTIO_VSOCK_OP_CREDIT_REQUEST, .src_port = 20,
+				     .dst_port = t->hp, .buf_alloc = GUEST_BUF, .len = -1 });
+	if (!vf_recv(f, &h, NULL, 0) || h.op != VIRTIO_VSOCK_OP_CREDIT_UPDATE ||
+	    h.src_port != t->hp || h.len != 0)
+		return 2;
+	if (vf_recv(f, &h, NULL, 0))
+		return 3;
+	/* With room again, both connections' data is there, one packet each. */
+	f->rx_buf_size = VSOCK_HDR_SIZE + sizeof(buf);
+	for (int i = 0; i < 2; i++)
+		if (!vf_recv(f, &h, buf, sizeof(buf)) || h.op != VIRTIO_VSOCK_OP_RW ||
+		    h.len != 3000)
+			return 4 + i;
+	return 0;
+}
+
+static void test_header_only_rx_buffer(void **state)
+{
+	struct vf *f = *state;
+	struct header_only t = { .f = f };
+	static uint8_t data[3000];
+	int a, b;
+
+	memset(data, 0x33, sizeof(data));
+	t.hp = host_connect(f, &a, 20);
+	host_connect(f, &b, 21);
+	write_all(a, data, sizeof(data));
+	write_all(b, data, sizeof(data));
+	vf_pump(f);
+	/* In a child: a multiplexer that spins on the buffer is stopped there. */
+	assert_int_equal(spin_guard_run(header_only_step, &t), 0);
+	close(a);
+	close(b);
+}
+
 static void test_churn_no_leak(void **state)
 {
 	struct vf *f = *state;
@@ -927,6 +981,7 @@ int main(void)
 		T(test_wrong_state_packets),
 		T(test_header_split_across_buffers),
 		T(test_small_rx_buffers_and_fairness),
+		T(test_header_only_rx_buffer),
 		T(test_churn_no_leak),
 		T(test_reset_keeps_what_the_guest_never_saw),
 		T(test_too_many_connections),
