@@ -84,7 +84,7 @@ static void process_tx(struct vsock_dev *d)
 	struct virtq_chain chain = { .iov = d->tx_iov, .iov_cap = VSOCK_QUEUE_SIZE };
 	int r;
 
-	if (!virtio_queue_live(d->vdev, vq))
+	if (!virtio_queue_usable(d->vdev, vq))
 		return;
 	for (;;) {
 		virtq_disable_notify(vq);
@@ -115,7 +115,7 @@ static void process_rx(struct vsock_dev *d)
 	size_t len;
 	int r;
 
-	if (!virtio_queue_live(d->vdev, vq))
+	if (!virtio_queue_usable(d->vdev, vq))
 		return;
 	virtq_disable_notify(vq);
 	while (vsock_mux_rx_pending(d->mux)) {
@@ -157,7 +157,7 @@ static void process_event(struct vsock_dev *d)
 	struct virtq_chain chain = { .iov = iov, .iov_cap = VSOCK_QUEUE_SIZE };
 	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
 
-	if (!d->event_pending || !virtio_queue_live(d->vdev, vq))
+	if (!d->event_pending || !virtio_queue_usable(d->vdev, vq))
 		return;
 	while (d->event_pending) {
 		/* No buffer: delivered when the driver posts one, which it now notifies. */

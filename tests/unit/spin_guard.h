@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * For tests of code that must not spin: runs a step in a forked child under a CPU-time limit, so
- * a regression that loops forever fails the test instead of hanging the suite.  What is checked
- * is the step's own verdict; the limit (far above what the step needs) only ends a spin.
+ * For tests of code that must not spin or crash: runs a step in a forked child under a CPU-time
+ * limit and with default crash signals, so a regression that loops forever, or faults while
+ * holding a lock, fails the test instead of hanging the suite.  What is checked is the step's
+ * own verdict; the limit (far above what the step needs) only ends a spin.
  */
 #ifndef CVMM_TEST_SPIN_GUARD_H
 #define CVMM_TEST_SPIN_GUARD_H
