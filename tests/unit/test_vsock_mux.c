@@ -572,6 +572,35 @@ static void test_host_half_close_and_close(void **state)
 	assert_int_equal(vsock_mux_nr_conns(f->mux), 0);
 }
 
+static int host_gone_step(void *arg)
+{
+	struct vf *f = arg;
+	struct vsock_hdr h;
+
+	/* The socket is writable again (hung up): the buffered data has nowhere to go. */
+	vf_pump(f);
+	if (!vf_recv(f, &h, NULL, 0) || h.op != VIRTIO_VSOCK_OP_RST)
+		return 1;
+	return vsock_mux_nr_conns(f->mux) == 0 ? 0 : 2;
+}
+
+/* The host closes while guest data waits in the connection's buffer for its socket. */
+static void test_host_closes_with_data_buffered(void **state)
+{
+	struct vf *f = *state;
+	static uint8_t data[32768];
+	uint32_t hp;
+	int c;
+
+	f->sndbuf = 4096;
+	hp = host_connect(f, &c, 19);
+	/* The socket takes a few KiB; the rest is buffered. */
+	send_rw(f, 19, hp, data, sizeof(data), 0);
+	close(c);
+	/* In a child: a write that raises SIGPIPE would kill it, not the suite. */
+	assert_int_equal(spin_guard_run(host_gone_step, f), 0);
+}
+
 static void test_guest_closes_after_host_eof(void **state)
 {
 	struct vf *f = *state;
@@ -976,6 +1005,7 @@ int main(void)
 		T(test_guest_close_flushes_then_rst),
 		T(test_stuck_close_times_out),
 		T(test_host_half_close_and_close),
+		T(test_host_closes_with_data_buffered),
 		T(test_guest_closes_after_host_eof),
 		T(test_malformed_packets),
 		T(test_wrong_state_packets),
