@@ -522,7 +522,7 @@ static int uring_in_flight_step(void *arg)
 	blk_read_request(f);
 	/* One loop round serves the kick: the request is submitted, its completion not reaped. */
 	for (int i = 0; i < 10 && counters(f).kicks == 0; i++)
-		ev_loop_run_once(&f->v.vm.loop, 0);
+		ev_loop_run_once(&f->v.loop, 0);
 	if (counters(f).kicks != 1 || vh_used_idx(&f->rings[0]) != 0)
 		return 1;
 	if (converter_convert(&f->conv, RACE_STATUS, PG, true))
@@ -631,7 +631,7 @@ static int vsock_ring_step(void *arg)
 
 	vsock_post_rx(f, SHARED_GPA + 4 * PG);
 	for (int i = 0; i < 10 && counters(f).kicks == 0; i++)
-		ev_loop_run_once(&f->v.vm.loop, 0);
+		ev_loop_run_once(&f->v.loop, 0);
 	if (converter_convert(&f->conv, RING_GPA, 0x4000, true)) /* the receive ring */
 		return 1;
 	strncpy(a.sun_path, f->path, sizeof(a.sun_path) - 1);

@@ -406,7 +406,7 @@ static int header_only_dev_step(void *arg)
 	uint32_t id, len;
 
 	for (int i = 0; i < 50 && vh_used_idx(r) != want; i++)
-		ev_loop_run_once(&f->v.vm.loop, 0);
+		ev_loop_run_once(&f->v.loop, 0);
 	if (vh_used_idx(r) != want)
 		return 1;
 	/* The header-only buffer comes back empty, the data goes into the next one. */
