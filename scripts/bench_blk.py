@@ -148,7 +148,7 @@ def main():
     for opts in a.cvmm_drives.split(";"):
         label = "cvmm " + opts.replace("engine=", "").replace("poll_us=", "poll ")
         configs.append((label, [
-            a.cvmm, "--kernel", a.guest, "--mem-mib", "256", "--cmdline", append,
+            a.cvmm, "--debug-exit", "--kernel", a.guest, "--mem-mib", "256", "--cmdline", append,
             "--drive", f"path={a.file},{opts}"], ("vcpu",)))
     have_qemu = not a.no_qemu and subprocess.run(
         ["which", a.qemu], capture_output=True).returncode == 0

@@ -147,7 +147,7 @@ def hvsock(tool, mode, path, port, nbytes=None):
 
 
 def convert(a, khz, rounds, size):
-    v = Vmm([a.cvmm, "--kernel", a.guest, "--mem-mib", "256", "--tee", "emulated",
+    v = Vmm([a.cvmm, "--debug-exit", "--kernel", a.guest, "--mem-mib", "256", "--tee", "emulated",
              "--serial", "stdio", "--cmdline",
              f"cvmmtest.only=cvm cvmmtest.hold=1 cvmmtest.cvm_rounds={rounds} "
              f"cvmmtest.cvm_time={size} cvmmtest.tsc_khz={khz}"])
@@ -179,7 +179,7 @@ def testguest_blk(a, khz, bounced, disk):
         f.truncate(64 << 20)
     # No busy polling: it spends CPU per unit of wall time, which the slower bounced guest
     # stretches; without it cvmm's CPU per byte is its per-request work.
-    v = Vmm([a.cvmm, "--kernel", a.guest, "--mem-mib", "256", *tee,
+    v = Vmm([a.cvmm, "--debug-exit", "--kernel", a.guest, "--mem-mib", "256", *tee,
              "--drive", f"path={disk},poll_us=0",
              "--serial", "stdio", "--cmdline",
              f"cvmmtest.only={only} cvmmtest.cvm_time=none cvmmtest.tsc_khz={khz} "
@@ -206,7 +206,7 @@ def testguest_vsock(a, khz, bounced, sock):
     only = "cvm,vsock" if bounced else "vsock"
     tee = ["--tee", "emulated"] if bounced else []
     nbytes = a.vsock_mib << 20
-    v = Vmm([a.cvmm, "--kernel", a.guest, "--mem-mib", "256", *tee,
+    v = Vmm([a.cvmm, "--debug-exit", "--kernel", a.guest, "--mem-mib", "256", *tee,
              "--vsock", f"cid=3,uds={sock}", "--serial", "stdio", "--cmdline",
              f"cvmmtest.only={only} cvmmtest.cvm_time=none cvmmtest.vsock_sink_port=1025 "
              f"cvmmtest.vsock_source_port=1026 cvmmtest.vsock_stop_port=1027 "

@@ -154,7 +154,7 @@ def main():
     nbytes = a.mib << 20
     tmp = tempfile.mkdtemp(prefix="cvmm-bench-vsock-")
     path = os.path.join(tmp, "v.sock")
-    args = [a.cvmm, "--kernel", a.guest, "--mem-mib", "256", "--vsock", "cid=3,uds=" + path,
+    args = [a.cvmm, "--debug-exit", "--kernel", a.guest, "--mem-mib", "256", "--vsock", "cid=3,uds=" + path,
             "--cmdline", "cvmmtest.only=vsock cvmmtest.vsock_echo_port=1024 "
             "cvmmtest.vsock_sink_port=1025 cvmmtest.vsock_source_port=1026 "
             "cvmmtest.vsock_source_bytes=%d cvmmtest.vsock_stop_port=9 "

@@ -120,6 +120,13 @@ static int parse_access_platform(struct vm_config *cfg, struct cli_extra *x, con
 	return 0;
 }
 
+static int parse_debug_exit(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			    struct error *e)
+{
+	cfg->debug_exit = true;
+	return 0;
+}
+
 static int parse_verbose(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 			 struct error *e)
 {
@@ -336,6 +343,9 @@ static const struct cli_option options[] = {
 	{ "--virtio-access-platform", NULL,
 	  "developer: virtio devices offer ACCESS_PLATFORM (guest bounces DMA; no memory checks)",
 	  parse_access_platform, FOR_BOTH },
+	{ "--debug-exit", NULL,
+	  "test device: a byte the guest writes to port 0x501 stops it and is the exit status",
+	  parse_debug_exit, FOR_RUN },
 	{ "--verbose", NULL, "more diagnostics on stderr (repeat for debug)", parse_verbose,
 	  FOR_BOTH },
 	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",

@@ -85,6 +85,8 @@ struct vm_config {
 	struct snp_config snp;
 	bool virtio_access_platform; /* developer option: devices offer ACCESS_PLATFORM, no checks */
 	int verbose;
+	/* Test device: a byte written to port 0x501 stops the VM and becomes cvmm's exit status. */
+	bool debug_exit;
 };
 
 /* What config_validate() checks. */

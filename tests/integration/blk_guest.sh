@@ -28,7 +28,7 @@ boot() {
 	local args=()
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	timeout 60 "$CVMM" --kernel "$GUEST" "${args[@]}" --cmdline "$*" >"$tmp/out" 2>"$tmp/err" \
+	timeout 60 "$CVMM" --debug-exit --kernel "$GUEST" "${args[@]}" --cmdline "$*" >"$tmp/out" 2>"$tmp/err" \
 		</dev/null
 	status=$?
 	if [ "$status" -eq "$want" ] && grep -Eq "$regex" "$tmp/out"; then

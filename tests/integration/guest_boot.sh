@@ -24,7 +24,7 @@ boot() {
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	gargs="$*"
-	out=$(timeout 60 "$CVMM" "${args[@]}" --cmdline "$gargs" 2>&1 </dev/null)
+	out=$(timeout 60 "$CVMM" --debug-exit "${args[@]}" --cmdline "$gargs" 2>&1 </dev/null)
 	status=$?
 	if [ "$status" -eq "$want" ] && grep -Eq "$regex" <<<"$out"; then
 		pass=$((pass + 1))

@@ -1,6 +1,6 @@
 #!/bin/bash
-# How a VM ends: guest-requested exit status, poweroff and reset paths, signals, fatal guest
-# errors; and what a running VM looks like from outside (vCPU thread names).
+# How a VM ends: guest-requested exit status (--debug-exit only), poweroff and reset paths,
+# signals, fatal guest errors; and what a running VM looks like from outside (vCPU thread names).
 set -u
 CVMM=${CVMM:-build/cvmm}
 here=$(dirname "$0")
@@ -18,6 +18,7 @@ HALT="fa f4 ebfd"                 # cli; 1: hlt; jmp 1b
 mk() { python3 "$here/mkguest.py" "$tmp/$1.elf" "$2"; }
 mk exit42   "$OUT_X 66ba0105 b02a ee $HALT"   # debug-exit port 0x501 <- 42
 mk exit0    "66ba0105 b000 ee $HALT"          # debug-exit <- 0
+mk exit3off "66ba0105 b003 ee 66ba0006 b034 ee $HALT" # debug-exit <- 3, then ACPI poweroff
 mk kbdreset "66ba6400 b0fe ee $HALT"          # i8042 command 0xfe: CPU reset
 mk acpioff  "66ba0006 b034 ee $HALT"          # ACPI sleep control <- SLP_TYP 5 | SLP_EN
 mk acpirst  "66ba0206 b001 ee $HALT"          # ACPI reset register <- 1
@@ -34,12 +35,17 @@ run() { # run NAME EXPECTED_STATUS [args...]
 }
 
 for irqchip in kernel split; do
-	run exit42 42 --irqchip $irqchip
-	run exit0 0 --irqchip $irqchip
+	run exit42 42 --irqchip $irqchip --debug-exit
+	run exit0 0 --irqchip $irqchip --debug-exit
 	run kbdreset 0 --irqchip $irqchip
 	run acpioff 0 --irqchip $irqchip
 	run acpirst 0 --irqchip $irqchip
 done
+
+# Without --debug-exit the port is not there: the guest cannot choose the status (3 would say
+# "host failure"); its write is ignored and its poweroff ends the VM with 0.
+run exit3off 0
+run exit3off 3 --debug-exit
 
 # The line names the faulting RIP where KVM keeps it (Intel); AMD's KVM resets the vCPU on a
 # shutdown intercept, and then the line must say the registers are unavailable.
@@ -49,7 +55,7 @@ if grep -q "triple fault" <<<"$last_stderr" &&
    [ "$(grep -c '' <<<"$last_stderr")" -eq 1 ]; then ok; else bad "triple fault line: '$last_stderr'"; fi
 
 # Serial output reaches the chosen file.
-run exit42 42 --serial "file:$tmp/serial.log"
+run exit42 42 --debug-exit --serial "file:$tmp/serial.log"
 if [ "$(cat "$tmp/serial.log")" = "X" ]; then ok; else bad "serial file holds '$(cat "$tmp/serial.log")'"; fi
 
 # SIGTERM / SIGINT stop a running VM cleanly with status 0; vCPU threads are named vcpuN.

@@ -52,7 +52,7 @@ PY
 check() {
 	local name=$1 want=$2 needle=$3
 	shift 4
-	timeout 60 "$CVMM" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	timeout 60 "$CVMM" --debug-exit "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
 	local st=$?
 	if [ "$st" -eq "$want" ] && { [ -z "$needle" ] || grep -q -- "$needle" "$tmp/err"; }; then
 		pass=$((pass + 1))

@@ -62,7 +62,7 @@ $HOST --path "$sock" listen --port 2000 >"$tmp/listen.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -S "${sock}_2000" ] && break; sleep 0.1; done
 
-"$CVMM" --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --mem-mib 256 \
+"$CVMM" --debug-exit --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --mem-mib 256 \
 	--vsock "cid=7,uds=$sock" --cmdline "cvmmtest.only=vsock cvmmtest.vsock_cid=7 \
 cvmmtest.vsock_connect_port=2000 cvmmtest.vsock_refused_port=2001 \
 cvmmtest.vsock_echo_port=1024 cvmmtest.vsock_sink_port=1025 cvmmtest.vsock_sink_crc=1 \
