@@ -157,9 +157,10 @@ static uint8_t do_discard_write_zeroes(struct blk_dev *blk, struct blk_req *req,
 			continue;
 		err = zeroes ? blk_backend_write_zeroes(blk, off, len, unmap)
 			     : blk_backend_discard(blk, off, len);
+		err = blk_io_result(blk, req->type, off, len, err);
 	}
 	if (!err && blk->writethrough)
-		err = blk_backend_flush(blk);
+		err = blk_io_result(blk, req->type, 0, 0, blk_backend_flush(blk));
 	return err ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
@@ -539,7 +540,6 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 void blk_dev_stop(void *opaque)
 {
 	struct blk_dev *blk = opaque;
-	int err;
 
 	if (!blk->vdev)
 		return;
@@ -548,9 +548,13 @@ void blk_dev_stop(void *opaque)
 	blk->engine->drain(blk, true);
 	if (virtio_queue_live(blk->vdev, blk_vq(blk)))
 		virtio_dev_signal_used(blk->vdev, blk_vq(blk));
-	err = blk->read_only ? 0 : blk_backend_flush(blk);
-	if (err < 0)
-		log_warn("%s: final flush of %s failed: %s", blk->name, blk->path, strerror(-err));
+	if (!blk->read_only)
+		blk_io_result(blk, VIRTIO_BLK_T_FLUSH, 0, 0, blk_backend_flush(blk));
+	if (blk->data_lost)
+		log_error("%s: %s: data the guest wrote may be lost: %llu writes and %llu flushes "
+			  "failed", blk->name, blk->path,
+			  (unsigned long long)blk->counters.write_errors,
+			  (unsigned long long)blk->counters.flush_errors);
 	virtio_dev_unlock(blk->vdev);
 }
 
@@ -589,9 +593,38 @@ static int blk_model_open(const struct device_env *env, const struct vm_config *
 
 	if (err)
 		return err;
+	blk_dev_attach_env(blk, env);
 	blk_dev_params(blk, params);
 	*model = blk;
 	return 0;
+}
+
+static unsigned blk_stats(void *opaque, struct device_stat *out, unsigned max)
+{
+	struct blk_counters c;
+	unsigned n = 0;
+
+	blk_dev_counters(opaque, &c);
+#define PUT(field) device_stat_put(out, max, &n, #field, c.field)
+	PUT(reads);
+	PUT(writes);
+	PUT(flushes);
+	PUT(discards);
+	PUT(write_zeroes);
+	PUT(get_ids);
+	PUT(unsupported);
+	PUT(bytes_read);
+	PUT(bytes_written);
+	PUT(ioerr);
+	PUT(bad_request);
+	PUT(memory_lost);
+	PUT(read_errors);
+	PUT(write_errors);
+	PUT(flush_errors);
+	PUT(discard_errors);
+	PUT(errors_not_logged);
+#undef PUT
+	return n;
 }
 
 const struct device_kind virtio_blk_device = {
@@ -600,4 +633,5 @@ const struct device_kind virtio_blk_device = {
 	.open_virtio = blk_model_open,
 	.stop = blk_dev_stop,
 	.destroy = blk_dev_destroy,
+	.stats = blk_stats,
 };

@@ -13,6 +13,7 @@
 
 #include "vmm/config.h"
 
+struct device_env;
 struct device_kind;
 struct error;
 struct ev_loop;
@@ -36,6 +37,9 @@ struct blk_counters {
 	uint64_t ioerr;       /* requests completed with VIRTIO_BLK_S_IOERR */
 	uint64_t bad_request; /* short header, missing status byte, misaligned or out of range */
 	uint64_t memory_lost; /* in flight while the guest made its memory private: no status */
+	/* The backend failed (ENOSPC, EIO, ...): the guest got IOERR (devices/blk_errors.c). */
+	uint64_t read_errors, write_errors, flush_errors, discard_errors;
+	uint64_t errors_not_logged; /* failures beyond the log's rate limit */
 };
 
 /* The parts, for tests and other transports. */
@@ -45,7 +49,15 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 /* Transport parameters (device id, features, queue, config size, ops; opaque = blk); the
  * transport created from them becomes the device's own (dev_ref). */
 void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p);
-/* Device callbacks: drain in-flight I/O and fdatasync; then free everything (vdev too). */
+/*
+ * The VM's environment: its clock for the error log's rate limit and its data-loss report.
+ * Without it (a device opened alone) errors are still counted and logged.
+ */
+void blk_dev_attach_env(struct blk_dev *blk, const struct device_env *env);
+/*
+ * Device callbacks: drain in-flight I/O and fdatasync (a failure there, or any failed write or
+ * flush during the run, is logged and reported as data loss); then free everything (vdev too).
+ */
 void blk_dev_stop(void *blk);
 void blk_dev_destroy(void *blk);
 void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out);

@@ -11,6 +11,7 @@
 #include "devices/blk.h"
 #include "devices/virtio/virtio.h"
 #include "vmm/event_loop.h"
+#include "vmm/log_ratelimit.h"
 
 struct blk_req {
 	struct blk_req *next_free;
@@ -28,6 +29,7 @@ struct blk_req {
 #define BLK_POLL_BACKOFF_MAX 1024
 
 struct blk_dev;
+struct device_env;
 struct error;
 
 struct blk_io_engine {
@@ -78,6 +80,12 @@ struct blk_dev {
 	bool stalled;           /* ran out of slots; a completion resumes the queue */
 
 	struct blk_counters counters;
+
+	/* When the backend fails (devices/blk_errors.c). */
+	const struct device_env *env; /* clock and data-loss report; NULL: a device alone (tests) */
+	int flush_error;        /* errno of the first failed flush: every later FLUSH fails too */
+	bool data_lost;         /* a write or flush failed: reported to the VM once */
+	struct log_ratelimit err_log;
 };
 
 /* Backend I/O on blk->fd, shared by both engines. */
@@ -106,6 +114,15 @@ bool blk_req_memory_ok(struct blk_dev *blk, const struct blk_req *req);
  * and no status (nothing is written into private memory), counted, and fails the device.
  */
 void blk_req_done(struct blk_dev *blk, struct blk_req *req, uint8_t status);
+/*
+ * Completes an IN / OUT / FLUSH / DISCARD / WRITE_ZEROES with the backend's result err (0 or
+ * -errno): a failure is counted, logged (rate limited) and, for anything that writes, reported as
+ * possible data loss; a FLUSH after a failed one fails too (the kernel reports a writeback error
+ * once, so the first answer is the one that counts).  Lock held.
+ */
+void blk_req_finish(struct blk_dev *blk, struct blk_req *req, int err);
+/* The same accounting for a backend operation outside a request (the final flush). */
+int blk_io_result(struct blk_dev *blk, uint32_t type, uint64_t offset, uint64_t len, int err);
 /* Frees the slot of a request whose completion is dropped (device reset). */
 void blk_req_drop(struct blk_dev *blk, struct blk_req *req);
 /* Pops and starts requests until the queue is empty (lock held, device live). */

@@ -29,7 +29,7 @@ static void sync_submit(struct blk_dev *blk, struct blk_req *req)
 		err = blk_backend_flush(blk);
 		break;
 	}
-	blk_req_done(blk, req, err ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	blk_req_finish(blk, req, err);
 }
 
 static void sync_flush_batch(struct blk_dev *blk)

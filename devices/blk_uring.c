@@ -54,7 +54,7 @@ static void finish(struct blk_dev *blk, struct blk_req *req, int res)
 		else if (!err)
 			blk->counters.bytes_written += req->data_len;
 	}
-	blk_req_done(blk, req, err ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	blk_req_finish(blk, req, err);
 }
 
 static void handle_cqe(struct blk_dev *blk, struct io_uring_cqe *cqe, bool complete)
@@ -102,7 +102,7 @@ static void uring_submit(struct blk_dev *blk, struct blk_req *req)
 		submit_queued(blk);
 		sqe = io_uring_get_sqe(&st->ring);
 		if (!sqe) {
-			blk_req_done(blk, req, VIRTIO_BLK_S_IOERR);
+			blk_req_finish(blk, req, -EBUSY);
 			return;
 		}
 	}

@@ -35,10 +35,26 @@ struct device_env {
 	uint64_t start_ns; /* the clock's reading when cvmm started (the boot timer's zero) */
 	/* Asks the VM to stop with this exit status; reason (may be NULL) is logged once. */
 	void (*request_stop)(void *ctx, int exit_status, const char *reason);
+	/*
+	 * Data the guest wrote may not have reached its backend (a write or flush failed): however
+	 * the VM ends, cvmm will not exit 0.  Called with stop_ctx; may be NULL.
+	 */
+	void (*report_data_loss)(void *ctx);
 	void *stop_ctx;
 	struct virtio_env virtio; /* what the virtio transport needs */
 	struct device_maps *maps; /* the manager's record of bus ranges (device_map) */
 };
+
+/* One named counter of a device (vm_get_counters(), metrics). */
+struct device_stat {
+	const char *name; /* a string constant */
+	uint64_t value;
+};
+
+#define DEVICE_STATS_MAX 48
+
+/* Fills at most max counters of the device (any thread, while it runs); returns how many. */
+typedef unsigned (*device_stats_fn)(void *opaque, struct device_stat *out, unsigned max);
 
 /* One device instance as the manager keeps it. */
 struct device {
@@ -46,6 +62,7 @@ struct device {
 	void *opaque;
 	void (*stop)(void *opaque);    /* vCPUs stopped: flush backends (may be NULL) */
 	void (*destroy)(void *opaque); /* free everything */
+	device_stats_fn stats;         /* may be NULL */
 	struct virtio_dev *vdev;       /* virtio devices: the transport (freed by destroy) */
 	unsigned first_map;            /* its bus ranges in the manager's record */
 };
@@ -67,6 +84,7 @@ struct device_kind {
 			   void **model, struct virtio_dev_params *params, struct error *e);
 	void (*stop)(void *model);
 	void (*destroy)(void *model); /* frees the transport too, once it exists */
+	device_stats_fn stats;        /* virtio models' own counters (may be NULL) */
 };
 
 /*
@@ -84,6 +102,20 @@ static inline void device_request_stop(const struct device_env *env, int exit_st
 				       const char *reason)
 {
 	env->request_stop(env->stop_ctx, exit_status, reason);
+}
+
+static inline void device_report_data_loss(const struct device_env *env)
+{
+	if (env && env->report_data_loss)
+		env->report_data_loss(env->stop_ctx);
+}
+
+/* Appends a counter to out[*n] when there is room (for stats functions). */
+static inline void device_stat_put(struct device_stat *out, unsigned max, unsigned *n,
+				   const char *name, uint64_t value)
+{
+	if (*n < max)
+		out[(*n)++] = (struct device_stat){ .name = name, .value = value };
 }
 
 /* The record of mapped ranges (used by the manager and by tests that create devices alone). */

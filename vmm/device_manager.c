@@ -100,6 +100,7 @@ static int create_virtio(struct device_manager *dm, const struct device_env *env
 	dev->opaque = model;
 	dev->stop = k->stop;
 	dev->destroy = k->destroy;
+	dev->stats = k->stats;
 	dev->vdev = vdev;
 	return 0;
 }
@@ -179,4 +180,11 @@ void dm_for_each_virtio(struct device_manager *dm,
 	for (unsigned i = 0; i < dm->nr_devices; i++)
 		if (dm->devices[i].vdev)
 			fn(ctx, &dm->devices[i]);
+}
+
+void dm_for_each_device(struct device_manager *dm,
+			void (*fn)(void *ctx, const struct device *dev), void *ctx)
+{
+	for (unsigned i = 0; i < dm->nr_devices; i++)
+		fn(ctx, &dm->devices[i]);
 }

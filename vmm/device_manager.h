@@ -49,5 +49,8 @@ void dm_destroy(struct device_manager *dm);
 /* Calls fn for each virtio device (counters while the VM runs). */
 void dm_for_each_virtio(struct device_manager *dm,
 			void (*fn)(void *ctx, const struct device *dev), void *ctx);
+/* Calls fn for each device, in creation order. */
+void dm_for_each_device(struct device_manager *dm,
+			void (*fn)(void *ctx, const struct device *dev), void *ctx);
 
 #endif

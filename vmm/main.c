@@ -75,6 +75,7 @@ static int run(struct vm_config *cfg)
 	}
 	supervise(vm, sig_fd);
 	status = vm_wait(vm);
+	vm_log_counters(vm, LOG_INFO);
 	vm_destroy(vm);
 	close(sig_fd);
 	return status;

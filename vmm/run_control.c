@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "vmm/exit_status.h"
 #include "vmm/run_control.h"
 
 void run_control_init(struct run_control *rc)
@@ -9,6 +10,7 @@ void run_control_init(struct run_control *rc)
 	rc->exit_status = 0;
 	rc->pause_requested = false;
 	rc->parked = 0;
+	rc->data_lost = false;
 }
 
 void run_control_destroy(struct run_control *rc)
@@ -57,4 +59,24 @@ bool run_control_may_run(struct run_control *rc)
 	run = !rc->stopping;
 	pthread_mutex_unlock(&rc->lock);
 	return run;
+}
+
+void run_control_data_lost(struct run_control *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	rc->data_lost = true;
+	pthread_mutex_unlock(&rc->lock);
+}
+
+int run_control_exit_status(struct run_control *rc)
+{
+	int status;
+
+	pthread_mutex_lock(&rc->lock);
+	status = rc->exit_status;
+	/* Whatever else happened, the host lost data the guest was promised to keep. */
+	if (rc->data_lost && status == VM_EXIT_OK)
+		status = VM_EXIT_HOST_ERROR;
+	pthread_mutex_unlock(&rc->lock);
+	return status;
 }

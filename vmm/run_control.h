@@ -17,6 +17,7 @@ struct run_control {
 	int exit_status;
 	bool pause_requested;
 	unsigned parked; /* vCPU threads waiting while paused */
+	bool data_lost;  /* a device could not store what the guest wrote: never exit 0 */
 };
 
 void run_control_init(struct run_control *rc);
@@ -24,6 +25,10 @@ void run_control_destroy(struct run_control *rc);
 /* Records the stop; true for the first request (whose status counts). */
 bool run_control_stop(struct run_control *rc, int exit_status);
 bool run_control_stopping(struct run_control *rc);
+/* A device reported that guest data may be lost; the exit status then says so. */
+void run_control_data_lost(struct run_control *rc);
+/* The exit status: the first stop request's, but a failure when data may have been lost. */
+int run_control_exit_status(struct run_control *rc);
 /* vCPU side: false once stopping; while paused, waits here (counted in parked). */
 bool run_control_may_run(struct run_control *rc);
 

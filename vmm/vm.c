@@ -51,6 +51,13 @@ static void env_request_stop(void *ctx, int exit_status, const char *reason)
 	vm_stop(ctx, exit_status, reason);
 }
 
+static void env_data_loss(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	run_control_data_lost(&vm->run);
+}
+
 int vm_stopping_fd(const struct vm *vm)
 {
 	return vm->stopping_fd;
@@ -199,6 +206,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 		.clock = &clock_monotonic,
 		.start_ns = vm->start_ns,
 		.request_stop = env_request_stop,
+		.report_data_loss = env_data_loss,
 		.stop_ctx = vm,
 	};
 	device_env_set_virtio(&vm->env, vm->vm_fd, vm_is_confidential(vm),
@@ -482,8 +490,8 @@ int vm_wait(struct vm *vm)
 		dm_stop_devices(&vm->dm);
 		pthread_mutex_lock(&rc->lock);
 	}
-	status = rc->exit_status;
 	pthread_mutex_unlock(&rc->lock);
+	status = run_control_exit_status(rc);
 	return status;
 }
 
@@ -530,6 +538,18 @@ static void add_virtio(void *ctx, const struct device *dev)
 	out->nr_virtio++;
 }
 
+static void add_device_stats(void *ctx, const struct device *dev)
+{
+	struct vm_counters *out = ctx;
+	unsigned i = out->nr_devices;
+
+	if (!dev->stats || i >= VM_COUNTERS_MAX_DEVICES)
+		return;
+	snprintf(out->devices[i].name, sizeof(out->devices[0].name), "%s", dev->name);
+	out->devices[i].nr = dev->stats(dev->opaque, out->devices[i].stat, DEVICE_STATS_MAX);
+	out->nr_devices++;
+}
+
 void vm_get_counters(struct vm *vm, struct vm_counters *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -546,4 +566,5 @@ void vm_get_counters(struct vm *vm, struct vm_counters *out)
 				    __atomic_load_n(&s[VCPU_STAT_INTR], __ATOMIC_RELAXED);
 	}
 	dm_for_each_virtio(&vm->dm, add_virtio, out);
+	dm_for_each_device(&vm->dm, add_device_stats, out);
 }

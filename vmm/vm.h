@@ -24,6 +24,7 @@
 #include "vmm/irq.h"
 #include "vmm/launch.h"
 #include "vmm/layout.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
 #include "vmm/run_control.h"
 #include "vmm/vcpu.h"
@@ -71,7 +72,13 @@ struct vm {
 	enum vm_state state;
 };
 
-/* Exits of each kind, over all vCPUs, and what devices count (readable while running). */
+#define VM_COUNTERS_MAX_DEVICES (RESOURCES_MAX_VIRTIO + 8)
+
+/*
+ * Exits of each kind, over all vCPUs, and what devices count (readable while running): the
+ * virtio transport's counters of each virtio device, and each device's own (I/O errors,
+ * refusals, limits reached) by name.
+ */
 struct vm_counters {
 	uint64_t exits_io, exits_mmio, exits_hypercall, exits_memory_fault, exits_other;
 	unsigned nr_virtio;
@@ -79,6 +86,12 @@ struct vm_counters {
 		char name[32];
 		struct virtio_counters c;
 	} virtio[RESOURCES_MAX_VIRTIO];
+	unsigned nr_devices;
+	struct {
+		char name[32];
+		unsigned nr;
+		struct device_stat stat[DEVICE_STATS_MAX];
+	} devices[VM_COUNTERS_MAX_DEVICES];
 };
 
 /*
@@ -102,7 +115,8 @@ void vm_stop(struct vm *vm, int exit_status, const char *reason);
 int vm_stopping_fd(const struct vm *vm);
 /*
  * Waits until the VM stops, then ends its threads and flushes every device backend.  Returns the
- * exit status (VM_EXIT_*, or the byte the guest wrote to the debug-exit port).
+ * exit status (VM_EXIT_*, or the byte the guest wrote to the debug-exit port); VM_EXIT_HOST_ERROR
+ * instead of 0 when a device reported that data the guest wrote may be lost.
  */
 int vm_wait(struct vm *vm);
 /* Frees everything; the VM must not be running (stopped, or never started). */
@@ -118,6 +132,8 @@ bool vm_is_stopping(struct vm *vm);
  */
 bool vm_is_confidential(const struct vm *vm);
 void vm_get_counters(struct vm *vm, struct vm_counters *out);
+/* Logs each device's non-zero counters, one line per device, when level is logged at all. */
+void vm_log_counters(struct vm *vm, enum log_level level);
 
 /* For the TEE kinds (vmm/tee_*.c): one KVM memslot per RAM region, plain memory. */
 int vm_register_memslots(struct vm *vm, struct error *e);

@@ -108,6 +108,25 @@ boot "wrong pattern fails" 1 '^FAIL blk: .*read: [0-9]+ bad requests, first at b
 # The host-side comparison can fail too: the images of two seeds differ.
 if same "$tmp/expect-$S" "$tmp/expect-$S2"; then bad "images of two seeds are equal"; else ok; fi
 
+# A drive on a full file system: the guest's writes get IOERR (its check fails), cvmm logs the
+# failures (rate limited: every failure is either logged or counted as not logged), says that
+# data may be lost, and does not exit 0.
+mkdir "$tmp/small"
+unshare -m sh -c 'mount -t tmpfs -o size=256k tmpfs "$1" && truncate -s "$2" "$1/d.img" && \
+	exec timeout 60 "$3" --debug-exit --verbose --kernel "$4" --drive "path=$1/d.img" \
+	--cmdline "cvmmtest.only=blk cvmmtest.blk_mib=1 cvmmtest.blk_seed=7"' \
+	sh "$tmp/small" $SIZE "$CVMM" "$GUEST" >"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+nospc=$(grep -Ec 'write(-zeroes)? of [0-9]* bytes at offset [0-9]* failed: No space left' "$tmp/err")
+logged=$(grep -c 'the guest gets an I/O error' "$tmp/err")
+werr=$(sed -n 's/.* write_errors=\([0-9]*\).*/\1/p' "$tmp/err")
+unlogged=$(sed -n 's/.* errors_not_logged=\([0-9]*\).*/\1/p' "$tmp/err")
+if [ "$status" -ne 0 ] && [ "$nospc" -ge 1 ] && [ -n "$werr" ] &&
+   [ "$((logged + ${unlogged:-0}))" -eq "$werr" ] &&
+   grep -q 'data the guest wrote may be lost' "$tmp/err"; then ok; else
+	bad "full disk: status $status, $nospc ENOSPC lines, write_errors=$werr," \
+		"errors_not_logged=$unlogged: $(head -c 600 "$tmp/err")"; fi
+
 # Unusable drives: exit status 2 and exactly one line naming the drive.
 # drive_error NAME NEEDLE DRIVE_SPEC
 drive_error() {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -28,6 +29,19 @@
 #include "tests/unit/input_files.h"
 
 static char dir[64], kernel[96];
+
+/* fdatasync() fails this many times (the library's calls bind to this one in this binary). */
+static int fdatasync_fails;
+
+int fdatasync(int fd)
+{
+	if (fdatasync_fails > 0) {
+		fdatasync_fails--;
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fdatasync, fd);
+}
 
 static int setup_files(void **state)
 {
@@ -185,6 +199,42 @@ static void test_max_devices(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A drive whose final flush fails when the VM stops: data the guest wrote may be lost, so the exit
+ * status is a host failure instead of 0; a status that already says failure stays.
+ */
+static void test_data_loss_exit_status(void **state)
+{
+	struct error e = ERROR_INIT;
+	struct vm_config cfg;
+	struct vm *vm;
+	int want[] = { VM_EXIT_OK, 42 };
+
+	for (unsigned i = 0; i < 2; i++) {
+		make_config(&cfg, 1, false);
+		kvm_with_caps();
+		rec_run_blocks(true);
+		assert_int_equal(vm_create(&cfg, &vm, &e), 0);
+		assert_int_equal(vm_start(vm, &e), 0);
+		fdatasync_fails = 1;
+		vm_stop(vm, want[i], NULL);
+		assert_int_equal(vm_wait(vm), want[i] == VM_EXIT_OK ? VM_EXIT_HOST_ERROR : want[i]);
+		assert_int_equal(fdatasync_fails, 0);
+		vm_destroy(vm);
+		config_free(&cfg);
+	}
+	/* Without the failure the status is the requested one. */
+	make_config(&cfg, 1, false);
+	kvm_with_caps();
+	assert_int_equal(vm_create(&cfg, &vm, &e), 0);
+	assert_int_equal(vm_start(vm, &e), 0);
+	vm_stop(vm, VM_EXIT_OK, NULL);
+	assert_int_equal(vm_wait(vm), VM_EXIT_OK);
+	vm_destroy(vm);
+	config_free(&cfg);
+	rec_run_blocks(false);
+}
+
 static void test_error_classes(void **state)
 {
 	struct error e = ERROR_INIT;
@@ -335,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_never_started),
 		cmocka_unit_test(test_max_devices),
+		cmocka_unit_test(test_data_loss_exit_status),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_failed_device_unmaps),
 		cmocka_unit_test(test_measured_cmdline_is_booted),

@@ -21,6 +21,13 @@ static void vh_request_stop(void *ctx, int exit_status, const char *reason)
 		v->stop_status = exit_status;
 }
 
+static void vh_data_loss(void *ctx)
+{
+	struct vh_vm *v = ctx;
+
+	v->data_losses++;
+}
+
 int vh_vm_init(struct vh_vm *v, uint64_t ram_size, enum tee_kind tee)
 {
 	int err;
@@ -49,6 +56,7 @@ int vh_vm_init(struct vh_vm *v, uint64_t ram_size, enum tee_kind tee)
 		.clock = &v->clock.clock,
 		.start_ns = 1000000000ULL,
 		.request_stop = vh_request_stop,
+		.report_data_loss = vh_data_loss,
 		.stop_ctx = v,
 		.maps = &v->maps,
 	};

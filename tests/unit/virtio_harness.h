@@ -40,6 +40,7 @@ struct vh_vm {
 	unsigned nr_devices;
 	unsigned stops;      /* stop requests seen */
 	int stop_status;     /* the first one's exit status */
+	unsigned data_losses; /* data-loss reports seen */
 };
 
 int vh_vm_init(struct vh_vm *v, uint64_t ram_size, enum tee_kind tee);
