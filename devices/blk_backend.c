@@ -11,6 +11,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
+#include "devices/blk_lock.h"
 #include "devices/blk_priv.h"
 #include "devices/virtio/iov.h"
 #include "vmm/error.h"
@@ -59,6 +60,9 @@ int blk_backend_open(struct blk_dev *blk, const char *path, bool read_only, stru
 				(unsigned long long)size);
 		goto fail;
 	}
+	err = blk_lock_image(fd, read_only, path, e);
+	if (err)
+		goto fail;
 	blk->fd = fd;
 	blk->size = size;
 	blk->read_only = read_only;

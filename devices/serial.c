@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "vmm/exit_status.h"
 #include "vmm/irq.h"
 #include "vmm/layout.h"
+#include "vmm/log.h"
 
 #define UART_RX   0 /* DLAB=0: RBR (read) / THR (write); DLAB=1: DLL */
 #define UART_IER  1 /* DLAB=1: DLM */
@@ -75,6 +77,8 @@ struct serial {
 	uint8_t rx[RX_FIFO_SIZE];
 	unsigned rx_head, rx_count;
 	uint64_t tx_bytes;
+	uint64_t out_max;       /* a regular output file grows to this many bytes; 0: no limit */
+	uint64_t dropped_bytes; /* output past out_max */
 };
 
 static uint8_t compute_iir(const struct serial *s)
@@ -113,6 +117,11 @@ static void tx_byte(struct serial *s, uint8_t b)
 {
 	if (s->mcr & MCR_LOOP) {
 		rx_push(s, b);
+	} else if (s->out_fd >= 0 && s->out_max && s->tx_bytes >= s->out_max) {
+		/* The guest must not fill the host's disk: the rest is dropped, and counted. */
+		if (!s->dropped_bytes++)
+			log_warn("COM1: the console file reached %llu bytes (--limits serial_file_mib); "
+				 "further output is dropped", (unsigned long long)s->out_max);
 	} else if (s->out_fd >= 0) {
 		while (write(s->out_fd, &b, 1) < 0 && errno == EINTR)
 			;
@@ -340,8 +349,20 @@ static void setup_stdin(struct serial *s)
 	}
 }
 
+static unsigned serial_stats(void *opaque, struct device_stat *out, unsigned max)
+{
+	struct serial *s = opaque;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	device_stat_put(out, max, &n, "tx_bytes", s->tx_bytes);
+	device_stat_put(out, max, &n, "dropped_bytes", s->dropped_bytes);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
 int serial_create(const struct device_env *env, enum serial_mode mode, const char *path,
-		  struct device *out, struct error *e)
+		  uint64_t file_max, struct device *out, struct error *e)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 	int ret;
@@ -355,12 +376,17 @@ int serial_create(const struct device_env *env, enum serial_mode mode, const cha
 	s->rx_kick_fd = -1;
 
 	if (mode == SERIAL_FILE) {
+		struct stat st;
+
 		s->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (s->out_fd < 0) {
 			ret = error_set(e, ERROR_INPUT, errno, "--serial file:%s: %s", path,
 					strerror(errno));
 			goto fail;
 		}
+		/* FIFOs and terminals do not grow; files do. */
+		if (fstat(s->out_fd, &st) == 0 && S_ISREG(st.st_mode))
+			s->out_max = file_max;
 	} else if (mode == SERIAL_STDIO) {
 		s->out_fd = STDOUT_FILENO;
 		s->rx_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -383,7 +409,12 @@ int serial_create(const struct device_env *env, enum serial_mode mode, const cha
 		error_set(e, ERROR_HOST, ret, "serial: cannot map COM1: %s", strerror(-ret));
 		goto fail;
 	}
-	*out = (struct device){ .name = "com1", .opaque = s, .destroy = serial_destroy };
+	*out = (struct device){
+		.name = "com1",
+		.opaque = s,
+		.destroy = serial_destroy,
+		.stats = serial_stats,
+	};
 	return 0;
 fail:
 	serial_destroy(s);
@@ -393,7 +424,8 @@ fail:
 static int serial_device_create(const struct device_env *env, const struct vm_config *cfg,
 				unsigned i, struct device *out, struct error *e)
 {
-	return serial_create(env, cfg->serial, cfg->serial_path, out, e);
+	return serial_create(env, cfg->serial, cfg->serial_path,
+			     (uint64_t)cfg->limits.serial_file_mib << 20, out, e);
 }
 
 const struct device_kind serial_device = {

@@ -127,6 +127,12 @@ static int parse_debug_exit(struct vm_config *cfg, struct cli_extra *x, const ch
 	return 0;
 }
 
+static int parse_limits(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			struct error *e)
+{
+	return limits_parse(&cfg->limits, arg, e);
+}
+
 static int parse_verbose(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 			 struct error *e)
 {
@@ -346,6 +352,8 @@ static const struct cli_option options[] = {
 	{ "--debug-exit", NULL,
 	  "test device: a byte the guest writes to port 0x501 stops it and is the exit status",
 	  parse_debug_exit, FOR_RUN },
+	{ "--limits", "SPEC", "KEY=VALUE,...: vsock_conns, vsock_handshakes, vsock_handshake_ms, "
+	  "vsock_buf_kib, vsock_mem_mib, serial_file_mib (docs/sandbox.md)", parse_limits, FOR_RUN },
 	{ "--verbose", NULL, "more diagnostics on stderr (repeat for debug)", parse_verbose,
 	  FOR_BOTH },
 	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",

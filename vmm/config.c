@@ -28,6 +28,7 @@ void config_init(struct vm_config *cfg)
 	cfg->irqchip = IRQCHIP_KERNEL;
 	cfg->tee = TEE_NONE;
 	cfg->snp.guest_features = 0x1;
+	limits_init(&cfg->limits);
 }
 
 void config_drive_free(struct drive_config *d)
@@ -328,6 +329,8 @@ int config_validate(const struct vm_config *cfg, enum config_check check, struct
 	ret = validate_machine(cfg, e);
 	if (!ret)
 		ret = validate_payload_options(cfg, e);
+	if (!ret)
+		ret = limits_validate(&cfg->limits, e);
 	if (ret)
 		return ret;
 	if (nr_virtio > RESOURCES_MAX_VIRTIO)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vmm/irq.h"
+#include "vmm/limits.h"
 
 struct error;
 
@@ -87,6 +88,7 @@ struct vm_config {
 	int verbose;
 	/* Test device: a byte written to port 0x501 stops the VM and becomes cvmm's exit status. */
 	bool debug_exit;
+	struct vm_limits limits; /* what the guest and host clients can make cvmm hold */
 };
 
 /* What config_validate() checks. */

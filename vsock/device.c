@@ -541,17 +541,33 @@ unsigned vsock_dev_nr_conns(struct vsock_dev *d)
 }
 
 /* Every connection holds an fd; the usual soft limit of 1024 would cap them below the mux's. */
-static void raise_fd_limit(void)
+static void raise_fd_limit(unsigned max_conns)
 {
 	struct rlimit r;
-	rlim_t want = VSOCK_MAX_CONNS + 512;
+	rlim_t want = (rlim_t)max_conns + 512;
 
 	if (getrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur >= want)
 		return;
 	r.rlim_cur = r.rlim_max < want ? r.rlim_max : want;
 	if (setrlimit(RLIMIT_NOFILE, &r) < 0 || r.rlim_cur < want)
-		log_warn("--vsock: open-file limit %lu allows fewer than %d connections",
-			 (unsigned long)r.rlim_cur, VSOCK_MAX_CONNS);
+		log_warn("--vsock: open-file limit %lu allows fewer than %u connections",
+			 (unsigned long)r.rlim_cur, max_conns);
+}
+
+void vsock_dev_set_limits(struct vsock_dev *d, const struct vsock_limits *l)
+{
+	vsock_mux_set_limits(d->mux, l);
+}
+
+/* The multiplexer's limits from the VM's (vmm/limits.h). */
+static void limits_from_config(const struct vm_config *cfg, struct vsock_limits *l)
+{
+	vsock_limits_default(l);
+	l->max_conns = cfg->limits.vsock_conns;
+	l->max_handshakes = cfg->limits.vsock_handshakes;
+	l->handshake_ms = cfg->limits.vsock_handshake_ms;
+	l->conn_buf = cfg->limits.vsock_buf_kib * 1024U;
+	l->buf_budget = (uint64_t)cfg->limits.vsock_mem_mib << 20;
 }
 
 /* The device table's row: one device when --vsock is given. */
@@ -564,18 +580,59 @@ static int vsock_model_open(const struct device_env *env, const struct vm_config
 			    unsigned i, void **model, struct virtio_dev_params *params,
 			    struct error *e)
 {
+	struct vsock_limits limits;
 	struct vsock_dev *d;
 	int err;
 
-	raise_fd_limit();
+	limits_from_config(cfg, &limits);
+	raise_fd_limit(limits.max_conns);
 	err = vsock_dev_open(&cfg->vsock, env->loop, &d);
 	if (err < 0)
 		return error_set(e, err == -ENOMEM ? ERROR_HOST : ERROR_INPUT, err,
 				 "--vsock: cannot listen on %s: %s", cfg->vsock.uds_path,
 				 strerror(-err));
+	vsock_dev_set_limits(d, &limits);
 	vsock_dev_params(d, params);
 	*model = d;
 	return 0;
+}
+
+static unsigned vsock_stats(void *opaque, struct device_stat *out, unsigned max)
+{
+	struct vsock_dev_counters c;
+	unsigned n = 0;
+
+	vsock_dev_counters(opaque, &c);
+#define PUT(field) device_stat_put(out, max, &n, #field, c.field)
+#define PUT_MUX(field) device_stat_put(out, max, &n, #field, c.mux.field)
+	PUT(accepted);
+	PUT(rx_buffers_small);
+	PUT(transport_resets);
+	PUT(driver_resets);
+	PUT(accept_paused);
+	PUT_MUX(host_connects);
+	PUT_MUX(guest_connects);
+	PUT_MUX(established);
+	PUT_MUX(closed);
+	PUT_MUX(handshake_rejected);
+	PUT_MUX(connect_refused);
+	PUT_MUX(timeouts);
+	PUT_MUX(credit_violations);
+	PUT_MUX(protocol_errors);
+	PUT_MUX(rst_to_guest);
+	PUT_MUX(rst_from_guest);
+	PUT_MUX(rst_dropped);
+	PUT_MUX(refused_conns);
+	PUT_MUX(refused_handshakes);
+	PUT_MUX(refused_memory);
+	PUT_MUX(refused_port);
+	PUT_MUX(pkts_from_guest);
+	PUT_MUX(pkts_to_guest);
+	PUT_MUX(bytes_to_host);
+	PUT_MUX(bytes_to_guest);
+#undef PUT_MUX
+#undef PUT
+	return n;
 }
 
 const struct device_kind virtio_vsock_device = {
@@ -584,4 +641,5 @@ const struct device_kind virtio_vsock_device = {
 	.open_virtio = vsock_model_open,
 	.stop = vsock_dev_stop,
 	.destroy = vsock_dev_destroy,
+	.stats = vsock_stats,
 };

@@ -17,6 +17,22 @@ static bool guest_knows(const struct vsock_conn *c)
 	return c->state != CONN_HANDSHAKE && !(c->pending & PEND_REQUEST);
 }
 
+void vsock_limits_default(struct vsock_limits *l)
+{
+	*l = (struct vsock_limits){
+		.max_conns = VSOCK_MAX_CONNS,
+		.max_handshakes = VSOCK_MAX_HANDSHAKES,
+		.handshake_ms = VSOCK_HANDSHAKE_MS,
+		.conn_buf = VSOCK_CONN_BUF,
+		.buf_budget = VSOCK_BUF_BUDGET,
+	};
+}
+
+void vsock_mux_set_limits(struct vsock_mux *m, const struct vsock_limits *l)
+{
+	m->limits = *l;
+}
+
 struct vsock_mux *vsock_mux_new(uint64_t guest_cid, const struct vsock_host_ops *ops,
 				void *opaque)
 {
@@ -32,6 +48,7 @@ struct vsock_mux *vsock_mux_new(uint64_t guest_cid, const struct vsock_host_ops 
 	m->ops = ops;
 	m->opaque = opaque;
 	m->next_port = VSOCK_HOST_PORT_FIRST;
+	vsock_limits_default(&m->limits);
 	vlist_init(&m->all);
 	vlist_init(&m->rxq);
 	vlist_init(&m->timers);
@@ -96,7 +113,7 @@ struct vsock_conn *conn_new(struct vsock_mux *m, int fd, enum conn_state state)
 	vlist_init(&c->all);
 	vlist_init(&c->rxq);
 	vlist_init(&c->timer);
-	vsock_ring_init(&c->ring, VSOCK_CONN_BUF);
+	vsock_ring_init(&c->ring, m->limits.conn_buf);
 	if (m->ops->watch(m->opaque, fd, c) < 0) {
 		close(fd);
 		free(c);
@@ -104,7 +121,24 @@ struct vsock_conn *conn_new(struct vsock_mux *m, int fd, enum conn_state state)
 	}
 	vlist_add_tail(&m->all, &c->all);
 	m->nr_conns++;
+	if (state == CONN_HANDSHAKE)
+		m->nr_handshakes++;
 	return c;
+}
+
+bool conn_reserve_buf(struct vsock_conn *c)
+{
+	struct vsock_mux *m = c->mux;
+
+	if (c->buf_reserved)
+		return true;
+	if (m->buf_reserved + m->limits.conn_buf > m->limits.buf_budget) {
+		m->counters.refused_memory++;
+		return false;
+	}
+	m->buf_reserved += m->limits.conn_buf;
+	c->buf_reserved = true;
+	return true;
 }
 
 void conn_free(struct vsock_conn *c)
@@ -121,6 +155,10 @@ void conn_free(struct vsock_conn *c)
 	vlist_del(&c->rxq);
 	vlist_del(&c->timer);
 	vsock_ring_free(&c->ring);
+	if (c->buf_reserved)
+		m->buf_reserved -= m->limits.conn_buf;
+	if (c->state == CONN_HANDSHAKE)
+		m->nr_handshakes--;
 	m->nr_conns--;
 	m->counters.closed++;
 	free(c);
@@ -192,13 +230,31 @@ static void protocol_error(struct vsock_conn *c)
 	conn_abort(c);
 }
 
+/* Whether the guest may connect to this host port (a sandbox policy may list them). */
+static bool port_allowed(const struct vsock_mux *m, uint32_t port)
+{
+	if (!m->limits.guest_ports)
+		return true;
+	for (unsigned i = 0; i < m->limits.nr_guest_ports; i++)
+		if (m->limits.guest_ports[i] == port)
+			return true;
+	return false;
+}
+
 /* Guest-initiated: relay to the host listener for dst_port. */
 static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 {
 	struct vsock_conn *c;
 	int fd;
 
-	if (m->nr_conns >= VSOCK_MAX_CONNS) {
+	if (m->nr_conns >= m->limits.max_conns || !port_allowed(m, h->dst_port) ||
+	    m->buf_reserved + m->limits.conn_buf > m->limits.buf_budget) {
+		if (m->nr_conns >= m->limits.max_conns)
+			m->counters.refused_conns++;
+		else if (!port_allowed(m, h->dst_port))
+			m->counters.refused_port++;
+		else
+			m->counters.refused_memory++;
 		m->counters.connect_refused++;
 		mux_queue_rst(m, h->dst_port, h->src_port);
 		return;
@@ -215,6 +271,7 @@ static void guest_request(struct vsock_mux *m, const struct vsock_hdr *h)
 		mux_queue_rst(m, h->dst_port, h->src_port);
 		return;
 	}
+	conn_reserve_buf(c); /* room was checked above */
 	c->node.local_port = h->dst_port;
 	c->node.peer_port = h->src_port;
 	vsock_table_insert(&m->table, &c->node);
@@ -237,7 +294,7 @@ static bool guest_data(struct vsock_conn *c, const struct iovec *iov, unsigned n
 	ssize_t w;
 
 	/* The guest only knows the fwd_cnt cvmm last sent; within that it fits the buffer. */
-	if ((uint64_t)(c->rx_cnt - c->last_fwd_sent) + len > VSOCK_CONN_BUF) {
+	if ((uint64_t)(c->rx_cnt - c->last_fwd_sent) + len > m->limits.conn_buf) {
 		m->counters.credit_violations++;
 		conn_abort(c);
 		return false;

@@ -25,9 +25,12 @@
 
 #include "vsock/packet.h"
 
-#define VSOCK_CONN_BUF        (256 * 1024) /* buf_alloc advertised per connection */
-#define VSOCK_MAX_CONNS       1024         /* connections, handshakes included */
-#define VSOCK_CONNECT_TIMEOUT_MS  5000     /* CONNECT line, and the guest's RESPONSE */
+#define VSOCK_CONN_BUF        (256 * 1024) /* default buf_alloc advertised per connection */
+#define VSOCK_MAX_CONNS       1024         /* default: connections, handshakes included */
+#define VSOCK_MAX_HANDSHAKES  64           /* default: host clients before their CONNECT line */
+#define VSOCK_HANDSHAKE_MS    2000         /* default: time for the CONNECT line */
+#define VSOCK_BUF_BUDGET      (64ULL << 20) /* default: buffer memory of all connections */
+#define VSOCK_CONNECT_TIMEOUT_MS  5000     /* the guest's RESPONSE to a host-initiated REQUEST */
 #define VSOCK_CLOSE_TIMEOUT_MS    5000     /* flushing to the host after the guest closed */
 #define VSOCK_LINE_MAX        64           /* "CONNECT <port>\n", newline included */
 #define VSOCK_HOST_PORT_FIRST (1U << 30)   /* host-side ports for host-initiated connections */
@@ -51,6 +54,25 @@ struct vsock_host_ops {
 	uint64_t (*now_ms)(void *opaque);
 };
 
+/*
+ * What the multiplexer may hold (vmm/limits.h sets them from --limits).  Every connection that
+ * can carry data reserves conn_buf bytes of buf_budget when it is set up (a guest REQUEST, a host
+ * client's CONNECT line) and is refused when the budget is spent, so the buffers can never hold
+ * more than buf_budget whatever the guest does.
+ */
+struct vsock_limits {
+	unsigned max_conns;       /* connections at once, handshakes included */
+	unsigned max_handshakes;  /* host clients that have not sent their CONNECT line */
+	uint32_t handshake_ms;    /* time a host client has for that line */
+	uint32_t conn_buf;        /* buffer and credit (buf_alloc) per connection, bytes */
+	uint64_t buf_budget;      /* bytes all connections' buffers may reserve together */
+	/* Host ports the guest may connect to (sandbox policy); NULL: any. */
+	const uint32_t *guest_ports;
+	unsigned nr_guest_ports;
+};
+
+void vsock_limits_default(struct vsock_limits *l);
+
 struct vsock_mux_counters {
 	uint64_t host_connects;      /* valid CONNECT lines */
 	uint64_t guest_connects;     /* guest REQUESTs relayed to a host listener */
@@ -64,6 +86,11 @@ struct vsock_mux_counters {
 	uint64_t rst_to_guest;
 	uint64_t rst_from_guest;
 	uint64_t rst_dropped;        /* RST replies dropped: the reply queue was full */
+	/* Refusals at a limit (each also counted above as handshake_rejected / connect_refused). */
+	uint64_t refused_conns;      /* vsock_conns reached */
+	uint64_t refused_handshakes; /* vsock_handshakes reached */
+	uint64_t refused_memory;     /* no buffer memory left (vsock_mem_mib) */
+	uint64_t refused_port;       /* guest REQUEST to a host port outside the policy's list */
 	uint64_t bad_packets[VSOCK_PKT__COUNT];
 	uint64_t pkts_from_guest, pkts_to_guest;
 	uint64_t bytes_to_host, bytes_to_guest;
@@ -73,6 +100,8 @@ struct vsock_mux *vsock_mux_new(uint64_t guest_cid, const struct vsock_host_ops 
 				void *opaque);
 /* Closes every connection and frees the mux. */
 void vsock_mux_free(struct vsock_mux *m);
+/* Replaces the default limits (before the first connection; the port list is not copied). */
+void vsock_mux_set_limits(struct vsock_mux *m, const struct vsock_limits *l);
 /*
  * Device or transport reset: ends every connection the guest knows of (host sockets closed,
  * nothing sent to the guest).  Host clients still in their handshake, or whose REQUEST has not

@@ -45,7 +45,12 @@ void vsock_mux_host_accept(struct vsock_mux *m, int fd)
 {
 	struct vsock_conn *c;
 
-	if (m->nr_conns >= VSOCK_MAX_CONNS) {
+	/* Host clients that never send their line may not crowd out those that do, nor the guest. */
+	if (m->nr_conns >= m->limits.max_conns || m->nr_handshakes >= m->limits.max_handshakes) {
+		if (m->nr_conns >= m->limits.max_conns)
+			m->counters.refused_conns++;
+		else
+			m->counters.refused_handshakes++;
 		m->counters.handshake_rejected++;
 		close(fd);
 		return;
@@ -56,12 +61,12 @@ void vsock_mux_host_accept(struct vsock_mux *m, int fd)
 		return;
 	}
 	/* Registration reports data that is already there, so no read is needed here. */
-	conn_set_deadline(c, VSOCK_CONNECT_TIMEOUT_MS);
+	conn_set_deadline(c, m->limits.handshake_ms);
 }
 
 static uint32_t alloc_local_port(struct vsock_mux *m, uint32_t peer_port)
 {
-	/* At most VSOCK_MAX_CONNS ports are taken, so this ends within that many steps. */
+	/* At most limits.max_conns ports are taken, so this ends within that many steps. */
 	for (;;) {
 		uint32_t p = m->next_port++;
 
@@ -109,7 +114,7 @@ static void conn_handshake(struct vsock_conn *c, uint32_t events)
 	}
 	len = (size_t)(nl - buf) + 1;
 	if (!parse_connect_line(buf, len - 1, &port) ||
-	    recv(c->fd, buf, len, MSG_DONTWAIT) != (ssize_t)len) {
+	    recv(c->fd, buf, len, MSG_DONTWAIT) != (ssize_t)len || !conn_reserve_buf(c)) {
 		handshake_reject(c);
 		return;
 	}
@@ -118,6 +123,7 @@ static void conn_handshake(struct vsock_conn *c, uint32_t events)
 	vsock_table_insert(&m->table, &c->node);
 	c->in_table = true;
 	c->state = CONN_CONNECTING;
+	m->nr_handshakes--;
 	c->pending |= PEND_REQUEST;
 	c->readable = true; /* whatever followed the line */
 	m->counters.host_connects++;
@@ -145,7 +151,8 @@ bool conn_established(struct vsock_conn *c)
 
 void conn_credit_check(struct vsock_conn *c)
 {
-	if (c->state == CONN_ESTABLISHED && c->fwd_cnt - c->last_fwd_sent >= VSOCK_CONN_BUF / 4)
+	if (c->state == CONN_ESTABLISHED &&
+	    c->fwd_cnt - c->last_fwd_sent >= c->mux->limits.conn_buf / 4)
 		c->pending |= PEND_CREDIT_UPDATE;
 }
 

@@ -41,6 +41,7 @@ struct vsock_conn {
 	bool host_eof;             /* the host stopped sending; SHUTDOWN(SEND) owed or sent */
 	bool wr_shut;              /* shutdown(SHUT_WR) done */
 	bool credit_requested;     /* CREDIT_REQUEST sent and the guest's credit unchanged since */
+	bool buf_reserved;         /* holds limits.conn_buf of the buffer budget */
 	uint8_t peer_shut;         /* VSOCK_SHUT_* the guest announced */
 	uint32_t pending;          /* PEND_* */
 	uint32_t shutdown_flags;   /* for PEND_SHUTDOWN */
@@ -72,6 +73,9 @@ struct vsock_mux {
 	struct vsock_link rxq;
 	struct vsock_link timers;
 	unsigned nr_conns;
+	unsigned nr_handshakes;    /* connections in CONN_HANDSHAKE */
+	uint64_t buf_reserved;     /* bytes of limits.buf_budget reserved */
+	struct vsock_limits limits;
 	uint32_t next_port;
 	struct vsock_rst rst[VSOCK_RST_QUEUE]; /* RSTs owed for connections already gone */
 	unsigned rst_head, rst_len;
@@ -84,6 +88,8 @@ struct vsock_mux {
 struct vsock_conn *conn_new(struct vsock_mux *m, int fd, enum conn_state state);
 /* Unwatches and closes the socket, unlinks and frees; nothing is sent to the guest. */
 void conn_free(struct vsock_conn *c);
+/* Reserves the connection's buffer from the budget; false (counted) when it is spent. */
+bool conn_reserve_buf(struct vsock_conn *c);
 /* Ends the connection with an RST to the guest when the guest knows of it. */
 void conn_abort(struct vsock_conn *c);
 void conn_set_deadline(struct vsock_conn *c, uint64_t timeout_ms); /* 0 clears */

@@ -59,7 +59,7 @@ static void base_hdr(const struct vsock_mux *m, struct vsock_hdr *h, uint32_t lo
 		.src_port = local_port,
 		.dst_port = peer_port,
 		.type = VIRTIO_VSOCK_TYPE_STREAM,
-		.buf_alloc = VSOCK_CONN_BUF,
+		.buf_alloc = m->limits.conn_buf,
 	};
 }
 

@@ -44,6 +44,8 @@ struct vsock_dev_counters {
 /* Listens on cfg->uds_path and builds the multiplexer; -errno (nothing logged). */
 int vsock_dev_open(const struct vsock_config *cfg, struct ev_loop *loop, struct vsock_dev **out);
 void vsock_dev_params(struct vsock_dev *d, struct virtio_dev_params *p);
+/* Replaces the multiplexer's default limits (before the guest runs). */
+void vsock_dev_set_limits(struct vsock_dev *d, const struct vsock_limits *l);
 /* Device callbacks: stop accepting clients; then free everything (vdev too, if attached). */
 void vsock_dev_stop(void *d);
 void vsock_dev_destroy(void *d);

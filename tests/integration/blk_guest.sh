@@ -148,5 +148,29 @@ for engine in sync uring; do
 	drive_error "a directory" "drive $tmp/dir.img" "path=$tmp/dir.img,engine=$engine"
 done
 
+# Image locks: while one cvmm writes an image, a second cannot open it read-write or read-only
+# (exit 2, one line); read-only drives share an image.
+truncate -s $SIZE "$tmp/shared.img"
+"$CVMM" --kernel "$GUEST" --drive "path=$tmp/shared.img" --serial "file:$tmp/holder.log" \
+	--cmdline "cvmmtest.only=none cvmmtest.hold=1" </dev/null 2>"$tmp/holder.err" &
+holder=$!
+for _ in $(seq 600); do grep -q RESULT "$tmp/holder.log" 2>/dev/null && break; sleep 0.1; done
+for ro in off on; do
+	drive_error "image in use (ro=$ro)" "in use by another process\|another process writes" \
+		"path=$tmp/shared.img,ro=$ro"
+done
+kill $holder
+wait $holder 2>/dev/null
+"$CVMM" --kernel "$GUEST" --drive "path=$tmp/shared.img,ro=on" --serial "file:$tmp/holder.log" \
+	--cmdline "cvmmtest.only=none cvmmtest.hold=1" </dev/null 2>"$tmp/holder.err" &
+holder=$!
+rm -f "$tmp/holder.log"
+for _ in $(seq 600); do grep -q RESULT "$tmp/holder.log" 2>/dev/null && break; sleep 0.1; done
+boot "read-only drives share an image" 0 '^RESULT: 1/1 PASS' \
+	--drive "path=$tmp/shared.img,ro=on,id=shared" -- cvmmtest.only=blk cvmmtest.blk_ro=1 \
+	cvmmtest.blk_id=shared
+kill $holder
+wait $holder 2>/dev/null
+
 echo "blk guest: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -34,6 +35,7 @@ struct fixture {
 	int saved_stdin;
 	int in_w;          /* write end of the pipe that is the UART's stdin */
 	char out_path[64];
+	uint64_t file_max;  /* the console file's limit (0: none) */
 };
 
 static int setup(void **state)
@@ -83,7 +85,7 @@ static void wr(struct fixture *f, unsigned reg, uint8_t v)
 static int create_serial(struct fixture *f, enum serial_mode mode, const char *path)
 {
 	struct device dev;
-	int ret = serial_create(&f->v.dev_env, mode, path, &dev, NULL);
+	int ret = serial_create(&f->v.dev_env, mode, path, f->file_max, &dev, NULL);
 
 	if (!ret)
 		vh_add_device(&f->v, &dev);
@@ -97,6 +99,32 @@ static int irq_level(void)
 		if (!strcmp(kvm_rec.calls[i].op, "kvm_irq_line") && kvm_rec.calls[i].args[0] == 4)
 			return (int)kvm_rec.calls[i].args[1];
 	return -1;
+}
+
+/* A console file grows to its limit and no further; the rest is counted, and a FIFO has none. */
+static void test_file_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct device_stat st[4];
+	struct stat sb;
+	unsigned n;
+	int fd;
+
+	strcpy(f->out_path, "/tmp/cvmm-test-serial-XXXXXX");
+	fd = mkstemp(f->out_path);
+	close(fd);
+	f->file_max = 100;
+	assert_int_equal(create_serial(f, SERIAL_FILE, f->out_path), 0);
+	for (unsigned i = 0; i < 1000; i++)
+		wr(f, THR, 'x');
+	assert_int_equal(stat(f->out_path, &sb), 0);
+	assert_int_equal(sb.st_size, 100);
+	n = f->v.devices[0].stats(f->v.devices[0].opaque, st, 4);
+	assert_int_equal(n, 2);
+	assert_string_equal(st[0].name, "tx_bytes");
+	assert_int_equal(st[0].value, 100);
+	assert_string_equal(st[1].name, "dropped_bytes");
+	assert_int_equal(st[1].value, 900);
 }
 
 static void test_transmit_to_file(void **state)
@@ -227,6 +255,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_transmit_to_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_fifo_and_throttle, setup, teardown),

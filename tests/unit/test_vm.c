@@ -226,6 +226,7 @@ static void test_data_loss_exit_status(void **state)
 	/* Without the failure the status is the requested one. */
 	make_config(&cfg, 1, false);
 	kvm_with_caps();
+	rec_run_blocks(true);
 	assert_int_equal(vm_create(&cfg, &vm, &e), 0);
 	assert_int_equal(vm_start(vm, &e), 0);
 	vm_stop(vm, VM_EXIT_OK, NULL);

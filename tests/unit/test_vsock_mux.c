@@ -23,6 +23,9 @@
 
 #define GUEST_BUF 65536
 
+/* The buf_alloc every packet to the guest must carry (the connection buffer in force). */
+static uint32_t want_buf_alloc = VSOCK_CONN_BUF;
+
 static int setup(void **state)
 {
 	struct vf *f = calloc(1, sizeof(*f));
@@ -38,6 +41,7 @@ static int teardown(void **state)
 {
 	struct vf *f = *state;
 
+	want_buf_alloc = VSOCK_CONN_BUF;
 	vf_destroy(f);
 	free(f);
 	return 0;
@@ -80,7 +84,7 @@ static struct vsock_hdr expect_pkt(struct vf *f, uint16_t op, void *payload, siz
 	assert_int_equal(h.src_cid, VSOCK_HOST_CID);
 	assert_int_equal(h.dst_cid, VF_GUEST_CID);
 	assert_int_equal(h.type, VIRTIO_VSOCK_TYPE_STREAM);
-	assert_int_equal(h.buf_alloc, VSOCK_CONN_BUF);
+	assert_int_equal(h.buf_alloc, want_buf_alloc);
 	return h;
 }
 
@@ -273,17 +277,26 @@ static void test_no_response_times_out(void **state)
 	struct vsock_hdr h;
 	int c, idle;
 
+	uint64_t t0 = f->now;
+
 	h = host_request(f, &c, "CONNECT 7\n");
 	idle = vf_client(f); /* never sends its line */
 	vf_pump(f);
 	assert_true(vsock_mux_has_deadlines(f->mux));
-	f->now += VSOCK_CONNECT_TIMEOUT_MS - 1;
+	/* The line is due within the handshake time, the guest's RESPONSE within its own. */
+	f->now = t0 + VSOCK_HANDSHAKE_MS - 1;
 	vsock_mux_tick(f->mux);
 	assert_int_equal(vsock_mux_nr_conns(f->mux), 2);
-	f->now += 2;
+	f->now = t0 + VSOCK_HANDSHAKE_MS + 1;
+	vsock_mux_tick(f->mux);
+	assert_true(vf_eof(f, idle));
+	assert_int_equal(vsock_mux_nr_conns(f->mux), 1);
+	f->now = t0 + VSOCK_CONNECT_TIMEOUT_MS - 1;
+	vsock_mux_tick(f->mux);
+	assert_int_equal(vsock_mux_nr_conns(f->mux), 1);
+	f->now = t0 + VSOCK_CONNECT_TIMEOUT_MS + 1;
 	vsock_mux_tick(f->mux);
 	assert_true(vf_eof(f, c));
-	assert_true(vf_eof(f, idle));
 	/* The guest saw the REQUEST, so it is told the connection is gone. */
 	h = expect_pkt(f, VIRTIO_VSOCK_OP_RST, NULL, 0);
 	assert_int_equal(h.dst_port, 7);
@@ -746,8 +759,13 @@ static void test_small_rx_buffers_and_fairness(void **state)
 
 	(void)hp;
 	uint8_t data[2000], buf[256];
+	struct vsock_limits lim;
 	struct vsock_hdr h;
 
+	/* More connections than the default buffer memory takes. */
+	vsock_limits_default(&lim);
+	lim.buf_budget = (uint64_t)N * lim.conn_buf;
+	vsock_mux_set_limits(f->mux, &lim);
 	memset(data, 0x5a, sizeof(data));
 	for (int i = 0; i < N; i++)
 		hp[i] = host_connect(f, &cl[i], 100 + (uint32_t)i);
@@ -899,7 +917,12 @@ static void test_too_many_connections(void **state)
 	struct vf *f = *state;
 	static int cl[VSOCK_MAX_CONNS + 1];
 	struct vsock_mux_counters cnt;
+	struct vsock_limits lim;
 
+	/* Every connection in its handshake, so they all count (nor do they need buffers). */
+	vsock_limits_default(&lim);
+	lim.max_handshakes = VSOCK_MAX_CONNS + 1;
+	vsock_mux_set_limits(f->mux, &lim);
 	for (int i = 0; i < VSOCK_MAX_CONNS; i++)
 		cl[i] = vf_client(f);
 	cl[VSOCK_MAX_CONNS] = vf_client(f);
@@ -911,8 +934,166 @@ static void test_too_many_connections(void **state)
 	counters(f, &cnt);
 	assert_int_equal(cnt.handshake_rejected, 1);
 	assert_int_equal(cnt.connect_refused, 1);
+	assert_int_equal(cnt.refused_conns, 2);
 	for (int i = 0; i <= VSOCK_MAX_CONNS; i++)
 		close(cl[i]);
+}
+
+/*
+ * Host clients that never send their CONNECT line hold at most the handshake slots: the next one
+ * is refused (and counted) while the guest can still connect; a client that sends its line frees
+ * its slot.
+ */
+static void test_handshake_slots(void **state)
+{
+	struct vf *f = *state;
+	static int idle[VSOCK_MAX_HANDSHAKES];
+	struct vsock_mux_counters cnt;
+	int extra, c;
+
+	for (int i = 0; i < VSOCK_MAX_HANDSHAKES; i++)
+		idle[i] = vf_client(f);
+	extra = vf_client(f);
+	assert_true(vf_eof(f, extra));
+	close(extra);
+	counters(f, &cnt);
+	assert_int_equal(cnt.refused_handshakes, 1);
+	assert_int_equal(cnt.handshake_rejected, 1);
+	assert_int_equal(vsock_mux_nr_conns(f->mux), VSOCK_MAX_HANDSHAKES);
+	/* The guest's connections do not depend on the host's handshakes. */
+	f->listen_ports[f->nr_listen++] = 7;
+	send_ctl(f, VIRTIO_VSOCK_OP_REQUEST, 50, 7, 0);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RESPONSE, NULL, 0);
+	/* One handshake completes: its slot goes to the next client. */
+	write_all(idle[0], "CONNECT 9\n", 10);
+	expect_pkt(f, VIRTIO_VSOCK_OP_REQUEST, NULL, 0);
+	c = vf_client(f);
+	write_all(c, "CONNECT 10\n", 11);
+	expect_pkt(f, VIRTIO_VSOCK_OP_REQUEST, NULL, 0);
+	counters(f, &cnt);
+	assert_int_equal(cnt.refused_handshakes, 1);
+	for (int i = 0; i < VSOCK_MAX_HANDSHAKES; i++)
+		close(idle[i]);
+	close(c);
+}
+
+/* The handshake time is the configured one. */
+static void test_handshake_time_limit(void **state)
+{
+	struct vf *f = *state;
+	struct vsock_mux_counters cnt;
+	struct vsock_limits lim;
+	uint64_t t0 = f->now;
+	int idle;
+
+	vsock_limits_default(&lim);
+	lim.handshake_ms = 300;
+	vsock_mux_set_limits(f->mux, &lim);
+	idle = vf_client(f);
+	f->now = t0 + 299;
+	vsock_mux_tick(f->mux);
+	assert_int_equal(vsock_mux_nr_conns(f->mux), 1);
+	f->now = t0 + 301;
+	vsock_mux_tick(f->mux);
+	assert_true(vf_eof(f, idle));
+	counters(f, &cnt);
+	assert_int_equal(cnt.timeouts, 1);
+	close(idle);
+}
+
+/*
+ * With the default limits the guest gets as many connections as the buffer memory holds, not
+ * VSOCK_MAX_CONNS at 256 KiB each: the rest are refused with an RST and counted.
+ */
+static void test_default_buffer_memory(void **state)
+{
+	struct vf *f = *state;
+	struct vsock_mux_counters cnt;
+	unsigned fit = (unsigned)(VSOCK_BUF_BUDGET / VSOCK_CONN_BUF), n = 0;
+	struct vsock_hdr h;
+
+	f->listen_ports[f->nr_listen++] = 7;
+	for (uint32_t port = 1000; port < 1000 + VSOCK_MAX_CONNS; port++) {
+		send_ctl(f, VIRTIO_VSOCK_OP_REQUEST, port, 7, 0);
+		vf_pump(f);
+		assert_true(vf_recv(f, &h, NULL, 0));
+		if (h.op != VIRTIO_VSOCK_OP_RESPONSE)
+			break;
+		n++;
+	}
+	assert_int_equal(n, fit);
+	assert_int_equal(h.op, VIRTIO_VSOCK_OP_RST);
+	counters(f, &cnt);
+	assert_int_equal(cnt.refused_memory, 1);
+	assert_int_equal(cnt.connect_refused, 1);
+}
+
+/*
+ * A smaller budget and buffer: the guest is offered that buffer (buf_alloc), and may not send
+ * beyond it; connections past the budget are refused on both sides, and one that ends gives its
+ * share back.
+ */
+static void test_buffer_memory_budget(void **state)
+{
+	struct vf *f = *state;
+	struct vsock_mux_counters cnt;
+	struct vsock_limits lim;
+	static uint8_t big[16384 + 1];
+	uint32_t hp1;
+	int c1, c2, c3;
+
+	vsock_limits_default(&lim);
+	lim.conn_buf = 16384;
+	lim.buf_budget = 2 * 16384;
+	vsock_mux_set_limits(f->mux, &lim);
+	want_buf_alloc = 16384;
+	hp1 = host_connect(f, &c1, 7);
+	host_connect(f, &c2, 8);
+	/* A third host client: its line is read, then it is closed; the guest hears nothing. */
+	c3 = vf_client(f);
+	write_all(c3, "CONNECT 9\n", 10);
+	assert_true(vf_eof(f, c3));
+	expect_nothing(f);
+	/* A guest REQUEST: RST. */
+	f->listen_ports[f->nr_listen++] = 5;
+	send_ctl(f, VIRTIO_VSOCK_OP_REQUEST, 60, 5, 0);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RST, NULL, 0);
+	counters(f, &cnt);
+	assert_int_equal(cnt.refused_memory, 2);
+	/* More than the connection's buffer in one go is a credit violation. */
+	send_rw(f, 7, hp1, big, sizeof(big), 0);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RST, NULL, 0);
+	counters(f, &cnt);
+	assert_int_equal(cnt.credit_violations, 1);
+	/* That connection's share is free again. */
+	send_ctl(f, VIRTIO_VSOCK_OP_REQUEST, 61, 5, 0);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RESPONSE, NULL, 0);
+	close(c1);
+	close(c2);
+	close(c3);
+}
+
+/* A policy's list of host ports: a guest REQUEST elsewhere is refused, even with a listener. */
+static void test_guest_port_allowlist(void **state)
+{
+	struct vf *f = *state;
+	static const uint32_t ports[] = { 1024, 7 };
+	struct vsock_mux_counters cnt;
+	struct vsock_limits lim;
+
+	vsock_limits_default(&lim);
+	lim.guest_ports = ports;
+	lim.nr_guest_ports = 2;
+	vsock_mux_set_limits(f->mux, &lim);
+	f->listen_ports[f->nr_listen++] = 7;
+	f->listen_ports[f->nr_listen++] = 8;
+	send_ctl(f, VIRTIO_VSOCK_OP_REQUEST, 70, 8, 0);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RST, NULL, 0);
+	send_ctl(f, VIRTIO_VSOCK_OP_REQUEST, 71, 7, 0);
+	expect_pkt(f, VIRTIO_VSOCK_OP_RESPONSE, NULL, 0);
+	counters(f, &cnt);
+	assert_int_equal(cnt.refused_port, 1);
+	assert_int_equal(cnt.guest_connects, 1);
 }
 
 static void test_conn_table(void **state)
@@ -1011,6 +1192,11 @@ int main(void)
 		T(test_wrong_state_packets),
 		T(test_header_split_across_buffers),
 		T(test_small_rx_buffers_and_fairness),
+		T(test_handshake_slots),
+		T(test_handshake_time_limit),
+		T(test_default_buffer_memory),
+		T(test_buffer_memory_budget),
+		T(test_guest_port_allowlist),
 		T(test_header_only_rx_buffer),
 		T(test_churn_no_leak),
 		T(test_reset_keeps_what_the_guest_never_saw),
