@@ -2,7 +2,8 @@
 /*
  * The io_uring engine: a queue pass prepares one SQE per IN / OUT / FLUSH straight on the guest's
  * iovecs and submits them with a single io_uring_submit(); completions wake the event loop through
- * an eventfd registered with the ring and are reaped there in one go.
+ * an eventfd registered with the ring and are reaped there in one go.  The ring can read, write
+ * and sync the drive's image and nothing else (devices/blk_uring_restrict.h).
  */
 #include <errno.h>
 #include <liburing.h>
@@ -13,6 +14,7 @@
 #include <linux/virtio_blk.h>
 
 #include "devices/blk_priv.h"
+#include "devices/blk_uring_restrict.h"
 #include "devices/virtio/iov.h"
 #include "vmm/event_loop.h"
 #include "vmm/log.h"
@@ -106,19 +108,21 @@ static void uring_submit(struct blk_dev *blk, struct blk_req *req)
 			return;
 		}
 	}
+	/* File 0 is the image (blk_uring_restrict); the ring refuses anything else. */
 	switch (req->type) {
 	case VIRTIO_BLK_T_IN:
-		io_uring_prep_readv(sqe, blk->fd, req->data, req->nr_data, req->offset);
+		io_uring_prep_readv(sqe, 0, req->data, req->nr_data, req->offset);
 		break;
 	case VIRTIO_BLK_T_OUT:
-		io_uring_prep_writev(sqe, blk->fd, req->data, req->nr_data, req->offset);
+		io_uring_prep_writev(sqe, 0, req->data, req->nr_data, req->offset);
 		if (blk->writethrough)
 			sqe->rw_flags = RWF_DSYNC;
 		break;
 	default:
-		io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, 0, IORING_FSYNC_DATASYNC);
 		break;
 	}
+	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, req);
 	st->queued++;
 	st->in_flight++;
@@ -200,7 +204,7 @@ static int uring_init(struct blk_dev *blk, struct ev_loop *loop)
 		return -ENOMEM;
 	st->efd = -1;
 	st->loop = loop;
-	err = io_uring_queue_init(BLK_QUEUE_SIZE, &st->ring, 0);
+	err = io_uring_queue_init(BLK_QUEUE_SIZE, &st->ring, BLK_URING_SETUP_FLAGS);
 	if (err < 0) {
 		free(st);
 		return err;
@@ -210,7 +214,8 @@ static int uring_init(struct blk_dev *blk, struct ev_loop *loop)
 		err = -errno;
 		goto fail;
 	}
-	err = io_uring_register_eventfd(&st->ring, st->efd);
+	/* The ring may touch the drive's image and nothing else. */
+	err = blk_uring_restrict(&st->ring, blk->fd, st->efd);
 	if (err < 0)
 		goto fail;
 	err = ev_loop_add(loop, st->efd, EPOLLIN, completion_handler, blk);

@@ -133,6 +133,13 @@ static int parse_limits(struct vm_config *cfg, struct cli_extra *x, const char *
 	return limits_parse(&cfg->limits, arg, e);
 }
 
+static int parse_no_seccomp(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			    struct error *e)
+{
+	cfg->seccomp = SECCOMP_LEVEL_OFF;
+	return 0;
+}
+
 static int parse_verbose(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 			 struct error *e)
 {
@@ -354,6 +361,8 @@ static const struct cli_option options[] = {
 	  parse_debug_exit, FOR_RUN },
 	{ "--limits", "SPEC", "KEY=VALUE,...: vsock_conns, vsock_handshakes, vsock_handshake_ms, "
 	  "vsock_buf_kib, vsock_mem_mib, serial_file_mib (docs/sandbox.md)", parse_limits, FOR_RUN },
+	{ "--no-seccomp", NULL, "debugging: run without the threads' system-call filters",
+	  parse_no_seccomp, FOR_RUN },
 	{ "--verbose", NULL, "more diagnostics on stderr (repeat for debug)", parse_verbose,
 	  FOR_BOTH },
 	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",

@@ -59,6 +59,12 @@ struct vsock_config {
 	char *uds_path;
 };
 
+enum seccomp_level {
+	SECCOMP_LEVEL_DEFAULT, /* each thread's allowlist for the VM's devices (vmm/seccomp.h) */
+	SECCOMP_LEVEL_STRICT,  /* ... and no executable memory (the sandbox policy) */
+	SECCOMP_LEVEL_OFF,     /* --no-seccomp: for debugging */
+};
+
 /* SNP launch inputs that only the measurement needs today (the VM reads them from the CPU). */
 struct snp_config {
 	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU model */
@@ -89,6 +95,7 @@ struct vm_config {
 	/* Test device: a byte written to port 0x501 stops the VM and becomes cvmm's exit status. */
 	bool debug_exit;
 	struct vm_limits limits; /* what the guest and host clients can make cvmm hold */
+	enum seccomp_level seccomp;
 };
 
 /* What config_validate() checks. */

@@ -11,6 +11,9 @@ void run_control_init(struct run_control *rc)
 	rc->pause_requested = false;
 	rc->parked = 0;
 	rc->data_lost = false;
+	rc->threads_ready = 0;
+	rc->thread_failed = false;
+	rc->released = false;
 }
 
 void run_control_destroy(struct run_control *rc)
@@ -49,6 +52,8 @@ bool run_control_may_run(struct run_control *rc)
 	bool run;
 
 	pthread_mutex_lock(&rc->lock);
+	while (!rc->released && !rc->stopping)
+		pthread_cond_wait(&rc->cond, &rc->lock);
 	if (rc->pause_requested && !rc->stopping) {
 		rc->parked++;
 		pthread_cond_broadcast(&rc->cond);
@@ -79,4 +84,34 @@ int run_control_exit_status(struct run_control *rc)
 		status = VM_EXIT_HOST_ERROR;
 	pthread_mutex_unlock(&rc->lock);
 	return status;
+}
+
+void run_control_thread_ready(struct run_control *rc, bool ok)
+{
+	pthread_mutex_lock(&rc->lock);
+	rc->threads_ready++;
+	if (!ok)
+		rc->thread_failed = true;
+	pthread_cond_broadcast(&rc->cond);
+	pthread_mutex_unlock(&rc->lock);
+}
+
+bool run_control_wait_threads(struct run_control *rc, unsigned n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&rc->lock);
+	while (rc->threads_ready < n && !rc->thread_failed)
+		pthread_cond_wait(&rc->cond, &rc->lock);
+	ok = !rc->thread_failed;
+	pthread_mutex_unlock(&rc->lock);
+	return ok;
+}
+
+void run_control_release(struct run_control *rc)
+{
+	pthread_mutex_lock(&rc->lock);
+	rc->released = true;
+	pthread_cond_broadcast(&rc->cond);
+	pthread_mutex_unlock(&rc->lock);
 }

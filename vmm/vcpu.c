@@ -238,6 +238,8 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (vcpu->ctx->thread_init && !vcpu->ctx->thread_init(vcpu->ctx->vm, name))
+		return NULL;
 
 	while (run_control_may_run(vcpu->ctx->run)) {
 		int ret = kvm_run(vcpu->fd);

@@ -32,6 +32,12 @@ struct vcpu_context {
 	struct run_control *run;        /* stop and pause */
 	/* Stops the VM with this exit status; reason (may be NULL) is logged once. */
 	void (*request_stop)(struct vm *vm, int exit_status, const char *reason);
+	/*
+	 * Called on each vCPU thread (named name) before anything else it does for the guest: the
+	 * VM confines the thread there.  false: the thread ends without running the guest.  May be
+	 * NULL.
+	 */
+	bool (*thread_init)(struct vm *vm, const char *name);
 };
 
 enum vcpu_exit_stat {

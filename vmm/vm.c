@@ -244,6 +244,22 @@ static int setup_payload(struct vm *vm, struct error *e)
 	return place_direct(vm, e);
 }
 
+/* A VM thread confines itself, then says so (the supervisor waits for every one). */
+static bool confine_thread(struct vm *vm, enum seccomp_thread kind, const char *name)
+{
+	int ret = seccomp_enter(&vm->seccomp, kind, name);
+
+	if (ret)
+		log_error("%s: cannot install its seccomp filter: %s", name, strerror(-ret));
+	run_control_thread_ready(&vm->run, !ret);
+	return !ret;
+}
+
+static bool vcpu_thread_init(struct vm *vm, const char *name)
+{
+	return confine_thread(vm, SECCOMP_VCPU, name);
+}
+
 static int setup_vcpus(struct vm *vm, struct error *e)
 {
 	int ret;
@@ -261,6 +277,7 @@ static int setup_vcpus(struct vm *vm, struct error *e)
 		.irq = &vm->irq,
 		.run = &vm->run,
 		.request_stop = vm_stop,
+		.thread_init = vcpu_thread_init,
 	};
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
@@ -348,6 +365,9 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	if (!ret)
 		ret = setup_vcpus(vm, e);
 	log_startup("vCPUs created");
+	if (!ret)
+		ret = seccomp_build(&vm->seccomp, cfg, e);
+	log_startup("seccomp filters built");
 	if (ret)
 		goto fail;
 	vm->state = VM_CREATED;
@@ -366,6 +386,8 @@ static void *loop_thread(void *arg)
 	int ret;
 
 	pthread_setname_np(pthread_self(), "cvmm-loop");
+	if (!confine_thread(vm, SECCOMP_LOOP, "cvmm-loop"))
+		return NULL;
 	ret = ev_loop_run(&vm->loop);
 	if (ret) {
 		char reason[96];
@@ -405,6 +427,19 @@ int vm_start(struct vm *vm, struct error *e)
 		return error_set(e, ERROR_HOST, ret, "cannot start the VM's threads: %s",
 				 strerror(-ret));
 	}
+	/* Every thread confined, this one last, before the guest's first instruction. */
+	if (!run_control_wait_threads(&vm->run, vm->nr_vcpus + 1)) {
+		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
+		return error_set(e, ERROR_HOST, EPERM, "a VM thread could not confine itself");
+	}
+	ret = seccomp_enter(&vm->seccomp, SECCOMP_SUPERVISOR, "supervisor");
+	if (ret) {
+		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
+		return error_set(e, ERROR_HOST, ret, "cannot install the supervisor's seccomp filter: "
+				 "%s", strerror(-ret));
+	}
+	log_startup("threads confined");
+	run_control_release(&vm->run);
 	return 0;
 }
 
@@ -516,6 +551,7 @@ void vm_destroy(struct vm *vm)
 		ev_loop_destroy(&vm->loop);
 	guest_mem_destroy(&vm->mem);
 	launch_inputs_free(&vm->launch);
+	seccomp_free(&vm->seccomp);
 	free(vm->supported_cpuid);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

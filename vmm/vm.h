@@ -27,6 +27,7 @@
 #include "vmm/log.h"
 #include "vmm/memory.h"
 #include "vmm/run_control.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 
 struct error;
@@ -70,6 +71,7 @@ struct vm {
 
 	struct run_control run; /* stop and pause; its lock also guards state */
 	enum vm_state state;
+	struct seccomp_filters seccomp; /* each thread's filter, installed by the thread itself */
 };
 
 #define VM_COUNTERS_MAX_DEVICES (RESOURCES_MAX_VIRTIO + 8)
@@ -100,7 +102,12 @@ struct vm_counters {
  * vCPUs.  Nothing runs yet.  On failure e says why and whose fault it is (error class).
  */
 int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e);
-/* Starts the event loop and the vCPU threads (named vcpu0..N-1). */
+/*
+ * Starts the event loop and the vCPU threads (named vcpu0..N-1).  Each confines itself with its
+ * seccomp filter (vmm/seccomp.h); then the calling thread, the supervisor, confines itself too,
+ * and only then do the vCPUs enter the guest.  Unless cfg->seccomp is off, the caller can only do
+ * what the supervisor's list allows from here on.
+ */
 int vm_start(struct vm *vm, struct error *e);
 /* Parks every vCPU outside KVM_RUN (devices keep serving completions); and lets them go. */
 int vm_pause(struct vm *vm, struct error *e);

@@ -73,5 +73,33 @@ for sig in TERM INT; do
 	if [ "$status" -eq 0 ]; then ok; else bad "SIG$sig: status $status"; fi
 done
 
+# Every thread runs under its seccomp filter with NO_NEW_PRIVS, and a VM so confined still stops
+# cleanly on SIGTERM; --no-seccomp turns the filters off.  (A sanitizer build cannot confine
+# itself and says so: then no filter is expected.)
+for mode in on off; do
+	extra=()
+	want=2
+	[ $mode = off ] && extra=(--no-seccomp) && want=0
+	rm -f "$tmp/hold.log"
+	"$CVMM" --verbose "${extra[@]}" --kernel "$tmp/hold.elf" --vcpus 2 \
+		--serial "file:$tmp/hold.log" </dev/null 2>"$tmp/hold.err" &
+	pid=$!
+	for _ in $(seq 100); do [ -s "$tmp/hold.log" ] && break; sleep 0.05; done
+	grep -q "seccomp: off: sanitizer" "$tmp/hold.err" && want=0
+	wrong=
+	for t in /proc/$pid/task/*; do
+		sc=$(awk '/^Seccomp:/ { print $2 }' "$t/status")
+		nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "$t/status")
+		[ "$sc" = "$want" ] && { [ "$want" = 0 ] || [ "$nnp" = 1 ]; } ||
+			wrong="$wrong $(cat "$t/comm")(seccomp $sc, nnp $nnp)"
+	done
+	if [ -z "$wrong" ]; then ok; else bad "seccomp $mode: threads$wrong"; fi
+	kill -TERM $pid
+	wait $pid
+	status=$?
+	pid=
+	if [ "$status" -eq 0 ]; then ok; else bad "seccomp $mode: SIGTERM: status $status: $(cat "$tmp/hold.err")"; fi
+done
+
 echo "lifecycle: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -278,11 +278,26 @@ int kvm_ioeventfd(int vm_fd, const struct kvm_ioeventfd *io)
 		      U(io->flags), io->datamatch);
 }
 
+/* The recorder's own view of each vCPU's kvm_run, by fd (for the blocking KVM_RUN). */
+#define REC_MAX_FD 4096
+static struct kvm_run *run_views[REC_MAX_FD];
+
 int kvm_create_vcpu(int vm_fd, unsigned long id)
 {
 	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 1, U(id));
+	int fd;
 
-	return r ? r : real_fd("fake-vcpu", 4096 * 3);
+	if (r)
+		return r;
+	fd = real_fd("fake-vcpu", 4096 * 3);
+	if (fd >= 0 && fd < REC_MAX_FD) {
+		if (run_views[fd])
+			munmap(run_views[fd], 4096);
+		run_views[fd] = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+		if (run_views[fd] == MAP_FAILED)
+			run_views[fd] = NULL;
+	}
+	return fd;
 }
 
 int kvm_memory_encrypt_op(int fd, void *cmd)
@@ -300,22 +315,19 @@ void rec_run_blocks(bool on)
 
 int kvm_run(int vcpu_fd)
 {
-	sigset_t block, old;
-	uint8_t immediate_exit = 0;
+	const struct kvm_run *run = vcpu_fd >= 0 && vcpu_fd < REC_MAX_FD ? run_views[vcpu_fd] : NULL;
+	struct timespec nap = { .tv_nsec = 1000000 };
 
 	if (!run_blocks)
 		return record("kvm_run", vcpu_fd, NULL, 0, 0);
 	/*
-	 * Like KVM with a guest that never exits: -EINTR at once when immediate_exit is set, else
-	 * sleep until a signal.  The check and the sleep are atomic against the kick signal.
+	 * Like KVM with a guest that never exits: -EINTR once immediate_exit is set or a signal
+	 * arrives.  Only what a confined vCPU thread may do (vmm/seccomp_lists.c): naps that a
+	 * signal ends, immediate_exit read from the recorder's own mapping.
 	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if (pread(vcpu_fd, &immediate_exit, 1, offsetof(struct kvm_run, immediate_exit)) != 1 ||
-	    !immediate_exit)
-		sigsuspend(&old);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (run && !__atomic_load_n(&run->immediate_exit, __ATOMIC_ACQUIRE))
+		if (nanosleep(&nap, NULL) < 0)
+			break;
 	return -EINTR;
 }
 

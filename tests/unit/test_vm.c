@@ -71,6 +71,7 @@ static void make_config(struct vm_config *cfg, unsigned n, bool with_vsock)
 	config_set_string(&cfg->cmdline, "console=ttyS0", "--cmdline", NULL);
 	cfg->serial = SERIAL_NONE;
 	cfg->mem_mib = 64;
+	cfg->seccomp = SECCOMP_LEVEL_OFF; /* vm_start() would confine the test itself */
 	for (unsigned i = 0; i < n; i++) {
 		struct drive_config d = { .path = path, .poll_us = DRIVE_POLL_US_DEFAULT };
 

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Building the seccomp programs with libseccomp, installing one per thread, and the SIGSYS
+ * handler that names what a thread was not allowed to do (see seccomp.h).
+ *
+ * A violation traps (SIGSYS) instead of killing at once, so that the line can name the system
+ * call; the handler then makes the same call again with the same arguments.  The filter traps it
+ * again while SIGSYS is blocked in the handler, and the kernel then kills the process with SIGSYS
+ * (as SECCOMP_RET_KILL_PROCESS would have).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+
+#include "vmm/error.h"
+#include "vmm/log.h"
+#include "vmm/seccomp.h"
+#include "vmm/seccomp_lists.h"
+
+#define MAX_SYSCALL_NR 512
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS (asm-generic/siginfo.h) */
+#endif
+
+static const char *thread_names[SECCOMP__THREADS] = {
+	[SECCOMP_VCPU] = "vcpu",
+	[SECCOMP_LOOP] = "loop",
+	[SECCOMP_SUPERVISOR] = "supervisor",
+};
+
+/* For the handler: names of system calls, resolved before any filter exists. */
+static char *syscall_names[MAX_SYSCALL_NR];
+static __thread const char *confined_as;
+
+const char *seccomp_thread_name(enum seccomp_thread kind)
+{
+	return kind < SECCOMP__THREADS ? thread_names[kind] : "?";
+}
+
+bool seccomp_available(const char **why_not)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	*why_not = "sanitizer build (its runtime needs ptrace, /proc and more)";
+	return false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	*why_not = "sanitizer build (its runtime needs ptrace, /proc and more)";
+	return false;
+#endif
+#endif
+	*why_not = NULL;
+	return true;
+}
+
+unsigned seccomp_features(const struct vm_config *cfg)
+{
+	unsigned f = 0;
+
+	for (unsigned i = 0; i < cfg->nr_drives; i++) {
+		f |= SECCOMP_F_BLK;
+		if (!cfg->drives[i].read_only)
+			f |= SECCOMP_F_BLK_RW;
+		if (cfg->drives[i].engine == BLK_ENGINE_URING)
+			f |= SECCOMP_F_URING;
+	}
+	if (cfg->vsock.enabled)
+		f |= SECCOMP_F_VSOCK;
+	if (cfg->tee != TEE_NONE)
+		f |= SECCOMP_F_CVM;
+	if (cfg->serial == SERIAL_STDIO)
+		f |= SECCOMP_F_CONSOLE;
+	if (cfg->irqchip == IRQCHIP_SPLIT || cfg->tee == TEE_TDX)
+		f |= SECCOMP_F_SPLIT_IRQ;
+	if (cfg->seccomp == SECCOMP_LEVEL_STRICT)
+		f |= SECCOMP_F_STRICT;
+	return f;
+}
+
+/* Writes s into buf at *n (async-signal-safe formatting for the handler). */
+static void put_str(char *buf, size_t cap, size_t *n, const char *s)
+{
+	while (*s && *n < cap)
+		buf[(*n)++] = *s++;
+}
+
+static void put_num(char *buf, size_t cap, size_t *n, long v)
+{
+	char digits[24];
+	int k = 0;
+
+	if (v < 0) {
+		put_str(buf, cap, n, "-");
+		v = -v;
+	}
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) && k < (int)sizeof(digits));
+	while (k && *n < cap)
+		buf[(*n)++] = digits[--k];
+}
+
+static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
+{
+	const ucontext_t *uc = ctx;
+	const greg_t *r = uc->uc_mcontext.gregs;
+	int nr = si->si_syscall;
+	char line[256];
+	size_t n = 0;
+
+	if (si->si_code != SYS_SECCOMP) {
+		/* Someone sent SIGSYS: the handler is gone already (SA_RESETHAND). */
+		raise(SIGSYS);
+		return;
+	}
+	put_str(line, sizeof(line), &n, "cvmm: error: seccomp: the ");
+	put_str(line, sizeof(line), &n, confined_as ? confined_as : "?");
+	put_str(line, sizeof(line), &n, " thread made system call ");
+	put_str(line, sizeof(line), &n,
+		nr >= 0 && nr < MAX_SYSCALL_NR && syscall_names[nr] ? syscall_names[nr] : "?");
+	put_str(line, sizeof(line), &n, " (");
+	put_num(line, sizeof(line), &n, nr);
+	put_str(line, sizeof(line), &n, "), which its list does not allow; cvmm is killed\n");
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nothing left to tell it with */
+	}
+	/* The same call with the same arguments traps again, now fatally (see the top). */
+	syscall(nr, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]);
+	_exit(128 + SIGSYS); /* not reached */
+}
+
+static void resolve_names(void)
+{
+	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++)
+		if (!syscall_names[nr])
+			syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+
+static int install_handler(void)
+{
+	static bool done;
+	struct sigaction sa;
+
+	if (done)
+		return 0;
+	done = true;
+	resolve_names();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigsys_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
+}
+
+static bool wanted(unsigned threads, unsigned need, enum seccomp_thread kind, unsigned features)
+{
+	return (threads & (1u << kind)) && (need & features) == need;
+}
+
+static int add_ioctls(scmp_filter_ctx ctx, enum seccomp_thread kind, unsigned features)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < seccomp_nr_ioctls && !ret; i++) {
+		const struct seccomp_ioctl *io = &seccomp_ioctls[i];
+
+		/* The command is an unsigned int to the kernel: compare the low 32 bits. */
+		if (wanted(io->threads, io->features, kind, features))
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+					       SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL,
+							  (scmp_datum_t)io->cmd));
+	}
+	return ret;
+}
+
+static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum seccomp_thread kind,
+		    unsigned features)
+{
+	switch (r->args) {
+	case SC_ARGS_ANY:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
+	case SC_ARGS_IOCTL:
+		return add_ioctls(ctx, kind, features);
+	case SC_ARGS_UNIX_SOCKET:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	case SC_ARGS_KICK_SIGNAL: {
+		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					   SCMP_A2(SCMP_CMP_EQ, SIGUSR1));
+
+		return ret ? ret
+			   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					      SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+	}
+	case SC_ARGS_NO_EXEC:
+		if (!(features & SECCOMP_F_STRICT))
+			return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	}
+	return -EINVAL;
+}
+
+/* The program as the kernel takes it: libseccomp writes it to a memfd, read back here. */
+static int export_prog(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	int fd = memfd_create("cvmm-seccomp", MFD_CLOEXEC);
+	off_t len;
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = seccomp_export_bpf(ctx, fd);
+	if (ret)
+		goto out;
+	len = lseek(fd, 0, SEEK_END);
+	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
+	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
+		ret = -E2BIG;
+		goto out;
+	}
+	prog->filter = malloc((size_t)len);
+	if (!prog->filter) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (pread(fd, prog->filter, (size_t)len, 0) != len) {
+		free(prog->filter);
+		prog->filter = NULL;
+		ret = -EIO;
+		goto out;
+	}
+	prog->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+out:
+	close(fd);
+	return ret;
+}
+
+int seccomp_build_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigned features,
+		      struct error *e)
+{
+	scmp_filter_ctx ctx;
+	int ret = 0;
+
+	memset(prog, 0, sizeof(*prog));
+	ret = install_handler();
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "seccomp: cannot handle SIGSYS: %s",
+				 strerror(-ret));
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return error_set(e, ERROR_HOST, ENOMEM, "seccomp: cannot start a filter");
+	for (size_t i = 0; i < seccomp_nr_rules && !ret; i++)
+		if (wanted(seccomp_rules[i].threads, seccomp_rules[i].features, kind, features))
+			ret = add_rule(ctx, &seccomp_rules[i], kind, features);
+	if (!ret)
+		ret = export_prog(ctx, prog);
+	seccomp_release(ctx);
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "seccomp: cannot build the %s filter: %s",
+				 thread_names[kind], strerror(-ret));
+	return 0;
+}
+
+int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct error *e)
+{
+	const char *why;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	if (cfg->seccomp == SECCOMP_LEVEL_OFF) {
+		log_info("seccomp: off (--no-seccomp)");
+		return 0;
+	}
+	if (!seccomp_available(&why)) {
+		log_info("seccomp: off: %s", why);
+		return 0;
+	}
+	f->features = seccomp_features(cfg);
+	for (int k = 0; k < SECCOMP__THREADS; k++) {
+		ret = seccomp_build_one(&f->prog[k], (enum seccomp_thread)k, f->features, e);
+		if (ret) {
+			seccomp_free(f);
+			return ret;
+		}
+	}
+	f->on = true;
+	return 0;
+}
+
+int seccomp_enter_prog(const struct sock_fprog *prog, const char *name)
+{
+	confined_as = name;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog))
+		return -errno;
+	return 0;
+}
+
+int seccomp_enter(const struct seccomp_filters *f, enum seccomp_thread kind, const char *name)
+{
+	if (!f->on)
+		return 0;
+	return seccomp_enter_prog(&f->prog[kind], name);
+}
+
+void seccomp_prog_free(struct sock_fprog *prog)
+{
+	free(prog->filter);
+	prog->filter = NULL;
+	prog->len = 0;
+}
+
+void seccomp_free(struct seccomp_filters *f)
+{
+	for (int k = 0; k < SECCOMP__THREADS; k++)
+		seccomp_prog_free(&f->prog[k]);
+	f->on = false;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What each kind of cvmm thread may do once the VM runs.  One row per system call and the
+ * threads that make it, with the device that needs it (SECCOMP_F_*, all of them; 0: any VM).
+ * Whatever is not here is a violation: no exec, fork, ptrace, open, network sockets, mounts,
+ * keyrings, BPF, io_uring set-up, namespaces, module loading, ...  Everything a thread opens, it
+ * opened before the filters were installed.
+ */
+#include <seccomp.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <asm-generic/ioctls.h>
+
+#include "vmm/kvm_uapi_ext.h"
+#include "vmm/seccomp.h"
+#include "vmm/seccomp_lists.h"
+
+#define ROW(name, threads, features) { SCMP_SYS(name), threads, features, SC_ARGS_ANY }
+#define ROW_ARGS(name, threads, features, args) { SCMP_SYS(name), threads, features, args }
+
+const struct seccomp_rule seccomp_rules[] = {
+	/* Every thread: logging, locks, memory (malloc, thread stacks), time, signals, exit. */
+	ROW(read, SC_ALL, 0),               /* eventfds, timerfds, signalfd, stdin */
+	ROW(write, SC_ALL, 0),              /* log lines, eventfds, console output */
+	ROW(close, SC_ALL, 0),
+	ROW(futex, SC_ALL, 0),
+	ROW(brk, SC_ALL, 0),
+	ROW_ARGS(mmap, SC_ALL, 0, SC_ARGS_NO_EXEC),
+	ROW_ARGS(mprotect, SC_ALL, 0, SC_ARGS_NO_EXEC), /* malloc arenas; device views (cvm) */
+	ROW(munmap, SC_ALL, 0),
+	ROW(mremap, SC_ALL, 0),             /* realloc of large blocks */
+	ROW(madvise, SC_ALL, 0),            /* free(), thread exit, populate */
+	ROW(clock_gettime, SC_ALL, 0),      /* when the vDSO cannot answer */
+	ROW(clock_nanosleep, SC_ALL, 0),
+	ROW(nanosleep, SC_ALL, 0),
+	ROW(sched_yield, SC_ALL, 0),        /* blk polling */
+	ROW(getpid, SC_ALL, 0),             /* pthread_kill */
+	ROW(gettid, SC_ALL, 0),
+	ROW_ARGS(tgkill, SC_ALL, 0, SC_ARGS_KICK_SIGNAL), /* vCPU kicks (vm_stop from any thread) */
+	ROW(rt_sigprocmask, SC_ALL, 0),
+	ROW(rt_sigreturn, SC_ALL, 0),       /* the vCPU kick handler */
+	ROW(restart_syscall, SC_ALL, 0),
+	ROW(exit, SC_ALL, 0),
+	ROW(exit_group, SC_ALL, 0),
+	ROW_ARGS(ioctl, SC_ALL, 0, SC_ARGS_IOCTL),
+
+	/* vCPU threads: confidential-memory conversions punch out the memory given up. */
+	ROW(fallocate, SC_VCPU | SC_SUP, SECCOMP_F_CVM), /* ... and the last at tear-down */
+	/* A driver resetting a drive waits for its io_uring requests. */
+	ROW(io_uring_enter, SC_VCPU, SECCOMP_F_URING),
+
+	/* The event loop. */
+	ROW(epoll_wait, SC_LOOP, 0),
+	ROW(epoll_pwait, SC_LOOP, 0),
+	ROW(epoll_ctl, SC_LOOP | SC_SUP, 0),
+	ROW(timerfd_create, SC_LOOP, 0),
+	ROW(timerfd_settime, SC_LOOP, 0),
+	ROW(readv, SC_LOOP, 0),
+	ROW(writev, SC_LOOP, 0),
+	/* ... drives (sync engine, discard / write-zeroes, flushes) */
+	ROW(pread64, SC_LOOP, SECCOMP_F_BLK),
+	ROW(preadv, SC_LOOP, SECCOMP_F_BLK),
+	ROW(preadv2, SC_LOOP, SECCOMP_F_BLK),
+	ROW(pwrite64, SC_LOOP, SECCOMP_F_BLK_RW),
+	ROW(pwritev, SC_LOOP, SECCOMP_F_BLK_RW),
+	ROW(pwritev2, SC_LOOP, SECCOMP_F_BLK_RW),
+	ROW(fdatasync, SC_LOOP | SC_SUP, SECCOMP_F_BLK_RW),
+	ROW(fallocate, SC_LOOP, SECCOMP_F_BLK_RW),
+	ROW(io_uring_enter, SC_LOOP | SC_SUP, SECCOMP_F_URING),
+	/* ... vsock: host clients, and connections the guest opens to host listeners */
+	ROW(accept4, SC_LOOP, SECCOMP_F_VSOCK),
+	ROW_ARGS(socket, SC_LOOP, SECCOMP_F_VSOCK, SC_ARGS_UNIX_SOCKET),
+	ROW(connect, SC_LOOP, SECCOMP_F_VSOCK),
+	ROW(recvfrom, SC_LOOP, SECCOMP_F_VSOCK),
+	ROW(recvmsg, SC_LOOP, SECCOMP_F_VSOCK),
+	ROW(sendto, SC_LOOP, SECCOMP_F_VSOCK),
+	ROW(sendmsg, SC_LOOP, SECCOMP_F_VSOCK),
+	ROW(shutdown, SC_LOOP, SECCOMP_F_VSOCK),
+
+	/* The supervisor: waits for signals or the VM's end, stops it, tears it down. */
+	ROW(poll, SC_SUP, 0),
+	ROW(ppoll, SC_SUP, 0),
+	ROW(unlink, SC_SUP, SECCOMP_F_VSOCK), /* the vsock socket file */
+};
+
+const size_t seccomp_nr_rules = sizeof(seccomp_rules) / sizeof(seccomp_rules[0]);
+
+const struct seccomp_ioctl seccomp_ioctls[] = {
+	{ KVM_RUN, SC_VCPU, 0 },
+	{ KVM_GET_REGS, SC_VCPU, 0 },  /* the line of a fatal guest error */
+	{ KVM_GET_SREGS, SC_VCPU, 0 },
+	/* Interrupt lines of port devices (vCPU) and of console input (loop). */
+	{ KVM_IRQ_LINE, SC_VCPU | SC_LOOP, 0 },
+	{ KVM_SIGNAL_MSI, SC_VCPU | SC_LOOP, SECCOMP_F_SPLIT_IRQ },
+	{ KVM_SET_GSI_ROUTING, SC_VCPU, SECCOMP_F_SPLIT_IRQ }, /* IOAPIC redirection writes */
+	{ CVMM_KVM_SET_MEMORY_ATTRIBUTES, SC_VCPU, SECCOMP_F_CVM },
+	{ BLKDISCARD, SC_LOOP, SECCOMP_F_BLK_RW },
+	{ BLKZEROOUT, SC_LOOP, SECCOMP_F_BLK_RW },
+	/* Tear-down: notifiers and interrupt eventfds unregistered, the terminal restored. */
+	{ KVM_IOEVENTFD, SC_SUP, 0 },
+	{ KVM_IRQFD, SC_SUP, 0 },
+	{ TCSETS, SC_SUP, SECCOMP_F_CONSOLE },
+};
+
+const size_t seccomp_nr_ioctls = sizeof(seccomp_ioctls) / sizeof(seccomp_ioctls[0]);

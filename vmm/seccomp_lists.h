@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The allowlists behind vmm/seccomp.h: data only, read by vmm/seccomp.c. */
+#ifndef CVMM_SECCOMP_LISTS_H
+#define CVMM_SECCOMP_LISTS_H
+
+#include <stddef.h>
+
+#define SC_VCPU (1u << 0) /* 1 << SECCOMP_VCPU */
+#define SC_LOOP (1u << 1)
+#define SC_SUP  (1u << 2)
+#define SC_ALL  (SC_VCPU | SC_LOOP | SC_SUP)
+
+/* What a rule allows of the call's arguments. */
+enum seccomp_args {
+	SC_ARGS_ANY,
+	SC_ARGS_IOCTL,       /* the command is in seccomp_ioctls for this thread and VM */
+	SC_ARGS_UNIX_SOCKET, /* socket(AF_UNIX, ...) */
+	SC_ARGS_KICK_SIGNAL, /* tgkill(..., SIGUSR1 or SIGABRT) */
+	SC_ARGS_NO_EXEC,     /* mmap / mprotect: PROT_EXEC only when not strict */
+};
+
+struct seccomp_rule {
+	int nr;             /* system call number (x86-64) */
+	unsigned threads;   /* SC_* */
+	unsigned features;  /* SECCOMP_F_* the VM must have (all of them); 0: always */
+	enum seccomp_args args;
+};
+
+struct seccomp_ioctl {
+	unsigned long cmd;
+	unsigned threads;
+	unsigned features;  /* any of them; 0: always */
+};
+
+extern const struct seccomp_rule seccomp_rules[];
+extern const size_t seccomp_nr_rules;
+extern const struct seccomp_ioctl seccomp_ioctls[];
+extern const size_t seccomp_nr_ioctls;
+
+#endif
