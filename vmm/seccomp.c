@@ -9,7 +9,9 @@
  * (as SECCOMP_RET_KILL_PROCESS would have).
  */
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #include "vmm/seccomp_lists.h"
 
 #define MAX_SYSCALL_NR 512
+#define MAX_FRAMES     24
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS (asm-generic/siginfo.h) */
 #endif
@@ -115,6 +118,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	const ucontext_t *uc = ctx;
 	const greg_t *r = uc->uc_mcontext.gregs;
 	int nr = si->si_syscall;
+	void *frames[MAX_FRAMES];
 	char line[256];
 	size_t n = 0;
 
@@ -134,6 +138,8 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nothing left to tell it with */
 	}
+	/* Where it came from, for whoever has to decide whether the list lacks something. */
+	backtrace_symbols_fd(frames, backtrace(frames, MAX_FRAMES), STDERR_FILENO);
 	/* The same call with the same arguments traps again, now fatally (see the top). */
 	syscall(nr, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]);
 	_exit(128 + SIGSYS); /* not reached */
@@ -151,10 +157,14 @@ static int install_handler(void)
 	static bool done;
 	struct sigaction sa;
 
+	void *frame;
+
 	if (done)
 		return 0;
 	done = true;
 	resolve_names();
+	/* The first backtrace() loads libgcc_s: now, while files can still be opened. */
+	backtrace(&frame, 1);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sigsys_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
@@ -285,6 +295,13 @@ int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct
 		log_info("seccomp: off: %s", why);
 		return 0;
 	}
+	/*
+	 * One malloc arena for every thread: glibc gives a thread arena's memory back only after
+	 * reading /proc/sys/vm/overcommit_memory, which a confined thread cannot open (the main
+	 * arena uses brk).  cvmm's threads rarely allocate at the same time, and one arena costs
+	 * less memory than one per thread.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	f->features = seccomp_features(cfg);
 	for (int k = 0; k < SECCOMP__THREADS; k++) {
 		ret = seccomp_build_one(&f->prog[k], (enum seccomp_thread)k, f->features, e);

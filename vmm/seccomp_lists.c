@@ -64,7 +64,7 @@ const struct seccomp_rule seccomp_rules[] = {
 	ROW(pwrite64, SC_LOOP, SECCOMP_F_BLK_RW),
 	ROW(pwritev, SC_LOOP, SECCOMP_F_BLK_RW),
 	ROW(pwritev2, SC_LOOP, SECCOMP_F_BLK_RW),
-	ROW(fdatasync, SC_LOOP | SC_SUP, SECCOMP_F_BLK_RW),
+	ROW(fdatasync, SC_LOOP | SC_SUP, SECCOMP_F_BLK), /* FLUSH also on read-only drives */
 	ROW(fallocate, SC_LOOP, SECCOMP_F_BLK_RW),
 	ROW(io_uring_enter, SC_LOOP | SC_SUP, SECCOMP_F_URING),
 	/* ... vsock: host clients, and connections the guest opens to host listeners */
