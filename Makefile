@@ -82,6 +82,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(BUILD)/libc
 # nested harness comes first: the KVM runner builds its L1 from the same Debian packages.
 include tests/nested/nested.mk
 include $(filter-out tests/nested/nested.mk,$(sort $(wildcard tests/*/*.mk scripts/*.mk)))
+include jailer/jailer.mk
 
 test-unit: $(UNIT_BINS)
 	@bash tests/run-unit.sh $(UNIT_BINS)

@@ -172,6 +172,13 @@ static int install_handler(void)
 	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
 }
 
+/* An argument comparison (libseccomp's SCMP_A* macros leave fields out, which clang flags). */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+				   scmp_datum_t b)
+{
+	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+}
+
 static bool wanted(unsigned threads, unsigned need, enum seccomp_thread kind, unsigned features)
 {
 	return (threads & (1u << kind)) && (need & features) == need;
@@ -187,8 +194,8 @@ static int add_ioctls(scmp_filter_ctx ctx, enum seccomp_thread kind, unsigned fe
 		/* The command is an unsigned int to the kernel: compare the low 32 bits. */
 		if (wanted(io->threads, io->features, kind, features))
 			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					       SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL,
-							  (scmp_datum_t)io->cmd));
+					       arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffULL,
+						       (scmp_datum_t)io->cmd));
 	}
 	return ret;
 }
@@ -202,20 +209,21 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum secc
 	case SC_ARGS_IOCTL:
 		return add_ioctls(ctx, kind, features);
 	case SC_ARGS_UNIX_SOCKET:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					arg_cmp(0, SCMP_CMP_EQ, AF_UNIX, 0));
 	case SC_ARGS_KICK_SIGNAL: {
 		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					   SCMP_A2(SCMP_CMP_EQ, SIGUSR1));
+					   arg_cmp(2, SCMP_CMP_EQ, SIGUSR1, 0));
 
 		return ret ? ret
 			   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					      SCMP_A2(SCMP_CMP_EQ, SIGABRT));
+					      arg_cmp(2, SCMP_CMP_EQ, SIGABRT, 0));
 	}
 	case SC_ARGS_NO_EXEC:
 		if (!(features & SECCOMP_F_STRICT))
 			return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+					arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	}
 	return -EINVAL;
 }
