@@ -98,8 +98,6 @@ struct jail_cgroup {
  */
 int jail_cgroup_setup(const struct jail_args *a, const struct jail_vm_shape *shape,
 		      const char *mount_point, struct jail_cgroup *out, struct error *e);
-/* The cgroup2 mount point from /proc/self/mountinfo; NULL when there is none. */
-const char *jail_cgroup2_mount(char *buf, size_t len);
 /* The values the jail writes: the given ones, then defaults for what was not given. */
 unsigned jail_cgroup_values(const struct jail_args *a, const struct jail_vm_shape *shape,
 			    struct jail_cgroup_value *out, unsigned max);

@@ -10,6 +10,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/error.h"
+#include "vmm/sandbox.h"
 #include "vmm/util.h"
 
 typedef int (*cli_parse_fn)(struct vm_config *cfg, struct cli_extra *x, const char *arg,
@@ -138,6 +139,12 @@ static int parse_no_seccomp(struct vm_config *cfg, struct cli_extra *x, const ch
 {
 	cfg->seccomp = SECCOMP_LEVEL_OFF;
 	return 0;
+}
+
+static int parse_sandbox_policy(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+				struct error *e)
+{
+	return sandbox_load(cfg, arg, e);
 }
 
 static int parse_verbose(struct vm_config *cfg, struct cli_extra *x, const char *arg,
@@ -363,6 +370,8 @@ static const struct cli_option options[] = {
 	  "vsock_buf_kib, vsock_mem_mib, serial_file_mib (docs/sandbox.md)", parse_limits, FOR_RUN },
 	{ "--no-seccomp", NULL, "debugging: run without the threads' system-call filters",
 	  parse_no_seccomp, FOR_RUN },
+	{ "--sandbox-policy", "FILE", "agent sandbox: JSON rules for untrusted code (docs/sandbox.md)",
+	  parse_sandbox_policy, FOR_RUN },
 	{ "--verbose", NULL, "more diagnostics on stderr (repeat for debug)", parse_verbose,
 	  FOR_BOTH },
 	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",
@@ -440,5 +449,7 @@ int cli_parse(int argc, char **argv, enum cli_command cmd, struct vm_config *cfg
 			return -EINVAL;
 		}
 	}
+	/* The policy wins over whatever the other options said. */
+	sandbox_apply(cfg);
 	return 0;
 }

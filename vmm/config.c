@@ -49,6 +49,7 @@ void config_free(struct vm_config *cfg)
 		config_drive_free(&cfg->drives[i]);
 	free(cfg->drives);
 	free(cfg->vsock.uds_path);
+	sandbox_rules_free(&cfg->sandbox);
 	config_init(cfg);
 }
 

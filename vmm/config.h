@@ -13,6 +13,7 @@
 
 #include "vmm/irq.h"
 #include "vmm/limits.h"
+#include "vmm/sandbox_rules.h"
 
 struct error;
 
@@ -96,6 +97,7 @@ struct vm_config {
 	bool debug_exit;
 	struct vm_limits limits; /* what the guest and host clients can make cvmm hold */
 	enum seccomp_level seccomp;
+	struct sandbox_rules sandbox; /* --sandbox-policy (vmm/sandbox.h) */
 };
 
 /* What config_validate() checks. */

@@ -85,7 +85,7 @@ unsigned seccomp_features(const struct vm_config *cfg)
 		f |= SECCOMP_F_CONSOLE;
 	if (cfg->irqchip == IRQCHIP_SPLIT || cfg->tee == TEE_TDX)
 		f |= SECCOMP_F_SPLIT_IRQ;
-	if (cfg->seccomp == SECCOMP_LEVEL_STRICT)
+	if (cfg->seccomp == SECCOMP_LEVEL_STRICT || cfg->sandbox.on)
 		f |= SECCOMP_F_STRICT;
 	return f;
 }

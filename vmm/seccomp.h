@@ -25,6 +25,7 @@
 #include <linux/filter.h>
 
 #include "vmm/config.h"
+#include "vmm/seccomp_lists.h"
 
 struct error;
 
@@ -35,15 +36,7 @@ enum seccomp_thread {
 	SECCOMP__THREADS,
 };
 
-/* What the VM has, which decides the optional parts of the lists. */
-#define SECCOMP_F_BLK       (1u << 0) /* drives */
-#define SECCOMP_F_BLK_RW    (1u << 1) /* a read-write drive */
-#define SECCOMP_F_URING     (1u << 2) /* a drive on the io_uring engine */
-#define SECCOMP_F_VSOCK     (1u << 3)
-#define SECCOMP_F_CVM       (1u << 4) /* confidential memory: conversions */
-#define SECCOMP_F_CONSOLE   (1u << 5) /* COM1 on stdio: terminal restored at the end */
-#define SECCOMP_F_SPLIT_IRQ (1u << 6) /* cvmm's own IOAPIC */
-#define SECCOMP_F_STRICT    (1u << 7) /* no executable memory (mmap/mprotect PROT_EXEC) */
+/* The features (SECCOMP_F_*) that decide the optional parts of the lists: seccomp_lists.h. */
 
 struct seccomp_filters {
 	bool on;

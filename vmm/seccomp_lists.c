@@ -12,7 +12,6 @@
 #include <asm-generic/ioctls.h>
 
 #include "vmm/kvm_uapi_ext.h"
-#include "vmm/seccomp.h"
 #include "vmm/seccomp_lists.h"
 
 #define ROW(name, threads, features) { SCMP_SYS(name), threads, features, SC_ARGS_ANY }

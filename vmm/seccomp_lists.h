@@ -5,6 +5,16 @@
 
 #include <stddef.h>
 
+/* What the VM has, which decides the optional parts of the lists. */
+#define SECCOMP_F_BLK       (1u << 0) /* drives */
+#define SECCOMP_F_BLK_RW    (1u << 1) /* a read-write drive */
+#define SECCOMP_F_URING     (1u << 2) /* a drive on the io_uring engine */
+#define SECCOMP_F_VSOCK     (1u << 3)
+#define SECCOMP_F_CVM       (1u << 4) /* confidential memory: conversions */
+#define SECCOMP_F_CONSOLE   (1u << 5) /* COM1 on stdio: terminal restored at the end */
+#define SECCOMP_F_SPLIT_IRQ (1u << 6) /* cvmm's own IOAPIC */
+#define SECCOMP_F_STRICT    (1u << 7) /* no executable memory (mmap/mprotect PROT_EXEC) */
+
 #define SC_VCPU (1u << 0) /* 1 << SECCOMP_VCPU */
 #define SC_LOOP (1u << 1)
 #define SC_SUP  (1u << 2)

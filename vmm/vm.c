@@ -19,6 +19,7 @@
 #include "vmm/error.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
+#include "vmm/sandbox.h"
 #include "vmm/tee.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -327,6 +328,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	 * files by launch_inputs_build() below (the same checks as CONFIG_CHECK_ALL, done once).
 	 */
 	ret = config_validate(cfg, CONFIG_CHECK_NO_PAYLOAD, e);
+	if (!ret)
+		ret = sandbox_check(cfg, e);
 	if (ret)
 		return ret;
 	log_startup("config validated");
@@ -351,7 +354,10 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 				strerror(errno));
 		goto fail;
 	}
-	ret = setup_kvm(vm, e);
+	/* Into the policy's cgroup before anything is allocated for the guest. */
+	ret = sandbox_enforce(cfg, e);
+	if (!ret)
+		ret = setup_kvm(vm, e);
 	log_startup("KVM VM created");
 	if (!ret)
 		ret = setup_memory(vm, e);

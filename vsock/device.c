@@ -568,6 +568,11 @@ static void limits_from_config(const struct vm_config *cfg, struct vsock_limits 
 	l->handshake_ms = cfg->limits.vsock_handshake_ms;
 	l->conn_buf = cfg->limits.vsock_buf_kib * 1024U;
 	l->buf_budget = (uint64_t)cfg->limits.vsock_mem_mib << 20;
+	/* A sandbox policy lists the host ports its guest may reach (none when it lists none). */
+	if (cfg->sandbox.on) {
+		l->guest_ports = cfg->sandbox.vsock_host_ports;
+		l->nr_guest_ports = cfg->sandbox.nr_vsock_host_ports;
+	}
 }
 
 /* The device table's row: one device when --vsock is given. */
