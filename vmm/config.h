@@ -81,6 +81,7 @@ struct vm_config {
 	struct drive_config *drives;
 	unsigned nr_drives;
 	struct vsock_config vsock;
+	bool rng;               /* a virtio-rng device (--rng, the API's /entropy) */
 	enum tee_kind tee;
 	struct snp_config snp;
 	bool virtio_access_platform; /* developer option: devices offer ACCESS_PLATFORM, no checks */
