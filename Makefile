@@ -13,7 +13,7 @@ SAN     ?= 0
 OPT     ?= -O2
 
 # libcrypto is not linked into cvmm: vmm/digest.c loads it on first use (start-up time and RSS).
-PKGS    := jansson liburing
+PKGS    := jansson liburing libmicrohttpd uuid
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcrypto 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs libcrypto 2>/dev/null) -lcmocka
