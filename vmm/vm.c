@@ -224,6 +224,10 @@ static int place_direct(struct vm *vm, struct error *e)
 	if (!acpi)
 		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the ACPI tables");
 	memcpy(acpi, li->acpi, li->acpi_len);
+	acpi = guest_mem_ptr(&vm->mem, LAYOUT_MPTABLE_START, li->mptable_len);
+	if (!acpi)
+		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the MP table");
+	memcpy(acpi, li->mptable, li->mptable_len);
 	return boot_write_info(&vm->mem, &li->kernel, &li->initrd, li->cmdline, li->acpi_gpa,
 			       &vm->boot, e);
 }
