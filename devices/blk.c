@@ -600,6 +600,8 @@ int blk_dev_swap_backend(struct blk_dev *blk, const char *path, struct ev_loop *
 	if (sw.flush_err)
 		log_warn("%s: flush of the replaced file failed: %s", blk->name,
 			 strerror(-sw.flush_err));
+	log_info("%s: now backed by %s, %llu sectors; the guest was told", blk->name, path,
+		 (unsigned long long)blk_dev_capacity(blk));
 	return 0;
 }
 

@@ -41,7 +41,7 @@ static bool wait_irqs(uint32_t n)
 
 bool check_irq(struct check_result *res)
 {
-	const struct acpi_info *a = acpi_get();
+	const struct acpi_info *a = platform_get();
 	uint64_t ioapic = a->has_ioapic ? a->ioapic_addr : 0xfec00000;
 	uint32_t gsi = a->com1_gsi, pin, max_pin, rte, bsp, rounds = 0;
 	uint8_t mcr;
