@@ -14,6 +14,9 @@ static const char *const level_names[] = {
 };
 
 static void vlog(enum log_level level, const char *file, int lineno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static void vlog(enum log_level level, const char *file, int lineno, const char *fmt, va_list ap)
 {
 	char line[1024];
 
