@@ -36,6 +36,7 @@ struct blk_counters {
 	uint64_t ioerr;       /* requests completed with VIRTIO_BLK_S_IOERR */
 	uint64_t bad_request; /* short header, missing status byte, misaligned or out of range */
 	uint64_t updates, update_fails; /* backing file swaps (blk_dev_swap_backend) */
+	uint64_t memory_lost; /* in flight while the guest made its memory private: no status */
 };
 
 #define BLK_SWAP_TIMEOUT_MS 5000

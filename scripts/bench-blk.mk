@@ -3,5 +3,6 @@
 .PHONY: bench-blk
 bench:: bench-blk
 
-bench-blk: $(BUILD)/cvmm guests
-	@python3 scripts/bench_blk.py --cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf
+bench-blk: $(BUILD)/cvmm guests kvm-runner
+	@$(call KVM_RUN,bench-blk) --item-timeout 3600 --item blk "python3 scripts/bench_blk.py \
+		--cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf $(BENCH_BLK_ARGS)"

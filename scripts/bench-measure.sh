@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cvmm=${1:-$root/build/cvmm}
-vectors=${CVMM_VECTORS:-$root/../shared/vectors}
+vectors=${CVMM_VECTORS:-$root/tests/vectors}
 runs=${BENCH_RUNS:-9}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

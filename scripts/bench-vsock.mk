@@ -13,6 +13,7 @@ $(BUILD)/bench/bench-vsock: $(BUILD)/obj/tests/bench/bench_vsock.o \
 bench-vsock-inproc: $(BUILD)/bench/bench-vsock
 	@$(BUILD)/bench/bench-vsock
 
-bench-vsock: bench-vsock-inproc $(BUILD)/cvmm guests
-	@python3 scripts/bench_vsock.py --cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf \
-		--client $(BUILD)/bench/bench-vsock
+bench-vsock: bench-vsock-inproc $(BUILD)/cvmm guests kvm-runner
+	@$(call KVM_RUN,bench-vsock) --item-timeout 3600 --item vsock "python3 scripts/bench_vsock.py \
+		--cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf \
+		--client $(BUILD)/bench/bench-vsock $(BENCH_VSOCK_ARGS)"

@@ -9,5 +9,8 @@ bench-measure: $(BUILD)/cvmm
 .PHONY: bench-boot
 bench:: bench-boot
 
-bench-boot: $(BUILD)/cvmm guests
-	@python3 scripts/bench_boot.py --cvmm $(BUILD)/cvmm --guest $(BUILD)/guest/cvmm-test.pvh.elf
+# Boots guests: through the KVM runner (local /dev/kvm, else the nested L1).
+bench-boot: $(BUILD)/cvmm guests kvm-runner
+	@$(call KVM_RUN,bench-boot) --item-timeout 3600 --item boot "python3 scripts/bench_boot.py \
+		--cvmm $(BUILD)/cvmm --floor $(KVM_PROBE) --guest $(BUILD)/guest/cvmm-test.pvh.elf \
+		$(BENCH_BOOT_ARGS)"

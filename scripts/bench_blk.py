@@ -21,6 +21,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_machine  # noqa: E402
+
 PHASES = [
     ("randread-4k-qd1", 20000),
     ("randread-4k-qd32", 300000),
@@ -186,6 +189,7 @@ def main():
     print(f"virtio-blk: test guest blkbench, {a.size_mib} MiB file in {os.path.dirname(a.file)},"
           f" {a.runs} interleaved runs, median; host {ncpu} CPUs"
           f"{', nested (PVM)' if os.path.exists('/sys/module/kvm_pvm') else ''}; guest 1 vCPU")
+    print(bench_machine.describe())
     print("CPU us/req: the VMM's threads other than vCPUs (user: the share in user space); "
           "exits/req: guest notifications;\nvs QEMU: IOPS / the better of QEMU threads and "
           "io_uring (its main loop; the iothread line is for reference)")

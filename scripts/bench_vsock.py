@@ -22,6 +22,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_machine  # noqa: E402
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 import vsock_host  # noqa: E402
 
@@ -195,8 +198,9 @@ def main():
     peer = socat_peer(tmp, nbytes) if shutil.which("socat") else None
     shutil.rmtree(tmp, ignore_errors=True)
 
-    print("vsock with the test guest on /dev/kvm (%d MiB per run; cvmm CPU = its event-loop "
+    print("vsock with the test guest (%d MiB per run; cvmm CPU = its event-loop "
           "thread)" % a.mib)
+    print(bench_machine.describe())
     print("| path | MB/s | cvmm CPU ms/MB |\n| --- | --- | --- |")
     for name, mbs, cpu in rows:
         print("| %s | %.0f | %.3f |" % (name, mbs, cpu))

@@ -14,6 +14,7 @@ PACKAGES=(
 	qemu-system-x86          # peer VMM for benchmarks; L1 of the nested harness
 	cpio busybox-static      # initramfs assembly for the nested harness
 	lz4                      # nested harness: initramfs compression, PVH vmlinux extraction
+	e2fsprogs                # the demo guest's ext4 root disk (mke2fs -d)
 	socat                    # peer Unix-socket relay for the vsock benchmark
 	python3
 )

@@ -338,7 +338,7 @@ int config_validate(const struct vm_config *cfg, enum config_check check, struct
 		ret = validate_vsock(cfg, check, e);
 	if (!ret && check != CONFIG_CHECK_MEASURE)
 		ret = validate_serial(cfg, e);
-	if (!ret)
+	if (!ret && check != CONFIG_CHECK_NO_PAYLOAD)
 		ret = validate_payload_files(cfg, e);
 	return ret;
 }

@@ -93,6 +93,11 @@ enum config_check {
 	CONFIG_CHECK_ALL = 0,
 	/* `cvmm measure`: the payload and its inputs, not the files of devices or the console. */
 	CONFIG_CHECK_MEASURE = 1,
+	/*
+	 * Everything but opening the payload files: for vm_create(), whose launch_inputs_build()
+	 * opens and checks them right after (once, not twice).
+	 */
+	CONFIG_CHECK_NO_PAYLOAD = 2,
 };
 
 void config_init(struct vm_config *cfg);

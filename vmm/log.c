@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "vmm/log.h"
 
@@ -45,4 +46,23 @@ void log_msg_at(enum log_level level, const char *file, int line, const char *fm
 	va_start(ap, fmt);
 	vlog(level, file, line, fmt, ap);
 	va_end(ap);
+}
+
+static struct timespec startup_t0;
+
+void log_startup_begin(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &startup_t0);
+}
+
+void log_startup(const char *phase)
+{
+	struct timespec now;
+
+	if (log_threshold < LOG_DEBUG)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	log_msg(LOG_DEBUG, "start-up: %s at %.3f ms", phase,
+		(double)(now.tv_sec - startup_t0.tv_sec) * 1e3 +
+			(double)(now.tv_nsec - startup_t0.tv_nsec) / 1e6);
 }

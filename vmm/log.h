@@ -20,6 +20,9 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_msg_at(enum log_level level, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Start-up timing (debug level: --verbose twice): the time since log_startup_begin(). */
+void log_startup_begin(void);
+void log_startup(const char *phase);
 #define log_error(...) log_msg_at(LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
 #define log_warn(...)  log_msg_at(LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
 #define log_info(...)  log_msg_at(LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 	int status;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	log_startup_begin();
 	if (argc > 1 && !strcmp(argv[1], "measure"))
 		return cmd_measure(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "--version")) {

@@ -216,6 +216,7 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		return VM_EXIT_HOST_ERROR;
 	}
+	log_startup("parsed");
 	id = make_id(x, uuid);
 	log_set_instance(id);
 	api_vmm_init(&s.a, id, cfg);

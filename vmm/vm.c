@@ -303,16 +303,21 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	int ret;
 
 	*out = NULL;
-	/* Everything the user named is checked before KVM is touched. */
-	ret = config_validate(cfg, CONFIG_CHECK_ALL, e);
+	/*
+	 * Everything the user named is checked before KVM is touched: the config here, the payload
+	 * files by launch_inputs_build() below (the same checks as CONFIG_CHECK_ALL, done once).
+	 */
+	ret = config_validate(cfg, CONFIG_CHECK_NO_PAYLOAD, e);
 	if (ret)
 		return ret;
+	log_startup("config validated");
 	vm = vm_alloc(cfg);
 	if (!vm)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	ret = launch_inputs_build(cfg, &vm->launch, e);
 	if (!ret)
 		ret = tee_select(cfg->tee, &vm->tee_ops, e);
+	log_startup("launch inputs built");
 	if (ret)
 		goto fail;
 	ret = ev_loop_init(&vm->loop);
@@ -328,14 +333,19 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 		goto fail;
 	}
 	ret = setup_kvm(vm, e);
+	log_startup("KVM VM created");
 	if (!ret)
 		ret = setup_memory(vm, e);
+	log_startup("memory set up");
 	if (!ret)
 		ret = setup_devices(vm, e);
+	log_startup("devices created");
 	if (!ret)
 		ret = setup_payload(vm, e);
+	log_startup("payload placed");
 	if (!ret)
 		ret = setup_vcpus(vm, e);
+	log_startup("vCPUs created");
 	if (ret)
 		goto fail;
 	vm->state = VM_CREATED;
@@ -387,6 +397,7 @@ int vm_start(struct vm *vm, struct error *e)
 	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	log_startup("threads started");
 	if (ret) {
 		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
 		return error_set(e, ERROR_HOST, ret, "cannot start the VM's threads: %s",

@@ -243,6 +243,8 @@ void virtq_unpop(struct virtq *vq)
 {
 	vq->last_avail_idx--;
 	vq->popped--;
+	/* The next pop reads the avail idx again, so its jump is checked from here. */
+	vq->shadow_avail_idx = vq->last_avail_idx;
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)

@@ -219,7 +219,25 @@ def virtiofsd():
     return found
 
 
+def host_facts():
+    """What benchmarks print about the machine: its CPU model and kernel."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return model, os.uname().release
+
+
 def write_run_files(a, run_dir):
+    model, kernel = host_facts()
+    os.environ["CVMM_KVM_WHERE"] = "nested"
+    os.environ["CVMM_HOST_CPU"] = model
+    os.environ["CVMM_HOST_KERNEL"] = kernel
     with open(os.path.join(run_dir, "items"), "w") as f:
         for i, (name, cmd) in enumerate(a.item, 1):
             if "\n" in cmd:
@@ -350,6 +368,7 @@ def main():
     mode, why = choose_mode(a)
     results = {}
     if mode == "local":
+        os.environ["CVMM_KVM_WHERE"] = "local"
         log(a.label, f"{why}; running locally")
         run_host_items(a, results)
         return run_local(a, started, results)

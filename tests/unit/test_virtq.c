@@ -376,6 +376,26 @@ static void test_avail_idx_jump(void **state)
 	assert_int_equal(virtq_pending(&f->vq), 0);
 }
 
+/*
+ * Chains given back with virtq_unpop() are still the device's to check: a driver that then
+ * publishes more than the queue holds (overwriting the entries given back) gets AVAIL_IDX, not
+ * the same heads served twice.
+ */
+static void test_avail_idx_jump_after_unpop(void **state)
+{
+	struct fx *f = *state;
+	const struct vh_buf b = { BUF_GPA, 16, true };
+
+	for (unsigned i = 0; i < QSIZE; i++)
+		vh_publish(&f->ring, vh_chain(&f->ring, (uint16_t)i, &b, 1));
+	for (unsigned i = 0; i < QSIZE; i++)
+		assert_int_equal(virtq_pop(&f->vq, &f->c), 1);
+	for (unsigned i = 0; i < QSIZE; i++)
+		virtq_unpop(&f->vq);
+	vh_publish(&f->ring, 0);
+	expect_error(f, VIRTQ_ERR_AVAIL_IDX);
+}
+
 static void test_avail_idx_full_ring_is_fine(void **state)
 {
 	struct fx *f = *state;
@@ -590,6 +610,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_direct_chain),
 		T(test_unpop_gives_the_chain_back),
+		T(test_avail_idx_jump_after_unpop),
 		T(test_indirect_chain),
 		T(test_mixed_direct_indirect),
 		T(test_desc_outside_ram),

@@ -55,6 +55,8 @@ int cmd_blk_io(int argc, char **argv);
 int cmd_blk_ro(int argc, char **argv);
 int cmd_blk_pattern(int argc, char **argv);
 int cmd_vsock_echo(int argc, char **argv);
+int cmd_vsock_exec(int argc, char **argv);
+int cmd_blk_bench(int argc, char **argv);
 int cmd_bounce_start(int argc, char **argv);
 int cmd_bounce_end(int argc, char **argv);
 

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net device model: features, configuration space, activation and reset, and the event
+ * handlers (backend readiness, rate-limit timers, continuation of long transmit passes) that feed
+ * the receive and transmit paths (net_rx.c, net_tx.c).
+ *
+ * Threads: every handler runs on the loop thread under the device lock; activate and reset arrive
+ * on a vCPU thread (lock held) and touch no event-loop registration: the next pass on the loop
+ * thread sees the new state and registers what it needs.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+
+#include "devices/net_priv.h"
+#include "devices/tap.h"
+#include "vmm/event_loop.h"
+#include "vmm/log.h"
+
+#define BIT64(n) (1ULL << (n))
+#define NET_CONFIG_SIZE offsetof(struct virtio_net_config, speed)
+
+static void lock(struct net_dev *net)
+{
+	if (net->vdev)
+		virtio_dev_lock(net->vdev);
+}
+
+static void unlock(struct net_dev *net)
+{
+	if (net->vdev)
+		virtio_dev_unlock(net->vdev);
+}
+
+/* Reads a timerfd's or eventfd's counter; nothing to read is fine. */
+static void drain_counter(int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* not expired / not signalled */
+	}
+}
+
+void net_arm_timer(struct net_dev *net, int tfd, uint64_t wait_ns)
+{
+	struct itimerspec its = { 0 };
+
+	if (!wait_ns)
+		wait_ns = 1; /* zero would disarm */
+	its.it_value.tv_sec = (time_t)(wait_ns / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(wait_ns % 1000000000ULL);
+	if (timerfd_settime(tfd, 0, &its, NULL) < 0)
+		log_warn("%s: cannot arm a timer: %s", net->name, strerror(errno));
+}
+
+void net_update_backend_events(struct net_dev *net)
+{
+	uint32_t want = (net->rx_reading ? EPOLLIN : 0) | (net->tx_blocked ? EPOLLOUT : 0);
+
+	if (!net->backend_watched || want == net->backend_events)
+		return;
+	if (ev_loop_mod(net->loop, net->be.fd, want) == 0)
+		net->backend_events = want;
+}
+
+static void unwatch_backend(struct net_dev *net)
+{
+	if (net->backend_watched)
+		ev_loop_del(net->loop, net->be.fd);
+	net->backend_watched = false;
+	net->rx_reading = false;
+}
+
+/* The backend hung up or failed for good (a deleted tap, a closed socket): stop watching it. */
+static void backend_lost(struct net_dev *net, uint32_t events)
+{
+	if (!net->backend_watched)
+		return;
+	unwatch_backend(net);
+	log_warn("%s: backend %s %s; the device no longer receives", net->name, net->be.ifname,
+		 events & EPOLLHUP ? "hung up" : "failed");
+}
+
+static void backend_handler(void *opaque, int fd, uint32_t events)
+{
+	struct net_dev *net = opaque;
+
+	lock(net);
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		backend_lost(net, events);
+	} else if (net->vdev) {
+		if (events & EPOLLOUT) {
+			net->tx_blocked = false;
+			net_tx_process(net);
+		}
+		if (events & EPOLLIN)
+			net_rx_process(net);
+		net_update_backend_events(net);
+	}
+	unlock(net);
+}
+
+/* The receive rate timer, the transmit rate timer and the transmit continuation: each resumes
+ * its side, which re-checks everything (limiter, buffers, liveness) itself. */
+static void resume_handler(void *opaque, int fd, uint32_t events)
+{
+	struct net_dev *net = opaque;
+	bool rx = fd == net->rx_timer_fd;
+
+	drain_counter(fd);
+	lock(net);
+	if (rx)
+		net->rx_paused = false;
+	else if (fd == net->tx_timer_fd)
+		net->tx_throttled = false;
+	else
+		net->tx_wake_pending = false;
+	if (net->vdev && rx)
+		net_rx_process(net);
+	else if (net->vdev)
+		net_tx_process(net);
+	unlock(net);
+}
+
+static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t len)
+{
+	struct net_dev *net = vdev->opaque;
+
+	memcpy(data, (const uint8_t *)&net->config + offset, len);
+}
+
+/*
+ * Segmentation offloads: the TUN_F_ bit, the feature for frames from the guest (host side) and
+ * the one for frames to it (guest side; UFO is never handed to guests).  Each needs the
+ * checksum offload of its side.
+ */
+static const struct gso_offload {
+	unsigned tun_bit;
+	int host_feature, guest_feature;
+} gso_offloads[] = {
+	{ TUN_F_TSO4, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_GUEST_TSO4 },
+	{ TUN_F_TSO6, VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_GUEST_TSO6 },
+	{ TUN_F_UFO, VIRTIO_NET_F_HOST_UFO, -1 },
+};
+
+#define NR_GSO_OFFLOADS (sizeof(gso_offloads) / sizeof(gso_offloads[0]))
+
+/* The features one side may offer given the TUN_F_ bits the backend takes on that side. */
+static uint64_t side_features(unsigned tun_bits, bool host)
+{
+	uint64_t f;
+
+	if (!(tun_bits & TUN_F_CSUM))
+		return 0;
+	f = BIT64(host ? VIRTIO_NET_F_CSUM : VIRTIO_NET_F_GUEST_CSUM);
+	for (unsigned i = 0; i < NR_GSO_OFFLOADS; i++) {
+		int bit = host ? gso_offloads[i].host_feature : gso_offloads[i].guest_feature;
+
+		if (bit >= 0 && (tun_bits & gso_offloads[i].tun_bit))
+			f |= BIT64(bit);
+	}
+	return f;
+}
+
+/* What the guest accepts from the backend, as TUNSETOFFLOAD bits. */
+static unsigned guest_offloads(const struct virtio_dev *vdev)
+{
+	unsigned f = TUN_F_CSUM;
+
+	if (!virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM))
+		return 0;
+	for (unsigned i = 0; i < NR_GSO_OFFLOADS; i++) {
+		int bit = gso_offloads[i].guest_feature;
+
+		if (bit >= 0 && virtio_has_feature(vdev, (unsigned)bit))
+			f |= gso_offloads[i].tun_bit;
+	}
+	return f;
+}
+
+static int net_activate(struct virtio_dev *vdev)
+{
+	struct net_dev *net = vdev->opaque;
+	unsigned offloads = guest_offloads(vdev);
+	bool guest_gso = offloads & (TUN_F_TSO4 | TUN_F_TSO6);
+	int err;
+
+	net->mrg_rxbuf = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
+	net->rx_need = NET_HDR_SIZE + (guest_gso ? NET_GSO_FRAME_MAX : net->mtu + NET_ETH_OVERHEAD);
+	if (!net->be.set_offloads)
+		return 0;
+	err = net->be.set_offloads(net->be.fd, offloads);
+	if (err < 0)
+		log_warn("%s: cannot set offloads %#x on %s: %s", net->name, offloads,
+			 net->be.ifname, strerror(-err));
+	return err;
+}
+
+static void net_reset(struct virtio_dev *vdev)
+{
+	struct net_dev *net = vdev->opaque;
+
+	/* Nothing is in flight: every pass completes under the lock.  The limiters are kept, so a
+	 * reset does not refill them. */
+	net->mrg_rxbuf = false;
+	if (net->be.set_offloads)
+		net->be.set_offloads(net->be.fd, 0);
+}
+
+static void net_queue_notify(struct virtio_dev *vdev, struct virtq *vq, unsigned qi)
+{
+	struct net_dev *net = vdev->opaque;
+
+	if (qi == NET_RX_QUEUE)
+		net_rx_process(net);
+	else
+		net_tx_process(net);
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.config_read = net_config_read,
+	.activate = net_activate,
+	.reset = net_reset,
+	.queue_notify = net_queue_notify,
+};
+
+/* Offer only what the backend can do. */
+static uint64_t device_features(const struct net_backend *be)
+{
+	return BIT64(VIRTIO_NET_F_MAC) | BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS) |
+	       BIT64(VIRTIO_NET_F_MRG_RXBUF) | side_features(be->tx_offloads, true) |
+	       side_features(be->rx_offloads, false);
+}
+
+void net_dev_params(struct net_dev *net, struct virtio_dev_params *p)
+{
+	*p = (struct virtio_dev_params){
+		.name = net->name,
+		.device_id = VIRTIO_ID_NET,
+		.features = device_features(&net->be),
+		.nr_queues = 2,
+		.queue_size_max = NET_QUEUE_SIZE,
+		.config_size = NET_CONFIG_SIZE,
+		.ops = &net_ops,
+		.opaque = net,
+	};
+}
+
+void net_dev_attach(struct net_dev *net, struct virtio_dev *vdev)
+{
+	net->vdev = vdev;
+}
+
+static void fill_config(struct net_dev *net, const struct net_config *cfg)
+{
+	struct virtio_net_config *c = &net->config;
+
+	memset(c, 0, sizeof(*c));
+	if (cfg->mac_set) {
+		memcpy(c->mac, cfg->mac, sizeof(c->mac));
+	} else {
+		if (getrandom(c->mac, sizeof(c->mac), 0) != sizeof(c->mac))
+			memset(c->mac, 0x5a, sizeof(c->mac));
+		c->mac[0] = (uint8_t)((c->mac[0] & ~1) | 2); /* unicast, locally administered */
+	}
+	c->status = htole16(VIRTIO_NET_S_LINK_UP);
+	c->max_virtqueue_pairs = htole16(1);
+	c->mtu = htole16((uint16_t)net->mtu);
+}
+
+static int new_timer(void)
+{
+	return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+}
+
+/* Registers a just created timerfd or eventfd (fd < 0: its creation failed) with the loop. */
+static int watch_new_fd(struct net_dev *net, int fd)
+{
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	err = ev_loop_add(net->loop, fd, EPOLLIN, resume_handler, net);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void close_fd(struct net_dev *net, int *fd)
+{
+	if (*fd < 0)
+		return;
+	ev_loop_del(net->loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+static void free_net(struct net_dev *net)
+{
+	close_fd(net, &net->rx_timer_fd);
+	close_fd(net, &net->tx_timer_fd);
+	close_fd(net, &net->wake_fd);
+	unwatch_backend(net);
+	free(net);
+}
+
+int net_dev_open_backend(const struct net_config *cfg, const struct net_backend *be,
+			 struct ev_loop *loop, const struct rl_clock *clock, struct net_dev **out)
+{
+	struct net_dev *net;
+	int err;
+
+	if (be->fd < 0 || cfg->mtu < NET_MTU_MIN || cfg->mtu > NET_MTU_MAX)
+		return -EINVAL;
+	net = calloc(1, sizeof(*net));
+	if (!net)
+		return -ENOMEM;
+	net->be = *be;
+	net->be.ifname[IFNAMSIZ - 1] = 0;
+	net->loop = loop;
+	net->mtu = cfg->mtu;
+	net->rx_timer_fd = net->tx_timer_fd = net->wake_fd = -1;
+	snprintf(net->name, sizeof(net->name), "virtio-net %s",
+		 cfg->id[0] ? cfg->id : net->be.ifname);
+	fill_config(net, cfg);
+	rate_limiter_init(&net->rx_limit, &cfg->rx_rate, clock);
+	rate_limiter_init(&net->tx_limit, &cfg->tx_rate, clock);
+	/* Created now, armed on demand: resuming must never depend on a free fd later. */
+	net->rx_timer_fd = err = watch_new_fd(net, new_timer());
+	if (err >= 0)
+		net->tx_timer_fd = err = watch_new_fd(net, new_timer());
+	if (err >= 0)
+		net->wake_fd = err = watch_new_fd(net, eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+	/* Watched for nothing until the driver is ready; hang-ups are reported regardless. */
+	if (err >= 0)
+		err = ev_loop_add(loop, be->fd, 0, backend_handler, net);
+	if (err < 0) {
+		free_net(net);
+		return err;
+	}
+	net->backend_watched = true;
+	*out = net;
+	return 0;
+}
+
+static int open_tap(const struct net_config *cfg, struct net_backend *be)
+{
+	char err[160];
+	struct tap_caps caps;
+	int r;
+
+	*be = (struct net_backend){ .fd = -1, .set_offloads = tap_set_offloads };
+	if (cfg->tap_name[0]) {
+		r = tap_open(cfg->tap_name, err, sizeof(err));
+		if (r < 0)
+			goto fail;
+		be->fd = r;
+		memcpy(be->ifname, cfg->tap_name, sizeof(be->ifname));
+	} else {
+		r = tap_adopt_fd(cfg->tap_fd, be->ifname, err, sizeof(err));
+		if (r < 0)
+			goto fail;
+		be->fd = cfg->tap_fd;
+	}
+	tap_probe(be->fd, &caps);
+	be->rx_offloads = caps.rx_offloads;
+	be->tx_offloads = caps.tx_offloads;
+	return 0;
+fail:
+	log_error("net %s: %s", cfg->tap_name[0] ? cfg->tap_name : "fd", err);
+	return r;
+}
+
+int net_dev_open(const struct net_config *cfg, struct ev_loop *loop, const struct rl_clock *clock,
+		 struct net_dev **out)
+{
+	bool by_name = cfg->tap_name[0] != 0;
+	struct net_backend be;
+	int err;
+
+	if (by_name == (cfg->tap_fd >= 0))
+		return -EINVAL;
+	err = open_tap(cfg, &be);
+	if (err < 0)
+		return err;
+	err = net_dev_open_backend(cfg, &be, loop, clock, out);
+	if (err < 0) {
+		log_error("%s: cannot set up the device: %s", be.ifname, strerror(-err));
+		if (by_name)
+			close(be.fd);
+	}
+	return err;
+}
+
+void net_dev_stop(void *opaque)
+{
+	struct net_dev *net = opaque;
+
+	lock(net);
+	unwatch_backend(net);
+	unlock(net);
+}
+
+void net_dev_destroy(void *opaque)
+{
+	struct net_dev *net = opaque;
+
+	/* The transport's destroy resets the device; the loop is no longer running. */
+	if (net->vdev)
+		virtio_dev_destroy(net->vdev);
+	net->vdev = NULL;
+	unwatch_backend(net);
+	close(net->be.fd);
+	free_net(net);
+}
+
+void net_dev_counters(struct net_dev *net, struct net_counters *out)
+{
+	lock(net);
+	*out = net->counters;
+	out->rx_throttled = net->rx_limit.counters;
+	out->tx_throttled = net->tx_limit.counters;
+	unlock(net);
+}
+
+const char *net_dev_name(const struct net_dev *net)
+{
+	return net->name;
+}
+
+void net_dev_mac(const struct net_dev *net, uint8_t mac[6])
+{
+	memcpy(mac, net->config.mac, 6);
+}

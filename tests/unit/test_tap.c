@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TAP backend against real tap devices in a private network namespace: opening by name,
+ * adopting an fd opened elsewhere (and refusing ones without the needed flags, or not taps at
+ * all), the vnet header size, and the offload probe.  Skipped, with the reason, where taps cannot
+ * be created (not root, no /dev/net/tun).  Frames through a real tap: test_net.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/if_tun.h>
+
+#include "devices/tap.h"
+#include "tests/unit/tap_env.h"
+#include "vmm/log.h"
+
+static void need_taps(void)
+{
+	char why[160];
+
+	if (!tap_env_enter(why, sizeof(why))) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+}
+
+/* A tap queue opened the way another program (a Kata shim) would, with the given flags. */
+static int open_raw(const char *name, short flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
+	return fd;
+}
+
+static int vnet_hdr_size(int fd)
+{
+	int size = -1;
+
+	assert_int_equal(ioctl(fd, TUNGETVNETHDRSZ, &size), 0);
+	return size;
+}
+
+static void test_open_by_name(void **state)
+{
+	struct ifreq ifr = { 0 };
+	char err[160] = "";
+	int fd;
+
+	need_taps();
+	fd = tap_open("cvmmtap0", err, sizeof(err));
+	if (fd < 0)
+		fail_msg("tap_open: %s", err);
+	assert_int_equal(ioctl(fd, TUNGETIFF, &ifr), 0);
+	assert_string_equal(ifr.ifr_name, "cvmmtap0");
+	assert_int_equal(ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR),
+			 IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	assert_int_equal(vnet_hdr_size(fd), TAP_VNET_HDR_SIZE);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+static void test_open_errors(void **state)
+{
+	char err[160] = "";
+
+	assert_int_equal(tap_open("", err, sizeof(err)), -EINVAL);
+	assert_int_equal(tap_open("0123456789abcdefg", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "1 to 15 characters"));
+	need_taps();
+	/* An interface of another kind under that name. */
+	assert_true(tap_open("lo", err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "cannot attach to tap lo"));
+}
+
+static void test_adopt_fd(void **state)
+{
+	char ifname[IFNAMSIZ] = "", err[160] = "";
+	int fd;
+
+	need_taps();
+	fd = open_raw("cvmmtap1", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	if (tap_adopt_fd(fd, ifname, err, sizeof(err)))
+		fail_msg("tap_adopt_fd: %s", err);
+	assert_string_equal(ifname, "cvmmtap1");
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(vnet_hdr_size(fd), TAP_VNET_HDR_SIZE);
+	close(fd);
+}
+
+static void test_adopt_refuses(void **state)
+{
+	char ifname[IFNAMSIZ], err[160] = "";
+	int fd, p[2];
+
+	/* Not a tap at all; not open. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(tap_adopt_fd(p[0], ifname, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is not a tap queue"));
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(tap_adopt_fd(p[0], ifname, err, sizeof(err)), -EBADF);
+	need_taps();
+	/* A tap without the vnet header, a tun. */
+	fd = open_raw("cvmmtap2", IFF_TAP | IFF_NO_PI);
+	assert_int_equal(tap_adopt_fd(fd, ifname, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "IFF_VNET_HDR"));
+	close(fd);
+	fd = open_raw("cvmmtun0", IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+	assert_int_equal(tap_adopt_fd(fd, ifname, err, sizeof(err)), -EINVAL);
+	close(fd);
+}
+
+/* Every kernel cvmm supports takes checksum and TCP segmentation offloads on a tap. */
+static void test_probe(void **state)
+{
+	struct tap_caps caps;
+	char err[160];
+	int fd;
+
+	need_taps();
+	fd = tap_open("cvmmtap4", err, sizeof(err));
+	assert_true(fd >= 0);
+	tap_probe(fd, &caps);
+	assert_int_equal(caps.rx_offloads & (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6),
+			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	assert_int_equal(caps.tx_offloads & (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6),
+			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	assert_false(caps.rx_offloads & TUN_F_UFO); /* never handed to guests */
+	/* Bits the kernel does not know are refused, as the probe relies on. */
+	assert_int_equal(tap_set_offloads(fd, 0x80000000u), -EINVAL);
+	assert_int_equal(tap_set_offloads(fd, TUN_F_CSUM | TUN_F_TSO4), 0);
+	assert_int_equal(tap_set_offloads(fd, 0), 0);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_by_name),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_adopt_fd),
+		cmocka_unit_test(test_adopt_refuses),
+		cmocka_unit_test(test_probe),
+	};
+
+	log_threshold = LOG_ERROR;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
