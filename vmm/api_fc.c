@@ -172,6 +172,25 @@ static int refuse_limits(const json_t *o, const char *what, struct error *e)
 	return ret;
 }
 
+/* The id in a body names the same object as the path (NULL path id: --config-file). */
+static int check_id(const char *what, const char *field, const char *body_id, const char *path_id,
+		    struct error *e)
+{
+	if (path_id && strcmp(path_id, body_id))
+		return BAD("%s: %s '%s' does not match the path's '%s'", what, field, body_id,
+			   path_id);
+	return 0;
+}
+
+/* An interface's two rate limiters. */
+static int parse_net_limiters(const json_t *o, struct api_net *n, struct error *e)
+{
+	return parse_limiter(json_object_get(o, "rx_rate_limiter"),
+			     "network-interfaces.rx_rate_limiter", &n->rx, e) ?:
+	       parse_limiter(json_object_get(o, "tx_rate_limiter"),
+			     "network-interfaces.tx_rate_limiter", &n->tx, e);
+}
+
 /* PUT /boot-source */
 static int fc_boot_source(struct api_vmm *a, const json_t *o, const char *param,
 			  struct error *e)
@@ -329,8 +348,9 @@ static int fc_drive_put(struct api_vmm *a, const json_t *o, const char *id, stru
 	if (ret)
 		return ret;
 	d.id = (char *)jstr(o, "drive_id");
-	if (id && strcmp(id, d.id))
-		return BAD("drives: drive_id '%s' does not match the path's '%s'", d.id, id);
+	ret = check_id("drives", "drive_id", d.id, id, e);
+	if (ret)
+		return ret;
 	if (jhas(o, "socket"))
 		return BAD("drives %s: socket: vhost-user drives are not supported", d.id);
 	if (!jhas(o, "path_on_host"))
@@ -364,11 +384,10 @@ static int fc_drive_patch(struct api_vmm *a, const json_t *o, const char *id, st
 	};
 	int ret = check_object(o, "drives", f, ARRAY_SIZE(f), e);
 
+	if (!ret)
+		ret = check_id("drives", "drive_id", jstr(o, "drive_id"), id, e);
 	if (ret)
 		return ret;
-	if (strcmp(id, jstr(o, "drive_id")))
-		return BAD("drives: drive_id '%s' does not match the path's '%s'",
-			   jstr(o, "drive_id"), id);
 	ret = refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter", e);
 	if (ret)
 		return ret;
@@ -419,9 +438,9 @@ static int fc_net_put(struct api_vmm *a, const json_t *o, const char *id, struct
 		return ret;
 	iface = jstr(o, "iface_id");
 	dev = jstr(o, "host_dev_name");
-	if (id && strcmp(id, iface))
-		return BAD("network-interfaces: iface_id '%s' does not match the path's '%s'", iface,
-			   id);
+	ret = check_id("network-interfaces", "iface_id", iface, id, e);
+	if (ret)
+		return ret;
 	if (!*iface || strlen(iface) > API_IFACE_ID_MAX)
 		return BAD("network-interfaces: iface_id must be 1 to %d characters",
 			   API_IFACE_ID_MAX);
@@ -437,10 +456,7 @@ static int fc_net_put(struct api_vmm *a, const json_t *o, const char *id, struct
 			   jstr(o, "guest_mac"));
 	if (jbool(o, "allow_mmds_requests", false))
 		return BAD("network-interfaces %s: allow_mmds_requests: cvmm has no MMDS", iface);
-	ret = parse_limiter(json_object_get(o, "rx_rate_limiter"),
-			    "network-interfaces.rx_rate_limiter", &n.rx, e) ?:
-	      parse_limiter(json_object_get(o, "tx_rate_limiter"),
-			    "network-interfaces.tx_rate_limiter", &n.tx, e);
+	ret = parse_net_limiters(o, &n, e);
 	if (ret)
 		return ret;
 	snprintf(n.id, sizeof(n.id), "%s", iface);
@@ -459,15 +475,10 @@ static int fc_net_patch(struct api_vmm *a, const json_t *o, const char *id, stru
 	struct api_net n = { 0 };
 	int ret = check_object(o, "network-interfaces", f, ARRAY_SIZE(f), e);
 
-	if (ret)
-		return ret;
-	if (strcmp(id, jstr(o, "iface_id")))
-		return BAD("network-interfaces: iface_id '%s' does not match the path's '%s'",
-			   jstr(o, "iface_id"), id);
-	ret = parse_limiter(json_object_get(o, "rx_rate_limiter"),
-			    "network-interfaces.rx_rate_limiter", &n.rx, e) ?:
-	      parse_limiter(json_object_get(o, "tx_rate_limiter"),
-			    "network-interfaces.tx_rate_limiter", &n.tx, e);
+	if (!ret)
+		ret = check_id("network-interfaces", "iface_id", jstr(o, "iface_id"), id, e);
+	if (!ret)
+		ret = parse_net_limiters(o, &n, e);
 	if (ret)
 		return ret;
 	snprintf(n.id, sizeof(n.id), "%s", id);

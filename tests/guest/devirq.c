@@ -19,8 +19,6 @@
 #include "tests/guest/virtq.h"
 
 #define OUTSIDE_RAM (1ULL << 40)
-#define PIC1_DATA   0x21
-#define PIC2_DATA   0xa1
 
 static volatile uint32_t irqs;
 static struct gvirtq q;
@@ -83,11 +81,7 @@ bool check_devirq(struct check_result *res)
 		result_add(res, "%s", n < 0 ? err : "no virtio-mmio device on the command line");
 		return false;
 	}
-	outb(PIC1_DATA, 0xff);
-	outb(PIC2_DATA, 0xff);
-	lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | VEC_SPURIOUS);
-	lapic_write(LAPIC_TPR, 0);
-	bsp = lapic_id();
+	bsp = apic_take_interrupts();
 	trap_set_handler(VEC_DEVIRQ, devirq_interrupt);
 	for (int i = 0; i < n; i++) {
 		int pin = pin_of(a, devs[i].irq);
