@@ -12,7 +12,9 @@
 set -u
 CVMM=${CVMM:-build/cvmm}
 NESTED=${NESTED:-build/nested}
-tmp=$(mktemp -d)
+# Under the build directory: readable from outside while the item runs (L1 shares it).
+mkdir -p build
+tmp=$(mktemp -d "$PWD/build/api-linux.XXXXXX")
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0
@@ -24,7 +26,7 @@ kernel=$NESTED/root/boot/vmlinuz-$(cat "$NESTED/kernel-version")
 initrd=$NESTED/l2-initrd.cpio.lz4
 sock=$tmp/api.sock
 api() { # api METHOD PATH [BODY]: prints the status, the answer goes to $tmp/body
-	local args=(-sS --unix-socket "$sock" -o "$tmp/body" -w '%{http_code}' -X "$1")
+	local args=(-sS --max-time 60 --unix-socket "$sock" -o "$tmp/body" -w '%{http_code}' -X "$1")
 	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
 	curl "${args[@]}" "http://localhost$2" 2>/dev/null
 }
@@ -60,8 +62,9 @@ done
 # The agent's vsock echo, through the hybrid socket.
 if wait_console 'L2: vsock: serving on port 1024' 240; then
 	if python3 - "$tmp/kata.hvsock" <<'PY'
-import os, socket, sys
+import os, socket, sys, threading
 s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
 s.connect(sys.argv[1])
 s.sendall(b"CONNECT 1024\n")
 line = b""
@@ -71,13 +74,22 @@ while not line.endswith(b"\n"):
     line += c
 assert line.startswith(b"OK "), line
 data = os.urandom(1 << 20)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
+s.settimeout(120)
+
+
+def send():
+    s.sendall(data)  # while the echo is read below: neither side's buffer fills up
+    s.shutdown(socket.SHUT_WR)
+
+
+t = threading.Thread(target=send)
+t.start()
 got = b""
 while len(got) < len(data):
     c = s.recv(65536)
     assert c, "echo ended early after %d bytes" % len(got)
     got += c
+t.join()
 assert got == data, "echo differs"
 PY
 	then ok; else bad "vsock echo over kata.hvsock"; fi
