@@ -86,7 +86,7 @@ static int scripted(const char *op, int dflt)
 		}
 	}
 	for (unsigned i = 0; i < nr_scripts; i++)
-		if (!strcmp(scripts[i].op, op))
+		if (!strcmp(scripts[i].op, op) && !scripts[i].once)
 			return scripts[i].ret;
 	return dflt;
 }
