@@ -148,6 +148,33 @@ static int build_td_payload(const struct vm_config *cfg, struct launch_inputs *l
 	return td_payload_apply(&li->plan, &in, &li->td, e);
 }
 
+/* What the fw_cfg device hands the firmware: direct boot unless td-shim took the kernel. */
+static void describe_fw_boot(const struct vm_config *cfg, struct launch_inputs *li)
+{
+	struct device_firmware_boot *fb = &li->fw_boot;
+
+	for (unsigned i = 0; i < li->layout.nr_regions; i++)
+		li->fw_ram[i] = (struct boot_mem_range){ .addr = li->layout.regions[i].gpa,
+							 .size = li->layout.regions[i].size,
+							 .type = BOOT_E820_RAM };
+	*fb = (struct device_firmware_boot){
+		.cmdline = li->cmdline,
+		.initrd_limit = li->layout.regions[0].size,
+		.acpi = li->acpi,
+		.acpi_len = li->acpi_len,
+		.acpi_gpa = li->acpi_gpa,
+		.ram = li->fw_ram,
+		.nr_ram = li->layout.nr_regions,
+		.nr_cpus = cfg->vcpus,
+	};
+	if (cfg->kernel && !li->td.kernel_in_plan) {
+		fb->kernel = li->fw_kernel.data;
+		fb->kernel_len = li->fw_kernel.len;
+		fb->initrd = cfg->initrd ? li->fw_initrd.data : NULL;
+		fb->initrd_len = li->fw_initrd.len;
+	}
+}
+
 static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
 {
 	int ret;
@@ -189,9 +216,12 @@ static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li,
 		}
 		ret = snp_plan_build(&li->plan, &p, e);
 	}
-	if (ret)
+	if (ret) {
 		error_prefix(e, "firmware %s: ", cfg->firmware);
-	return ret;
+		return ret;
+	}
+	describe_fw_boot(cfg, li);
+	return 0;
 }
 
 int launch_inputs_build(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)

@@ -63,6 +63,9 @@ struct launch_inputs {
 	struct launch_file fw_kernel; /* --kernel and --initrd for the firmware (fw_cfg, Payload) */
 	struct launch_file fw_initrd;
 	struct td_payload td;         /* TDX: the TD HOB's address, where the kernel went */
+	/* what the firmware reads through fw_cfg; points into these inputs (do not copy them) */
+	struct device_firmware_boot fw_boot;
+	struct boot_mem_range fw_ram[GUEST_MEM_MAX_REGIONS];
 };
 
 /* Opens and checks the payload, builds the description and the plan; no KVM involved. */

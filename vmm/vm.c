@@ -202,6 +202,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 		.start_ns = vm->start_ns,
 		.request_stop = env_request_stop,
 		.stop_ctx = vm,
+		.firmware = vm->launch.strategy == BOOT_FIRMWARE ? &vm->launch.fw_boot : NULL,
 	};
 	device_env_set_virtio(&vm->env, vm->vm_fd, vm_is_confidential(vm),
 			      vm->cfg->virtio_access_platform);
