@@ -130,6 +130,19 @@ int fw_cfg_add_linux(struct fw_cfg *fc, const struct fw_cfg_linux *linux_boot);
  */
 int fw_cfg_add_acpi(struct fw_cfg *fc, const uint8_t *acpi, size_t len, uint64_t base);
 
+/* The three files fw_cfg_add_acpi() adds, as bytes (firmware measures them: TDX RTMR[0]). */
+struct fw_cfg_acpi_files {
+	uint8_t rsdp[36];
+	uint8_t *tables;
+	size_t tables_len;
+	uint8_t *loader;
+	size_t loader_len;
+};
+
+int fw_cfg_acpi_files(const uint8_t *acpi, size_t len, uint64_t base,
+		      struct fw_cfg_acpi_files *out);
+void fw_cfg_acpi_files_free(struct fw_cfg_acpi_files *f);
+
 /* Back to the power-on state: the signature selected at offset 0, no DMA address half latched. */
 void fw_cfg_reset(struct fw_cfg *fc);
 

@@ -125,14 +125,16 @@ static int patch_pointer(const struct acpi_walk_ptr *p, uint8_t *rsdp, uint8_t *
 	return 0;
 }
 
-int fw_cfg_add_acpi(struct fw_cfg *fc, const uint8_t *acpi, size_t len, uint64_t base)
+int fw_cfg_acpi_files(const uint8_t *acpi, size_t len, uint64_t base,
+		      struct fw_cfg_acpi_files *out)
 {
 	struct acpi_walk w;
 	struct loader l = { 0 };
-	uint8_t rsdp[ACPI_WALK_RSDP_LEN], *tables;
+	uint8_t *rsdp = out->rsdp, *tables;
 	size_t tables_len;
 	int ret;
 
+	memset(out, 0, sizeof(*out));
 	if (!acpi || len <= TABLES_START || len > UINT32_MAX || acpi_walk(acpi, len, base, &w))
 		return -EINVAL;
 	tables_len = len - TABLES_START;
@@ -141,8 +143,8 @@ int fw_cfg_add_acpi(struct fw_cfg *fc, const uint8_t *acpi, size_t len, uint64_t
 	l.cmds = calloc(l.cap, LOADER_ENTRY_SIZE);
 	ret = tables && l.cmds ? 0 : -ENOMEM;
 	if (ret)
-		goto out;
-	memcpy(rsdp, acpi, sizeof(rsdp));
+		goto fail;
+	memcpy(rsdp, acpi, ACPI_WALK_RSDP_LEN);
 	memcpy(tables, acpi + TABLES_START, tables_len);
 	allocate(&l, rsdp_file, 16, ZONE_FSEG);
 	allocate(&l, tables_file, TABLES_ALIGN, ZONE_HIGH);
@@ -161,19 +163,42 @@ int fw_cfg_add_acpi(struct fw_cfg *fc, const uint8_t *acpi, size_t len, uint64_t
 			     t->len);
 	}
 	if (ret)
-		goto out;
+		goto fail;
 	/* The 1.0 checksum first: the extended one covers it. */
 	rsdp[RSDP_CSUM_OFF] = 0;
 	rsdp[RSDP_EXT_CSUM_OFF] = 0;
 	add_checksum(&l, rsdp_file, RSDP_CSUM_OFF, 0, RSDP_V1_LEN);
 	add_checksum(&l, rsdp_file, RSDP_EXT_CSUM_OFF, 0, ACPI_WALK_RSDP_LEN);
-	ret = fw_cfg_add_file(fc, rsdp_file, rsdp, sizeof(rsdp));
-	if (!ret)
-		ret = fw_cfg_add_file(fc, tables_file, tables, tables_len);
-	if (!ret)
-		ret = fw_cfg_add_file(fc, "etc/table-loader", l.cmds, l.n * LOADER_ENTRY_SIZE);
-out:
+	out->tables = tables;
+	out->tables_len = tables_len;
+	out->loader = l.cmds;
+	out->loader_len = l.n * LOADER_ENTRY_SIZE;
+	return 0;
+fail:
 	free(tables);
 	free(l.cmds);
+	return ret;
+}
+
+void fw_cfg_acpi_files_free(struct fw_cfg_acpi_files *f)
+{
+	free(f->tables);
+	free(f->loader);
+	f->tables = f->loader = NULL;
+}
+
+int fw_cfg_add_acpi(struct fw_cfg *fc, const uint8_t *acpi, size_t len, uint64_t base)
+{
+	struct fw_cfg_acpi_files f;
+	int ret = fw_cfg_acpi_files(acpi, len, base, &f);
+
+	if (ret)
+		return ret;
+	ret = fw_cfg_add_file(fc, rsdp_file, f.rsdp, sizeof(f.rsdp));
+	if (!ret)
+		ret = fw_cfg_add_file(fc, tables_file, f.tables, f.tables_len);
+	if (!ret)
+		ret = fw_cfg_add_file(fc, "etc/table-loader", f.loader, f.loader_len);
+	fw_cfg_acpi_files_free(&f);
 	return ret;
 }

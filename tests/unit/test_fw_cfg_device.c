@@ -180,6 +180,25 @@ static void test_direct_boot_items(void **state)
 	free(e820);
 	read_bytes(pio, FW_CFG_NB_CPUS, &cpus, 2);
 	assert_int_equal(cpus, 2);
+
+	/* The ACPI files the firmware reads (and TDVF measures) are the ones measure hashes. */
+	struct fw_cfg_acpi_files want;
+	uint8_t *got;
+
+	assert_int_equal(fw_cfg_acpi_files(vm->launch.acpi, vm->launch.acpi_len,
+					   vm->launch.acpi_gpa, &want), 0);
+	got = read_file(pio, "etc/table-loader", &size);
+	assert_int_equal(size, want.loader_len);
+	assert_memory_equal(got, want.loader, size);
+	free(got);
+	got = read_file(pio, "etc/acpi/tables", &size);
+	assert_int_equal(size, want.tables_len);
+	assert_memory_equal(got, want.tables, size);
+	free(got);
+	got = read_file(pio, "etc/acpi/rsdp", &size);
+	assert_memory_equal(got, want.rsdp, sizeof(want.rsdp));
+	free(got);
+	fw_cfg_acpi_files_free(&want);
 	vm_destroy(vm);
 	config_free(&cfg);
 }

@@ -271,18 +271,47 @@ static void test_launch_sequence(void **state)
 	config_free(&cfg);
 }
 
-/* The measurement the launch produces is `cvmm measure`'s. */
+/* The measurement the launch produces is `cvmm measure`'s; so is the TD HOB RTMR[0] covers. */
 static void test_launch_equals_measure(void **state)
 {
 	uint8_t launched[TDX_MRTD_SIZE], predicted[TDX_MRTD_SIZE];
 	struct error e = ERROR_INIT;
+	struct launch_inputs li;
 	struct vm_config cfg;
+	struct replay r;
+	struct vm *vm;
+	const struct launch_region *hob;
+	unsigned found = 0;
 
 	td_config(&cfg, fw_path, &fw_image_ovmf);
 	td_kvm(0);
 	assert_int_equal(launch_replayed(&cfg, launched, &e), 0);
 	measure(&cfg, predicted);
 	assert_memory_equal(launched, predicted, TDX_MRTD_SIZE);
+
+	/* The TD HOB pages KVM was given are the ones measure's plan holds. */
+	td_kvm(0);
+	launch_plan_init(&r.plan, LAUNCH_TEE_TDX);
+	rec_tdx_on_page(replay_page, &r);
+	assert_int_equal(vm_create(&cfg, &vm, &e), 0);
+	rec_tdx_on_page(NULL, NULL);
+	assert_int_equal(launch_inputs_build(&cfg, &li, &e), 0);
+	hob = launch_plan_find(&li.plan, LAUNCH_REGION_TDVF_SECTION, TDVF_SECTION_TD_HOB);
+	for (size_t i = 0; i < r.plan.nr_regions; i++) {
+		const struct launch_region *p = &r.plan.regions[i];
+		uint8_t scratch[PAGE];
+
+		if (p->gpa < hob->gpa || p->gpa >= hob->gpa + hob->size)
+			continue;
+		assert_memory_equal(p->data,
+				    launch_region_page(hob, (p->gpa - hob->gpa) / PAGE, scratch),
+				    PAGE);
+		found++;
+	}
+	assert_int_equal(found, hob->size / PAGE);
+	launch_inputs_free(&li);
+	launch_plan_free(&r.plan);
+	vm_destroy(vm);
 	config_free(&cfg);
 }
 
