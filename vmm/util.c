@@ -111,9 +111,8 @@ int parse_bytes(const char *s, uint8_t *out, size_t len)
 
 	if (!len || len > sizeof(tmp))
 		return -EINVAL;
-	if (slen == 2 * len)
-		ret = parse_hex_bytes(s, tmp, len);
-	else
+	ret = slen == 2 * len ? parse_hex_bytes(s, tmp, len) : -EINVAL;
+	if (ret) /* a short value may have a base64 spelling as long as its hex one */
 		ret = parse_base64_bytes(s, slen, tmp, len);
 	if (!ret)
 		memcpy(out, tmp, len);
