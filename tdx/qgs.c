@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The quote generation service client: address, framing, and requests on the event loop. */
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -54,26 +55,33 @@ int qgs_addr_parse(const char *spec, struct qgs_addr *out, struct error *e)
 	return error_set(e, ERROR_USAGE, EINVAL, "--quote-service %s: %s", spec, usage);
 }
 
+/* QGS message fields are little endian; the frame length is big endian. */
 static void put16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
+	v = htole16(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	v = htole32(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static uint32_t get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
 }
 
 size_t qgs_request_size(size_t report_len)
@@ -83,13 +91,10 @@ size_t qgs_request_size(size_t report_len)
 
 void qgs_encode_request(uint8_t *out, const uint8_t *report, uint32_t report_len)
 {
-	uint32_t size = QGS_REQ_FIXED_SIZE + report_len;
+	uint32_t size = QGS_REQ_FIXED_SIZE + report_len, frame = htobe32(size);
 	uint8_t *m = out + QGS_FRAME_HDR_SIZE;
 
-	out[0] = (uint8_t)(size >> 24);
-	out[1] = (uint8_t)(size >> 16);
-	out[2] = (uint8_t)(size >> 8);
-	out[3] = (uint8_t)size;
+	memcpy(out, &frame, sizeof(frame));
 	put16(m, QGS_MSG_MAJOR);
 	put16(m + 2, QGS_MSG_MINOR);
 	put32(m + 4, QGS_GET_QUOTE_REQ);

@@ -511,49 +511,33 @@ static void expect_refused(const struct vm_config *cfg, enum error_class cls, co
 
 static void test_bad_firmware(void **state)
 {
+	/* One section changed from the OVMF-like layout: which, its new address, the complaint. */
+	static const struct {
+		int section; /* -1: no TDX metadata at all */
+		uint64_t gpa;
+		const char *needle;
+	} cases[] = {
+		{ -1, 0, "TDX metadata" },
+		{ 3, 0x808000, "overlap" },             /* TempMem over TD_HOB */
+		{ 2, 0x809800, "not 4 KiB aligned" },   /* TD_HOB */
+		{ 0, 0xfec00000, "IOAPIC" },            /* BFV over a device window */
+		{ 4, 0x1000000, "needs at least 17 MiB" }, /* PermMem beyond 16 MiB of RAM */
+	};
 	struct fw_image_tdvf t[5];
 	struct fw_image_layout l = fw_image_ovmf;
 	struct vm_config cfg;
 
-	l.tdvf = t;
-	/* No TDX metadata at all. */
-	l.tdvf = NULL;
-	td_config(&cfg, fw_path, &l);
-	td_kvm(0);
-	expect_refused(&cfg, ERROR_INPUT, "TDX metadata", true);
-	config_free(&cfg);
-
-	/* Overlapping sections. */
-	l.tdvf = t;
-	memcpy(t, fw_image_ovmf.tdvf, sizeof(t));
-	t[3].gpa = 0x808000;
-	td_config(&cfg, fw_path, &l);
-	td_kvm(0);
-	expect_refused(&cfg, ERROR_INPUT, "overlap", true);
-	config_free(&cfg);
-
-	/* An unaligned one. */
-	memcpy(t, fw_image_ovmf.tdvf, sizeof(t));
-	t[2].gpa = 0x809800;
-	td_config(&cfg, fw_path, &l);
-	td_kvm(0);
-	expect_refused(&cfg, ERROR_INPUT, "not 4 KiB aligned", true);
-	config_free(&cfg);
-
-	/* Sections that need more RAM than the VM has. */
-	td_config(&cfg, fw_path, &fw_image_ovmf);
-	cfg.mem_mib = 16;
-	td_kvm(0);
-	expect_refused(&cfg, ERROR_INPUT, "needs at least 17 MiB", true);
-	config_free(&cfg);
-
-	/* Firmware memory over a device window. */
-	memcpy(t, fw_image_ovmf.tdvf, sizeof(t));
-	t[0].gpa = 0xfec00000;
-	td_config(&cfg, fw_path, &l);
-	td_kvm(0);
-	expect_refused(&cfg, ERROR_INPUT, "IOAPIC", true);
-	config_free(&cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		memcpy(t, fw_image_ovmf.tdvf, sizeof(t));
+		l.tdvf = cases[i].section < 0 ? NULL : t;
+		if (cases[i].section >= 0)
+			t[cases[i].section].gpa = cases[i].gpa;
+		td_config(&cfg, fw_path, &l);
+		cfg.mem_mib = 16;
+		td_kvm(0);
+		expect_refused(&cfg, ERROR_INPUT, cases[i].needle, true);
+		config_free(&cfg);
+	}
 }
 
 static void test_bad_payload(void **state)
