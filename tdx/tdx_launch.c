@@ -274,9 +274,9 @@ static int tdx_place_payload(struct vm *vm, struct error *e)
 			continue; /* PAGE.AUG: the guest accepts it itself */
 		buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (buf == MAP_FAILED)
-			return error_set(e, ERROR_HOST, errno, "cannot stage %llu bytes of %s: %s",
-					 (unsigned long long)r->size, "a TDVF section",
-					 strerror(errno));
+			return error_set(e, ERROR_HOST, errno,
+					 "cannot stage the %llu bytes of TDVF section %zu: %s",
+					 (unsigned long long)r->size, i, strerror(errno));
 		s->region = r;
 		s->buf = buf;
 		t->nr_stage++;

@@ -496,6 +496,7 @@ static void tdx_init_vm(const struct cvmm_kvm_tdx_cmd *c)
 
 	memcpy(rec_tdx.init_vm, iv, sizeof(rec_tdx.init_vm));
 	rec_tdx.init_vm_nent = iv->cpuid.nent;
+	rec_tdx.init_vm_padding = iv->cpuid.padding;
 	memcpy(tdx_init_vm_cpuid, iv->cpuid.entries, n * sizeof(tdx_init_vm_cpuid[0]));
 }
 

@@ -79,7 +79,7 @@ struct rec_tdx {
 	unsigned caps_nent;
 	/* the last KVM_TDX_INIT_VM argument: the 256-byte head and its CPUID entries */
 	uint8_t init_vm[256];
-	uint32_t init_vm_nent;
+	uint32_t init_vm_nent, init_vm_padding;
 	struct kvm_cpuid_entry2 *init_vm_cpuid; /* REC_TDX_MAX_CPUID entries */
 	/* KVM_TDX_INIT_MEM_REGION calls, in order */
 	struct rec_tdx_mem_call mem[REC_TDX_MAX_MEM];

@@ -212,6 +212,7 @@ static void test_launch_sequence(void **state)
 		assert_int_equal(iv[i], 0);
 	/* CPUID: the leaves KVM supports, masked by the configurable bits; GPAW 48. */
 	assert_int_equal(rec_tdx.init_vm_nent, 4);
+	assert_int_equal(rec_tdx.init_vm_padding, 0);
 	for (unsigned i = 0; i < rec_tdx.init_vm_nent; i++) {
 		const struct kvm_cpuid_entry2 *c = &rec_tdx.init_vm_cpuid[i];
 
@@ -267,6 +268,20 @@ static void test_launch_sequence(void **state)
 	assert_int_equal(added, 4); /* PermMem is PAGE.AUG: the guest accepts it */
 	assert_int_equal(rec_tdx.nr_mem, added);
 	assert_int_equal(kvm_rec.calls[find_tdx(KVM_TDX_FINALIZE_VM, 0)].fd, vm->vm_fd);
+
+	/* Every command: hw_error 0 on input; flags only for INIT_MEM_REGION; no data to FINALIZE. */
+	for (size_t i = 0; i < kvm_rec.nr_calls; i++) {
+		const struct cvmm_kvm_tdx_cmd *c = (const void *)kvm_rec.calls[i].blob;
+
+		if (strcmp(kvm_rec.calls[i].op, "kvm_memory_encrypt_op"))
+			continue;
+		assert_int_equal(kvm_rec.calls[i].blob_len, sizeof(*c));
+		assert_int_equal(c->hw_error, 0);
+		if (c->id != KVM_TDX_INIT_MEM_REGION)
+			assert_int_equal(c->flags, 0);
+		if (c->id == KVM_TDX_FINALIZE_VM)
+			assert_int_equal(c->data, 0);
+	}
 	vm_destroy(vm);
 	config_free(&cfg);
 }
