@@ -225,6 +225,63 @@ static int parse_tee(const char *name, enum tee_kind *out, struct error *e)
 	return BAD("machine-config: tee '%s' is not one of none, emulated, tdx, snp", name);
 }
 
+/* machine-config.tdx: the TD's MR values (48 bytes, hex or base64) and its quote service. */
+struct tdx_inputs {
+	uint8_t mr[3][CONFIG_TDX_MR_SIZE];
+	bool mr_given[3];
+	const char *quote_service;
+};
+
+static const char *const tdx_mr_names[3] = { "mrconfigid", "mrowner", "mrownerconfig" };
+
+static int parse_tdx_inputs(const json_t *o, struct tdx_inputs *t, struct error *e)
+{
+	static const struct jfield f[] = {
+		{ "mrconfigid", J_STR, false },
+		{ "mrowner", J_STR, false },
+		{ "mrownerconfig", J_STR, false },
+		{ "quote_service", J_STR, false },
+	};
+	int ret = check_object(o, "machine-config.tdx", f, ARRAY_SIZE(f), e);
+
+	for (int i = 0; !ret && i < 3; i++) {
+		if (!jhas(o, tdx_mr_names[i]))
+			continue;
+		if (parse_bytes(jstr(o, tdx_mr_names[i]), t->mr[i], CONFIG_TDX_MR_SIZE))
+			return BAD("machine-config.tdx.%s: expected %d bytes as %d hex digits or base64",
+				   tdx_mr_names[i], CONFIG_TDX_MR_SIZE, 2 * CONFIG_TDX_MR_SIZE);
+		t->mr_given[i] = true;
+	}
+	if (!ret)
+		t->quote_service = jstr(o, "quote_service");
+	return ret;
+}
+
+/* Sets what a machine-config request gave; a PUT (full) first clears what it did not. */
+static int apply_tdx_inputs(struct tdx_config *c, const struct tdx_inputs *t, bool full,
+			    struct error *e)
+{
+	uint8_t *mrs[3] = { c->mrconfigid, c->mrowner, c->mrownerconfig };
+	int ret = 0;
+
+	if (full) {
+		for (int i = 0; i < 3; i++)
+			memset(mrs[i], 0, CONFIG_TDX_MR_SIZE);
+		c->mr_set = false;
+		ret = config_set_string(&c->quote_service, NULL, "quote_service", e);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (t->mr_given[i]) {
+			memcpy(mrs[i], t->mr[i], CONFIG_TDX_MR_SIZE);
+			c->mr_set = true;
+		}
+	}
+	if (!ret && t->quote_service)
+		ret = config_set_string(&c->quote_service, t->quote_service,
+					"machine-config.tdx.quote_service", e);
+	return ret;
+}
+
 /* The TEE-specific launch inputs: checked by name, refused until the launches are wired. */
 static int fc_tee_inputs(const json_t *o, const char *what, const struct jfield *f, size_t n,
 			 struct error *e)
@@ -251,14 +308,8 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 		{ "track_dirty_pages", J_BOOL, false },
 		{ "huge_pages", J_STR, false },
 		{ "tee", J_STR, false },  /* cvmm: none, emulated, tdx, snp */
-		{ "tdx", J_OBJ, false },  /* cvmm: TDX launch inputs */
+		{ "tdx", J_OBJ, false },  /* cvmm: TDX launch inputs (--mrconfigid ...) */
 		{ "snp", J_OBJ, false },  /* cvmm: SNP launch inputs */
-	};
-	static const struct jfield tdx[] = {
-		{ "mrconfigid", J_STR, false },
-		{ "mrowner", J_STR, false },
-		{ "mrownerconfig", J_STR, false },
-		{ "quote_service", J_STR, false },
 	};
 	static const struct jfield snp[] = {
 		{ "policy", J_UINT, false },
@@ -269,13 +320,13 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 	const char *what = "machine-config";
 	uint64_t vcpus = a->cfg.vcpus, mem = a->cfg.mem_mib;
 	enum tee_kind tee = full ? TEE_NONE : a->cfg.tee;
+	struct tdx_inputs tdx = { 0 };
 	const char *s;
 	int ret;
 
 	ret = check_object(o, what, f, ARRAY_SIZE(f), e);
 	if (!ret && jhas(o, "tdx"))
-		ret = fc_tee_inputs(json_object_get(o, "tdx"), "machine-config.tdx", tdx,
-				    ARRAY_SIZE(tdx), e);
+		ret = parse_tdx_inputs(json_object_get(o, "tdx"), &tdx, e);
 	if (!ret && jhas(o, "snp"))
 		ret = fc_tee_inputs(json_object_get(o, "snp"), "machine-config.snp", snp,
 				    ARRAY_SIZE(snp), e);
@@ -312,7 +363,7 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 	a->cfg.vcpus = (unsigned)vcpus;
 	a->cfg.mem_mib = mem;
 	a->cfg.tee = tee;
-	return 0;
+	return apply_tdx_inputs(&a->cfg.tdx, &tdx, full, e);
 }
 
 static int fc_machine_put(struct api_vmm *a, const json_t *o, const char *param, struct error *e)

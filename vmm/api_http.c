@@ -518,8 +518,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 			r->answered = true;
 			return answer_error(s, mc, &req, "the body's length is given more than once");
 		}
-		if (cl && (parse_u64(cl, &len, false) || len > API_HTTP_BODY_MAX)) {
-			/* Refused before a byte of it is read; the connection closes after. */
+		/*
+		 * A body a little over the cap is read and dropped, so that the client is sending no
+		 * more when the 400 comes (a close with unread bytes can lose the answer); a larger
+		 * one is refused before a byte of it is read, and the connection closes after.
+		 */
+		if (cl && !parse_u64(cl, &len, false) && len > API_HTTP_BODY_MAX &&
+		    len <= API_HTTP_DISCARD_MAX) {
+			r->too_big = true;
+		} else if (cl && (parse_u64(cl, &len, false) || len > API_HTTP_BODY_MAX)) {
 			struct api_request req = { .method = method, .path = url, .body = "" };
 
 			r->answered = true;

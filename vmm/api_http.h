@@ -5,8 +5,9 @@
  * today; a second table, e.g. Cloud Hypervisor's, plugs in the same way).
  *
  * Every client is hostile.  What a client can cost is bounded:
- *   - bodies: at most API_HTTP_BODY_MAX bytes (a larger Content-Length is refused before the body
- *     is read); headers: libmicrohttpd's per-connection memory limit;
+ *   - bodies: at most API_HTTP_BODY_MAX bytes (a Content-Length above API_HTTP_DISCARD_MAX is
+ *     refused before the body is read, one in between after it was read and dropped); headers:
+ *     libmicrohttpd's per-connection memory limit;
  *   - time: a request must arrive in full within API_HTTP_REQUEST_TIMEOUT_S of its first byte (one
  *     byte per second does not keep it alive), an idle connection is closed after
  *     API_HTTP_IDLE_TIMEOUT_S;
@@ -25,6 +26,7 @@
 struct error;
 
 #define API_HTTP_BODY_MAX          (64 * 1024)
+#define API_HTTP_DISCARD_MAX       (4 * API_HTTP_BODY_MAX) /* read and dropped before the 400 */
 #define API_HTTP_MAX_CONNECTIONS   32
 #define API_HTTP_REQUEST_TIMEOUT_S 10
 #define API_HTTP_IDLE_TIMEOUT_S    120

@@ -66,6 +66,23 @@ struct snp_config {
 	bool guest_features_set;
 };
 
+/*
+ * TDX launch inputs (--tee tdx).  Each MR value is 48 bytes (a SHA-384 sized value the TD report
+ * carries unchanged); the attributes go to KVM_TDX_INIT_VM.
+ */
+#define CONFIG_TDX_MR_SIZE            48
+#define CONFIG_TDX_DEFAULT_ATTRIBUTES (1ULL << 28) /* SEPT_VE_DISABLE */
+
+struct tdx_config {
+	uint64_t attributes;
+	bool attributes_set;
+	uint8_t mrconfigid[CONFIG_TDX_MR_SIZE];
+	uint8_t mrowner[CONFIG_TDX_MR_SIZE];
+	uint8_t mrownerconfig[CONFIG_TDX_MR_SIZE];
+	bool mr_set;         /* any of the three was given */
+	char *quote_service; /* unix:PATH or vsock:CID:PORT; NULL: none */
+};
+
 struct vm_config {
 	char *kernel;
 	char *initrd;
@@ -84,6 +101,7 @@ struct vm_config {
 	bool rng;               /* a virtio-rng device (--rng, the API's /entropy) */
 	enum tee_kind tee;
 	struct snp_config snp;
+	struct tdx_config tdx;
 	bool virtio_access_platform; /* developer option: devices offer ACCESS_PLATFORM, no checks */
 	int verbose;
 };

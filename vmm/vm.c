@@ -132,6 +132,8 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	    kvm_check_extension(vm->kvm_fd, KVM_CAP_SPLIT_IRQCHIP) <= 0)
 		return error_set(e, ERROR_HOST, ENOTSUP,
 				 "--irqchip split: KVM lacks KVM_CAP_SPLIT_IRQCHIP");
+	if (vm->tee_ops && vm->tee_ops->probe && (ret = vm->tee_ops->probe(vm, e)))
+		return ret;
 	vm->vm_fd = kvm_create_vm(vm->kvm_fd, type);
 	if (vm->vm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->vm_fd, "KVM_CREATE_VM (type %lu) failed: %s",
@@ -148,6 +150,12 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	ret = kvm_set_tss_addr(vm->vm_fd, LAYOUT_KVM_TSS);
 	if (ret)
 		log_warn("KVM_SET_TSS_ADDR failed: %s", strerror(-ret));
+	/* Before the TEE's own setup: a TD needs its split irqchip before INIT_VM. */
+	ret = irq_router_init(&vm->irq, vm->vm_fd, vm->irq.mode, &vm->dm.mmio);
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "cannot create the %s irqchip: %s",
+				 vm->irq.mode == IRQCHIP_SPLIT ? "split" : "in-kernel",
+				 strerror(-ret));
 	if (vm->tee_ops && vm->tee_ops->init_vm)
 		return vm->tee_ops->init_vm(vm, e);
 	return 0;
@@ -188,12 +196,6 @@ static int setup_memory(struct vm *vm, struct error *e)
 
 static int setup_devices(struct vm *vm, struct error *e)
 {
-	int ret = irq_router_init(&vm->irq, vm->vm_fd, vm->irq.mode, &vm->dm.mmio);
-
-	if (ret)
-		return error_set(e, ERROR_HOST, ret, "cannot create the %s irqchip: %s",
-				 vm->irq.mode == IRQCHIP_SPLIT ? "split" : "in-kernel",
-				 strerror(-ret));
 	vm->env = (struct device_env){
 		.mem = &vm->mem,
 		.loop = &vm->loop,
@@ -202,6 +204,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 		.start_ns = vm->start_ns,
 		.request_stop = env_request_stop,
 		.stop_ctx = vm,
+		.firmware = vm->launch.strategy == BOOT_FIRMWARE ? &vm->launch.fw_boot : NULL,
 	};
 	device_env_set_virtio(&vm->env, vm->vm_fd, vm_is_confidential(vm),
 			      vm->cfg->virtio_access_platform);

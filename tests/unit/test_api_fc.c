@@ -148,7 +148,13 @@ static void test_hostile_bodies(void **state)
 	       400, "tee 'sgx'");
 	expect("PUT", "/machine-config",
 	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"tdx\":{\"mrconfigid\":\"00\"}}", 400,
-	       "machine-config.tdx.mrconfigid: not supported");
+	       "machine-config.tdx.mrconfigid: expected 48 bytes");
+	expect("PUT", "/machine-config",
+	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"tdx\":{\"mrtd\":\"00\"}}", 400,
+	       "machine-config.tdx: unknown field 'mrtd'");
+	expect("PUT", "/machine-config",
+	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"snp\":{\"host_data\":\"00\"}}", 400,
+	       "machine-config.snp.host_data: not supported");
 	expect("PUT", "/machine-config",
 	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"snp\":{\"policy\":\"x\"}}", 400,
 	       "'policy' must be");
@@ -157,8 +163,17 @@ static void test_hostile_bodies(void **state)
 	expect("GET", "/machine-config", NULL, 200, "\"vcpu_count\":1,\"mem_size_mib\":256");
 	expect("PATCH", "/machine-config", "{\"tee\":\"emulated\"}", 204, NULL);
 	expect("GET", "/machine-config", NULL, 200, "\"tee\":\"emulated\"");
+	/* TDX inputs land in the config (the launch takes them); a PUT clears what it omits. */
+	expect("PATCH", "/machine-config", "{\"tee\":\"tdx\",\"tdx\":{\"mrowner\":\""
+	       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a"
+	       "2b2c2d2e2f\",\"quote_service\":\"vsock:2:4050\"}}", 204, NULL);
+	assert_true(a.cfg.tdx.mr_set);
+	assert_int_equal(a.cfg.tdx.mrowner[47], 0x2f);
+	assert_string_equal(a.cfg.tdx.quote_service, "vsock:2:4050");
 	expect("PUT", "/machine-config", "{\"vcpu_count\":2,\"mem_size_mib\":128,"
 	       "\"ht_enabled\":false}", 204, NULL);
+	assert_false(a.cfg.tdx.mr_set);
+	assert_null(a.cfg.tdx.quote_service);
 	expect("GET", "/machine-config", NULL, 200, "\"vcpu_count\":2,\"mem_size_mib\":128");
 	assert_int_equal(a.cfg.tee, TEE_NONE); /* a PUT replaces the whole */
 
