@@ -48,7 +48,7 @@ static void rng_queue_notify(struct virtio_dev *vdev, struct virtq *vq, unsigned
 {
 	struct rng_dev *rng = vdev->opaque;
 	struct virtq_chain c = { .iov = rng->iov, .iov_cap = RNG_QUEUE_SIZE };
-	int r;
+	int r = 0;
 
 	do {
 		virtq_disable_notify(vq);
