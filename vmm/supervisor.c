@@ -201,8 +201,8 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 		return 2;
 	}
 	if (!boot_now && !x->api_sock) {
-		log_error("nothing to run: give --kernel PATH, --config-file PATH or --api-sock PATH "
-			  "(see cvmm --help)");
+		log_error("--kernel PATH is required (or --config-file PATH, or --api-sock PATH to "
+			  "describe the VM through the API; see cvmm --help)");
 		return 2;
 	}
 	/* SIGINT/SIGTERM arrive through a signalfd; every thread inherits them blocked. */

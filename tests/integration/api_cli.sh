@@ -24,7 +24,7 @@ expect_exit() { # expect_exit STATUS REGEX ARGS...
 }
 
 expect_exit 0 '^cvmm v[0-9]+\.[0-9]+\.[0-9]+$' --version
-expect_exit 2 'nothing to run' --id x
+expect_exit 2 'is required .*--api-sock' --id x
 expect_exit 2 'exclude each other' --api-sock "$tmp/s" --no-api
 expect_exit 2 "is not an id" --id 'bad id!' --api-sock "$tmp/s"
 expect_exit 2 "not one of Error" --level Loud --api-sock "$tmp/s"
