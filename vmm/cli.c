@@ -10,6 +10,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/error.h"
+#include "vmm/log.h"
 #include "vmm/util.h"
 
 typedef int (*cli_parse_fn)(struct vm_config *cfg, struct cli_extra *x, const char *arg,
@@ -394,6 +395,79 @@ static int parse_json(struct vm_config *cfg, struct cli_extra *x, const char *ar
 	return 0;
 }
 
+static int parse_rng(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+		     struct error *e)
+{
+	cfg->rng = true;
+	return 0;
+}
+
+static int parse_api_sock(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			  struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->api_sock = arg;
+	return 0;
+}
+
+static int parse_config_file(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			     struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->config_file = arg;
+	return 0;
+}
+
+static int parse_no_api(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			struct error *e)
+{
+	x->no_api = true;
+	return 0;
+}
+
+static int parse_id(struct vm_config *cfg, struct cli_extra *x, const char *arg, struct error *e)
+{
+	size_t n = strlen(arg);
+
+	if (!n || n > CLI_ID_MAX || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789-_") != n)
+		return BAD("'%.80s' is not an id (1 to %d letters, digits, '-' or '_')", arg,
+			   CLI_ID_MAX);
+	x->id = arg;
+	return 0;
+}
+
+static int parse_log_path(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			  struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->log_path = arg;
+	return 0;
+}
+
+static int parse_level(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+		       struct error *e)
+{
+	enum log_level l;
+
+	if (log_parse_level(arg, &l))
+		return BAD("'%s' is not one of Error, Warning, Info, Debug", arg);
+	x->level = arg;
+	return 0;
+}
+
+static int parse_metrics_path(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			      struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->metrics_path = arg;
+	return 0;
+}
+
 static int parse_help(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 		      struct error *e)
 {
@@ -417,6 +491,8 @@ static const struct cli_option options[] = {
 	{ "--drive", "SPEC", "virtio-blk: path=PATH[,id=ID][,ro=on][,engine=sync|uring][,poll_us=N]",
 	  parse_drive, FOR_BOTH },
 	{ "--vsock", "SPEC", "virtio-vsock: cid=N,uds=PATH (hybrid Unix-socket vsock)", parse_vsock,
+	  FOR_BOTH },
+	{ "--rng", NULL, "virtio-rng: an entropy device fed by the host's getrandom()", parse_rng,
 	  FOR_BOTH },
 	{ "--tee", "KIND", "none, emulated, tdx or snp (default none)", parse_tee, FOR_BOTH },
 	{ "--firmware", "PATH", "firmware for confidential launches (OVMF/TDVF/td-shim)",
@@ -444,6 +520,18 @@ static const struct cli_option options[] = {
 	  FOR_MEASURE },
 	{ "--json", NULL, "print inputs, launch plan and measurement as JSON", parse_json,
 	  FOR_MEASURE },
+	{ "--api-sock", "PATH", "serve the Firecracker-compatible API on this Unix socket (0600)",
+	  parse_api_sock, FOR_RUN },
+	{ "--config-file", "PATH", "the API's JSON (boot-source, drives, ...): boot it at once",
+	  parse_config_file, FOR_RUN },
+	{ "--no-api", NULL, "no API socket (with --config-file or VM options)", parse_no_api,
+	  FOR_RUN },
+	{ "--id", "ID", "instance id in GET /, logs and metrics (default: a fresh UUID)", parse_id,
+	  FOR_RUN },
+	{ "--log-path", "PATH", "log file or FIFO (one line per message)", parse_log_path, FOR_RUN },
+	{ "--level", "LEVEL", "log level: Error, Warning, Info or Debug", parse_level, FOR_RUN },
+	{ "--metrics-path", "PATH", "metrics file or FIFO (JSON lines, every 60 s and on request)",
+	  parse_metrics_path, FOR_RUN },
 	{ "--help", NULL, "this text", parse_help, FOR_BOTH },
 };
 
@@ -451,6 +539,7 @@ void cli_print_usage(FILE *out, enum cli_command cmd)
 {
 	if (cmd == CLI_RUN)
 		fprintf(out, "usage: cvmm --kernel PATH [OPTIONS]\n"
+			     "       cvmm --api-sock PATH [--config-file PATH] [OPTIONS]\n"
 			     "       cvmm --tee tdx|snp --firmware PATH [--kernel PATH] [OPTIONS]\n"
 			     "       cvmm measure --tee tdx|snp --firmware PATH [OPTIONS]\n"
 			     "       cvmm --help | --version\n\noptions:\n");

@@ -97,7 +97,7 @@ int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct
 
 unsigned config_virtio_devices(const struct vm_config *cfg)
 {
-	return cfg->nr_drives + (cfg->vsock.enabled ? 1 : 0);
+	return cfg->nr_drives + (cfg->vsock.enabled ? 1 : 0) + (cfg->rng ? 1 : 0);
 }
 
 unsigned config_max_virtio_devices(void)
@@ -347,7 +347,7 @@ int config_validate(const struct vm_config *cfg, enum config_check check, struct
 	if (ret)
 		return ret;
 	if (nr_virtio > RESOURCES_MAX_VIRTIO)
-		return USAGE("%u virtio devices requested (drives, vsock); a VM has room for %d",
+		return USAGE("%u virtio devices requested (drives, vsock, rng); a VM has room for %d",
 			     nr_virtio, RESOURCES_MAX_VIRTIO);
 	ret = validate_drives(cfg, check, e);
 	if (!ret)

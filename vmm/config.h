@@ -98,6 +98,7 @@ struct vm_config {
 	struct drive_config *drives;
 	unsigned nr_drives;
 	struct vsock_config vsock;
+	bool rng;               /* a virtio-rng device (--rng, the API's /entropy) */
 	enum tee_kind tee;
 	struct snp_config snp;
 	struct tdx_config tdx;

@@ -64,6 +64,7 @@ struct device_env {
 /* One device instance as the manager keeps it. */
 struct device {
 	char name[32];
+	const struct device_kind *kind;
 	void *opaque;
 	void (*stop)(void *opaque);    /* vCPUs stopped: flush backends (may be NULL) */
 	void (*destroy)(void *opaque); /* free everything */

@@ -10,6 +10,7 @@
 
 #include "boot/acpi.h"
 #include "boot/cmdline.h"
+#include "boot/mptable.h"
 #include "snp/snp_measure.h"
 #include "tdx/tdx_measure.h"
 #include "vmm/config.h"
@@ -72,6 +73,39 @@ static int build_acpi(const struct vm_config *cfg, struct launch_inputs *li, str
 	return 0;
 }
 
+/* The MP table: the same CPUs, IOAPIC and interrupt lines as the ACPI tables. */
+static int build_mptable(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
+{
+	uint32_t irqs[RESOURCES_MAX_VIRTIO];
+	struct mptable_config m = {
+		.nr_cpus = cfg->vcpus,
+		.lapic_addr = LAYOUT_LAPIC_ADDR,
+		.ioapic_id = 0,
+		.ioapic_addr = LAYOUT_IOAPIC_ADDR,
+		.ioapic_pins = LAYOUT_IOAPIC_PINS,
+		.legacy_pic = cfg->irqchip == IRQCHIP_KERNEL,
+		.keyboard = true,
+		.com1 = true,
+		.com1_irq = LAYOUT_COM1_IRQ,
+		.irqs = irqs,
+		.nr_irqs = li->devices.nr,
+	};
+	size_t size = LAYOUT_MPTABLE_END - LAYOUT_MPTABLE_START;
+	int ret;
+
+	for (unsigned i = 0; i < li->devices.nr; i++)
+		irqs[i] = li->devices.slots[i].gsi;
+	li->mptable = calloc(1, size);
+	if (!li->mptable)
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	ret = mptable_build(&m, li->mptable, size, LAYOUT_MPTABLE_START);
+	if (ret < 0)
+		return error_set(e, ERROR_USAGE, -ret, "cannot build the MP table for %u vCPUs: %s",
+				 cfg->vcpus, strerror(-ret));
+	li->mptable_len = (size_t)ret;
+	return 0;
+}
+
 static int build_direct(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
 {
 	int ret;
@@ -87,7 +121,7 @@ static int build_direct(const struct vm_config *cfg, struct launch_inputs *li, s
 	ret = boot_initrd_open(&li->initrd, cfg->initrd, &li->kernel, &li->layout, e);
 	if (ret)
 		return ret;
-	return build_acpi(cfg, li, e);
+	return build_acpi(cfg, li, e) ?: build_mptable(cfg, li, e);
 }
 
 /* Maps a file the firmware gets whole; it must stay unchanged while the VM lives. */
@@ -249,6 +283,8 @@ void launch_inputs_free(struct launch_inputs *li)
 	boot_initrd_close(&li->initrd);
 	free(li->acpi);
 	li->acpi = NULL;
+	free(li->mptable);
+	li->mptable = NULL;
 	if (li->has_plan)
 		launch_plan_free(&li->plan);
 	li->has_plan = false;

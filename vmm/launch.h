@@ -52,6 +52,8 @@ struct launch_inputs {
 	uint8_t *acpi;      /* the ACPI tables, laid out for acpi_gpa */
 	size_t acpi_len;
 	uint64_t acpi_gpa;  /* the RSDP's address; 0 without tables */
+	uint8_t *mptable;   /* the MP table for acpi=off guests, laid out for LAYOUT_MPTABLE_START */
+	size_t mptable_len;
 
 	/* firmware */
 	uint8_t *firmware;

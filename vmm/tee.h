@@ -27,6 +27,7 @@ struct error;
 struct kvm_run;
 struct vcpu;
 struct vm;
+struct vm_counters;
 
 struct tee_ops {
 	const char *name;
@@ -41,6 +42,8 @@ struct tee_ops {
 	int (*handle_hypercall)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
 	int (*handle_memory_fault)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
 	int (*handle_tee_exit)(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run);
+	/* Adds the kind's counters (conversions) to vm_get_counters(); any thread. */
+	void (*counters)(struct vm *vm, struct vm_counters *out);
 };
 
 /* The ops of a TEE kind (NULL for none); -ENOTSUP with a usage error if this build lacks it. */

@@ -16,6 +16,8 @@
 
 #include "boot/boot.h"
 #include "boot/cpu_setup.h"
+#include "devices/blk.h"
+#include "devices/i8042.h"
 #include "vmm/error.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
@@ -225,6 +227,10 @@ static int place_direct(struct vm *vm, struct error *e)
 	if (!acpi)
 		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the ACPI tables");
 	memcpy(acpi, li->acpi, li->acpi_len);
+	acpi = guest_mem_ptr(&vm->mem, LAYOUT_MPTABLE_START, li->mptable_len);
+	if (!acpi)
+		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the MP table");
+	memcpy(acpi, li->mptable, li->mptable_len);
 	return boot_write_info(&vm->mem, &li->kernel, &li->initrd, li->cmdline, li->acpi_gpa,
 			       &vm->boot, e);
 }
@@ -548,5 +554,42 @@ void vm_get_counters(struct vm *vm, struct vm_counters *out)
 				    __atomic_load_n(&s[VCPU_STAT_EOI], __ATOMIC_RELAXED) +
 				    __atomic_load_n(&s[VCPU_STAT_INTR], __ATOMIC_RELAXED);
 	}
+	if (vm->tee_ops && vm->tee_ops->counters)
+		vm->tee_ops->counters(vm, out);
 	dm_for_each_virtio(&vm->dm, add_virtio, out);
+}
+
+static int require_live(struct vm *vm, const char *what, struct error *e)
+{
+	enum vm_state s = vm_get_state(vm);
+
+	if ((s != VM_RUNNING && s != VM_PAUSED) || vm_is_stopping(vm))
+		return error_set(e, ERROR_USAGE, EBUSY, "%s: the VM is %s", what,
+				 vm_is_stopping(vm) ? "stopping" : vm_state_name(s));
+	return 0;
+}
+
+int vm_update_drive(struct vm *vm, unsigned index, const char *path, struct error *e)
+{
+	struct blk_dev *blk = dm_find_model(&vm->dm, &virtio_blk_device, index);
+	int ret = require_live(vm, "drive update", e);
+
+	if (ret)
+		return ret;
+	if (!blk)
+		return error_set(e, ERROR_USAGE, ENOENT, "drive update: no drive %u", index);
+	return blk_dev_swap_backend(blk, path, &vm->loop, e);
+}
+
+int vm_send_ctrl_alt_del(struct vm *vm, struct error *e)
+{
+	struct i8042 *k = dm_find_model(&vm->dm, &i8042_device, 0);
+	int ret = require_live(vm, "SendCtrlAltDel", e);
+
+	if (ret)
+		return ret;
+	if (!k)
+		return error_set(e, ERROR_HOST, ENODEV, "SendCtrlAltDel: no i8042 keyboard");
+	i8042_send_ctrl_alt_del(k);
+	return 0;
 }
