@@ -227,6 +227,27 @@ int kvm_set_mp_state(int vcpu_fd, const struct kvm_mp_state *mp)
 	return xioctl(vcpu_fd, KVM_SET_MP_STATE, mp);
 }
 
+const char *sev_device_path(void)
+{
+	const char *path = getenv("CVMM_SEV_DEVICE");
+
+	return path && *path ? path : "/dev/sev";
+}
+
+int sev_open(void)
+{
+	int fd = open(sev_device_path(), O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int kvm_get_device_attr(int fd, uint32_t group, uint64_t attr, uint64_t *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+
+	return xioctl(fd, KVM_GET_DEVICE_ATTR, &a);
+}
+
 int host_punch_hole(int fd, uint64_t offset, uint64_t len)
 {
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) < 0)

@@ -24,6 +24,12 @@ static struct {
 	unsigned skip; /* calls to let pass before that one */
 } scripts[REC_MAX_SCRIPTS];
 static unsigned nr_scripts;
+#define REC_MAX_HOOKS 4
+static struct {
+	const char *op;
+	rec_hook_fn fn;
+	void *ctx;
+} hooks[REC_MAX_HOOKS];
 static int next_fd = 100;
 static bool punch_for_real;
 static bool run_blocks;
@@ -36,6 +42,33 @@ void rec_reset(void)
 	next_fd = 100;
 	punch_for_real = false;
 	run_blocks = false;
+	memset(hooks, 0, sizeof(hooks));
+}
+
+void rec_set_hook(const char *op, rec_hook_fn fn, void *ctx)
+{
+	unsigned free_slot = REC_MAX_HOOKS;
+
+	for (unsigned i = 0; i < REC_MAX_HOOKS; i++) {
+		if (hooks[i].op && !strcmp(hooks[i].op, op)) {
+			hooks[i].fn = fn;
+			hooks[i].ctx = ctx;
+			return;
+		}
+		if (!hooks[i].op && free_slot == REC_MAX_HOOKS)
+			free_slot = i;
+	}
+	if (fn && free_slot < REC_MAX_HOOKS)
+		hooks[free_slot] = (typeof(hooks[0])){ op, fn, ctx };
+}
+
+/* The recorded call's result r, or the hook's when one is set and nothing was scripted. */
+static int hooked(const char *op, int r, int fd, void *arg)
+{
+	for (unsigned i = 0; !r && i < REC_MAX_HOOKS; i++)
+		if (hooks[i].op && hooks[i].fn && !strcmp(hooks[i].op, op))
+			return hooks[i].fn(hooks[i].ctx, fd, arg);
+	return r;
 }
 
 void rec_punch_passthrough(bool on)
@@ -278,19 +311,48 @@ int kvm_ioeventfd(int vm_fd, const struct kvm_ioeventfd *io)
 		      U(io->flags), io->datamatch);
 }
 
+/* args[1] is the vCPU fd handed out (-1 when the call fails), so tests can tell vCPUs apart. */
 int kvm_create_vcpu(int vm_fd, unsigned long id)
 {
-	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 1, U(id));
+	int fd = real_fd("fake-vcpu", 4096 * 3);
+	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 2, U(id), U(fd));
 
-	return r ? r : real_fd("fake-vcpu", 4096 * 3);
+	if (r && fd >= 0) {
+		close(fd);
+		kvm_rec.calls[kvm_rec.nr_calls - 1].args[1] = U(-1);
+	}
+	return r ? r : fd;
 }
 
 int kvm_memory_encrypt_op(int fd, void *cmd)
 {
 	/* Both TDX and SEV commands start with a u32 id and carry a u64 data pointer at 8. */
 	const struct cvmm_kvm_tdx_cmd *c = cmd;
+	int r = record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
 
-	return record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
+	return hooked("kvm_memory_encrypt_op", r, fd, cmd);
+}
+
+/* A real fd (a memfd), so the SNP probe succeeds unless a failure is scripted. */
+const char *sev_device_path(void)
+{
+	return "/dev/sev (recorded)";
+}
+
+int sev_open(void)
+{
+	int r = record("sev_open", -1, NULL, 0, 0);
+
+	return r ? r : real_fd("fake-sev", 0);
+}
+
+/* *val is 0 unless a hook fills it. */
+int kvm_get_device_attr(int fd, uint32_t group, uint64_t attr, uint64_t *val)
+{
+	int r = record("kvm_get_device_attr", fd, NULL, 0, 2, U(group), attr);
+
+	*val = 0;
+	return hooked("kvm_get_device_attr", r, fd, val);
 }
 
 void rec_run_blocks(bool on)
@@ -345,7 +407,7 @@ int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs)
 
 int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu)
 {
-	return record("kvm_set_fpu", vcpu_fd, NULL, 0, 2, U(fpu->fcw), U(fpu->mxcsr));
+	return record("kvm_set_fpu", vcpu_fd, fpu, sizeof(*fpu), 2, U(fpu->fcw), U(fpu->mxcsr));
 }
 
 int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
