@@ -120,6 +120,15 @@ struct fw_cfg_linux {
  */
 int fw_cfg_add_linux(struct fw_cfg *fc, const struct fw_cfg_linux *linux_boot);
 
+/*
+ * fw_cfg_add_linux()'s checks alone, before anything exists: 0, -ENOEXEC or -E2BIG as there.  Only
+ * the setup header is read, so @kernel may hold just the file's first FW_CFG_LINUX_HEADER_LEN
+ * bytes (or all of a shorter file) while kernel_len is the file's size; of the initrd only its
+ * length and whether the pointer is NULL matter.
+ */
+#define FW_CFG_LINUX_HEADER_LEN 0x290
+int fw_cfg_linux_check(const struct fw_cfg_linux *linux_boot);
+
 /* Back to the power-on state: the signature selected at offset 0, no DMA address half latched. */
 void fw_cfg_reset(struct fw_cfg *fc);
 

@@ -58,12 +58,18 @@ struct vsock_config {
 	char *uds_path;
 };
 
-/* SNP launch inputs that only the measurement needs today (the VM reads them from the CPU). */
+/* SEV-SNP launch inputs (--tee snp); `cvmm measure` takes the same ones. */
 struct snp_config {
-	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU model */
+	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU model; a VM defaults to the host's */
 	bool vcpu_sig_set;
-	uint64_t guest_features; /* VMSA sev_features */
+	uint64_t guest_features; /* VMSA sev_features (INIT2 vmsa_features | SNP_ACTIVE) */
 	bool guest_features_set;
+	uint64_t policy;         /* LAUNCH_START guest policy (default SNP_POLICY_DEFAULT) */
+	bool policy_set;
+	uint8_t host_data[32];   /* LAUNCH_FINISH host_data, reported in attestation */
+	bool host_data_set;
+	char *id_block;          /* ID block file (96 bytes), with id_auth (4096 bytes) */
+	char *id_auth;
 };
 
 struct vm_config {

@@ -12,6 +12,7 @@
 #define CVMM_DEVICE_ENV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "devices/virtio/virtio.h"
@@ -24,6 +25,18 @@ struct guest_mem;
 struct irq_router;
 struct vm_config;
 struct device_maps;
+
+/*
+ * Firmware boots: what the firmware is handed to load (through fw_cfg), the very bytes the launch
+ * measured.  Borrowed from the launch inputs, which outlive the devices.
+ */
+struct firmware_payload {
+	const uint8_t *kernel; /* NULL: the firmware boots without a kernel */
+	size_t kernel_len;
+	const uint8_t *initrd; /* NULL: no initrd */
+	size_t initrd_len;
+	const char *cmdline;   /* the final command line */
+};
 
 struct device_env {
 	struct guest_mem *mem;
@@ -38,6 +51,7 @@ struct device_env {
 	void *stop_ctx;
 	struct virtio_env virtio; /* what the virtio transport needs */
 	struct device_maps *maps; /* the manager's record of bus ranges (device_map) */
+	const struct firmware_payload *payload; /* firmware boots; NULL for direct boot */
 };
 
 /* One device instance as the manager keeps it. */

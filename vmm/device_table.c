@@ -7,6 +7,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/blk.h"
 #include "devices/debug_ports.h"
+#include "devices/fw_cfg_device.h"
 #include "devices/i8042.h"
 #include "devices/serial.h"
 #include "vmm/device_env.h"
@@ -18,6 +19,7 @@ const struct device_kind *const device_table[] = {
 	&i8042_device,
 	&debug_ports_device,
 	&acpi_pm_device,
+	&fw_cfg_device,
 	&virtio_blk_device,
 	&virtio_vsock_device,
 };

@@ -6,7 +6,9 @@
 
 #include "boot/acpi.h"
 #include "boot/cmdline.h"
+#include "snp/id_block.h"
 #include "snp/snp_measure.h"
+#include "snp/vmsa.h"
 #include "tdx/tdx_measure.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
@@ -85,6 +87,65 @@ static int build_direct(const struct vm_config *cfg, struct launch_inputs *li, s
 	return build_acpi(cfg, li, e);
 }
 
+/*
+ * What the firmware loads: kernel and initrd read once into memory, so that what is measured (SNP's
+ * hashes table) and what fw_cfg serves are the same bytes whatever happens to the files later.
+ */
+static int read_payload(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
+{
+	const char *paths[2] = { cfg->kernel, cfg->initrd };
+	uint8_t **bufs[2] = { &li->payload_kernel, &li->payload_initrd };
+	size_t *lens[2] = { &li->payload.kernel_len, &li->payload.initrd_len };
+
+	li->payload.cmdline = li->cmdline;
+	for (int i = 0; i < 2 && cfg->kernel; i++) {
+		int ret = paths[i] ? read_whole_file(paths[i], bufs[i], lens[i]) : 0;
+
+		if (ret)
+			return error_set(e, ERROR_INPUT, ret, "%s %s: %s", i ? "initrd" : "kernel",
+					 paths[i], ret == -EINVAL ? "not a regular file" :
+								    strerror(-ret));
+	}
+	li->payload.kernel = li->payload_kernel;
+	li->payload.initrd = li->payload_initrd;
+	return 0;
+}
+
+/* SNP: the plan in QEMU's order, then what must agree with it (guest RAM, the ID block). */
+static int build_snp(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
+{
+	struct snp_launch_params p = {
+		.fw = li->firmware,
+		.fw_len = li->firmware_len,
+		.vcpus = cfg->vcpus,
+		.vcpu_sig = cfg->snp.vcpu_sig_set ? cfg->snp.vcpu_sig : snp_host_vcpu_sig(),
+		.guest_features = cfg->snp.guest_features,
+	};
+	int ret;
+
+	if (cfg->kernel) {
+		/* The hashes cover the command line the guest will really get. */
+		ret = sev_hashes_from_buffers(&li->hashes, li->payload.kernel, li->payload.kernel_len,
+					      li->payload.initrd, li->payload.initrd_len, li->cmdline);
+		if (ret)
+			return error_set(e, ERROR_HOST, ret, "hashing kernel, initrd and command line "
+					 "failed: %s", strerror(-ret));
+		li->has_hashes = true;
+		p.hashes = &li->hashes;
+	}
+	ret = snp_plan_build(&li->plan, &p, e);
+	if (!ret)
+		ret = snp_plan_check_layout(&li->plan, &li->layout, e);
+	if (ret) {
+		error_prefix(e, "firmware %s: ", cfg->firmware);
+		return ret;
+	}
+	if (cfg->snp.id_block)
+		return snp_id_auth_load(cfg->snp.id_block, cfg->snp.id_auth, cfg->snp.policy,
+					&li->plan, &li->snp_id, e);
+	return 0;
+}
+
 static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
 {
 	int ret;
@@ -93,30 +154,14 @@ static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li,
 	if (ret)
 		return error_set(e, ERROR_INPUT, ret, "firmware %s: %s", cfg->firmware,
 				 ret == -EINVAL ? "not a regular file" : strerror(-ret));
+	ret = read_payload(cfg, li, e);
+	if (ret)
+		return ret;
 	launch_plan_init(&li->plan, cfg->tee == TEE_TDX ? LAUNCH_TEE_TDX : LAUNCH_TEE_SNP);
 	li->has_plan = true;
-	if (cfg->tee == TEE_TDX) {
-		ret = tdx_plan_build(&li->plan, li->firmware, li->firmware_len, e);
-	} else {
-		struct snp_launch_params p = {
-			.fw = li->firmware,
-			.fw_len = li->firmware_len,
-			.vcpus = cfg->vcpus,
-			.vcpu_sig = cfg->snp.vcpu_sig,
-			.guest_features = cfg->snp.guest_features,
-		};
-
-		if (cfg->kernel) {
-			/* The hashes cover the command line the guest will really get. */
-			ret = sev_hashes_from_files(&li->hashes, cfg->kernel, cfg->initrd, li->cmdline,
-						    e);
-			if (ret)
-				return ret;
-			li->has_hashes = true;
-			p.hashes = &li->hashes;
-		}
-		ret = snp_plan_build(&li->plan, &p, e);
-	}
+	if (cfg->tee == TEE_SNP)
+		return build_snp(cfg, li, e);
+	ret = tdx_plan_build(&li->plan, li->firmware, li->firmware_len, e);
 	if (ret)
 		error_prefix(e, "firmware %s: ", cfg->firmware);
 	return ret;
@@ -152,4 +197,10 @@ void launch_inputs_free(struct launch_inputs *li)
 	li->has_plan = false;
 	free(li->firmware);
 	li->firmware = NULL;
+	free(li->payload_kernel);
+	free(li->payload_initrd);
+	li->payload_kernel = li->payload_initrd = NULL;
+	memset(&li->payload, 0, sizeof(li->payload));
+	free(li->snp_id);
+	li->snp_id = NULL;
 }

@@ -26,6 +26,7 @@
 #include "vmm/memory.h"
 
 struct error;
+struct snp_id_auth_files;
 struct vm_config;
 
 enum boot_strategy {
@@ -51,8 +52,12 @@ struct launch_inputs {
 	size_t firmware_len;
 	struct launch_plan plan;
 	bool has_plan;
+	struct firmware_payload payload; /* what fw_cfg hands the firmware (kernel, initrd, cmdline) */
+	uint8_t *payload_kernel;         /* owned: the files' bytes, read once, measured and served */
+	uint8_t *payload_initrd;
 	struct sev_hashes hashes; /* SNP measured direct boot */
 	bool has_hashes;
+	struct snp_id_auth_files *snp_id; /* SNP: the ID block and its auth block, checked; or NULL */
 };
 
 /* Opens and checks the payload, builds the description and the plan; no KVM involved. */

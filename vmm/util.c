@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,31 @@ int parse_u64(const char *s, uint64_t *out, bool allow_suffix)
 	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int parse_hex_bytes(const char *s, uint8_t *out, size_t len)
+{
+	if (strlen(s) != 2 * len)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
 	return 0;
 }
 
