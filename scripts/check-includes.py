@@ -17,7 +17,7 @@ import sys
 ROOTS = ["vmm", "boot", "devices", "vsock", "tdx", "snp"]
 # Modules that may include vmm/vm.h: the supervisor, the TEE kinds (their hooks take the VM), and
 # what only they use.
-VM_USERS = {"vmm/main", "vmm/tee_emulated", "vmm/cvm_memory"}
+VM_USERS = {"vmm/main", "vmm/tee_emulated", "vmm/cvm_memory", "snp/snp_launch"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

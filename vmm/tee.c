@@ -13,8 +13,10 @@ int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e)
 	case TEE_EMULATED:
 		*ops = &tee_emulated_ops;
 		return 0;
-	case TEE_TDX:
 	case TEE_SNP:
+		*ops = &tee_snp_ops;
+		return 0;
+	case TEE_TDX:
 		return error_set(e, ERROR_USAGE, ENOTSUP,
 				 "--tee %s: launches are not available in this build yet "
 				 "(`cvmm measure` predicts their measurement)",

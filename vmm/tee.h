@@ -3,6 +3,8 @@
  * The TEE-kind interface: one instance per kind of VM (none, emulated, tdx, snp).  vm.c calls the
  * hooks at fixed points of vm_create(); a NULL hook means "what a plain VM does".
  *
+ *   probe           after opening /dev/kvm (vm->kvm_fd may be negative: it failed), before
+ *                   KVM_CREATE_VM: is this kind available on this host? (SNP: VM type 4, /dev/sev)
  *   KVM_CREATE_VM(vm_type)
  *   init_vm         before memory and vCPUs (TDX: capabilities, INIT_VM; SNP: INIT2, START)
  *   setup_memory    instead of plain memslots (guest_memfd, attributes, conversion engine)
@@ -11,6 +13,8 @@
  *                   (TDX: INIT_MEM_REGION; SNP: LAUNCH_UPDATE)
  *   vCPUs: KVM_CREATE_VCPU, then init_vcpu instead of CPUID/MSR/FPU/LAPIC/register setup
  *   finish_launch   all vCPUs exist (TDX: FINALIZE_VM; SNP: LAUNCH_FINISH)
+ *
+ * handle_tee_exit also gets the system events of confidential guests (SNP: SEV_TERM).
  *
  * Exit handlers return 0 when the vCPU may go on; non-zero stops it.  Hooks return 0 or -errno
  * with the error recorded in e.
@@ -30,6 +34,7 @@ struct vm;
 struct tee_ops {
 	const char *name;
 	unsigned long vm_type; /* KVM_CREATE_VM argument */
+	int (*probe)(struct vm *vm, struct error *e);
 	int (*init_vm)(struct vm *vm, struct error *e);
 	int (*setup_memory)(struct vm *vm, struct error *e);
 	int (*place_payload)(struct vm *vm, struct error *e);
@@ -45,5 +50,6 @@ struct tee_ops {
 int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e);
 
 extern const struct tee_ops tee_emulated_ops;
+extern const struct tee_ops tee_snp_ops; /* snp/snp_launch.c */
 
 #endif

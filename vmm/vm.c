@@ -119,6 +119,12 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	int ret;
 
 	vm->kvm_fd = kvm_open();
+	/* A TEE kind says first, in its own words, whether this host can run it at all. */
+	if (vm->tee_ops && vm->tee_ops->probe) {
+		ret = vm->tee_ops->probe(vm, e);
+		if (ret)
+			return ret;
+	}
 	if (vm->kvm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->kvm_fd, "cannot open %s: %s%s", kvm_device_path(),
 				 strerror(-vm->kvm_fd), kvm_missing_hint(vm->kvm_fd));
@@ -200,6 +206,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 		.start_ns = vm->start_ns,
 		.request_stop = env_request_stop,
 		.stop_ctx = vm,
+		.payload = vm->launch.strategy == BOOT_FIRMWARE ? &vm->launch.payload : NULL,
 	};
 	device_env_set_virtio(&vm->env, vm->vm_fd, vm_is_confidential(vm),
 			      vm->cfg->virtio_access_platform);
