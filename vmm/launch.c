@@ -88,26 +88,25 @@ static int build_direct(const struct vm_config *cfg, struct launch_inputs *li, s
 }
 
 /*
- * What the firmware loads: kernel and initrd read once into memory, so that what is measured (SNP's
- * hashes table) and what fw_cfg serves are the same bytes whatever happens to the files later.
+ * What the firmware loads: kernel and initrd mapped once, so that the SNP hashes are taken from
+ * the bytes fw_cfg serves.  (Should a file change under the mapping, the firmware's check against
+ * the measured hashes refuses it.)
  */
-static int read_payload(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
+static int map_payload(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
 {
 	const char *paths[2] = { cfg->kernel, cfg->initrd };
-	uint8_t **bufs[2] = { &li->payload_kernel, &li->payload_initrd };
+	const uint8_t **data[2] = { &li->payload.kernel, &li->payload.initrd };
 	size_t *lens[2] = { &li->payload.kernel_len, &li->payload.initrd_len };
 
 	li->payload.cmdline = li->cmdline;
 	for (int i = 0; i < 2 && cfg->kernel; i++) {
-		int ret = paths[i] ? read_whole_file(paths[i], bufs[i], lens[i]) : 0;
+		int ret = paths[i] ? map_whole_file(paths[i], data[i], lens[i]) : 0;
 
 		if (ret)
 			return error_set(e, ERROR_INPUT, ret, "%s %s: %s", i ? "initrd" : "kernel",
 					 paths[i], ret == -EINVAL ? "not a regular file" :
 								    strerror(-ret));
 	}
-	li->payload.kernel = li->payload_kernel;
-	li->payload.initrd = li->payload_initrd;
 	return 0;
 }
 
@@ -154,7 +153,7 @@ static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li,
 	if (ret)
 		return error_set(e, ERROR_INPUT, ret, "firmware %s: %s", cfg->firmware,
 				 ret == -EINVAL ? "not a regular file" : strerror(-ret));
-	ret = read_payload(cfg, li, e);
+	ret = map_payload(cfg, li, e);
 	if (ret)
 		return ret;
 	launch_plan_init(&li->plan, cfg->tee == TEE_TDX ? LAUNCH_TEE_TDX : LAUNCH_TEE_SNP);
@@ -197,9 +196,8 @@ void launch_inputs_free(struct launch_inputs *li)
 	li->has_plan = false;
 	free(li->firmware);
 	li->firmware = NULL;
-	free(li->payload_kernel);
-	free(li->payload_initrd);
-	li->payload_kernel = li->payload_initrd = NULL;
+	unmap_whole_file(li->payload.kernel, li->payload.kernel_len);
+	unmap_whole_file(li->payload.initrd, li->payload.initrd_len);
 	memset(&li->payload, 0, sizeof(li->payload));
 	free(li->snp_id);
 	li->snp_id = NULL;

@@ -52,9 +52,8 @@ struct launch_inputs {
 	size_t firmware_len;
 	struct launch_plan plan;
 	bool has_plan;
-	struct firmware_payload payload; /* what fw_cfg hands the firmware (kernel, initrd, cmdline) */
-	uint8_t *payload_kernel;         /* owned: the files' bytes, read once, measured and served */
-	uint8_t *payload_initrd;
+	/* What fw_cfg hands the firmware: kernel and initrd mapped once, measured and served. */
+	struct firmware_payload payload;
 	struct sev_hashes hashes; /* SNP measured direct boot */
 	bool has_hashes;
 	struct snp_id_auth_files *snp_id; /* SNP: the ID block and its auth block, checked; or NULL */

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,6 +104,38 @@ int read_whole_file(const char *path, uint8_t **data, size_t *len)
 out:
 	close(fd);
 	return err;
+}
+
+int map_whole_file(const char *path, const uint8_t **data, size_t *len)
+{
+	struct stat st;
+	void *p = NULL;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+	else if (st.st_size && (uint64_t)st.st_size > SIZE_MAX)
+		err = -EFBIG;
+	else if (st.st_size &&
+		 (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	*data = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+void unmap_whole_file(const uint8_t *data, size_t len)
+{
+	if (data && len)
+		munmap((void *)data, len);
 }
 
 int pread_exact(int fd, void *buf, size_t len, uint64_t off)

@@ -38,4 +38,11 @@ int pread_exact(int fd, void *buf, size_t len, uint64_t off);
 /* Reads a whole regular file into a malloc'd buffer; negative errno on failure. */
 int read_whole_file(const char *path, uint8_t **data, size_t *len);
 
+/*
+ * Maps a whole regular file read-only and private (page cache, no copy); *data is NULL for an
+ * empty file.  -EINVAL when it is not a regular file.  The bytes are the file's until it changes.
+ */
+int map_whole_file(const char *path, const uint8_t **data, size_t *len);
+void unmap_whole_file(const uint8_t *data, size_t len);
+
 #endif

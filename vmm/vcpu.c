@@ -87,10 +87,13 @@ static void report_fatal(struct vcpu *vcpu, const char *what)
 	struct kvm_sregs sregs;
 	char reason[256];
 
-	if (kvm_get_regs(vcpu->fd, &regs))
-		memset(&regs, 0, sizeof(regs));
-	if (kvm_get_sregs(vcpu->fd, &sregs))
-		memset(&sregs, 0, sizeof(sregs));
+	/* A confidential guest's registers are its own: KVM refuses to read them. */
+	if (kvm_get_regs(vcpu->fd, &regs) || kvm_get_sregs(vcpu->fd, &sregs)) {
+		snprintf(reason, sizeof(reason), "vcpu%u: %s; registers unavailable", vcpu->id,
+			 what);
+		vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_GUEST_ERROR, reason);
+		return;
+	}
 	/*
 	 * On AMD, KVM reinitialises the vCPU after a shutdown intercept (the VMCB is undefined
 	 * then), so what it reports is the reset state, not where the guest died.

@@ -833,9 +833,14 @@ static void test_fw_cfg_wired(void **state)
 	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
 	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, &b[0], 1, false));
 	assert_int_equal(b[0], 2);
-	/* The kernel item is the measured buffer itself (borrowed, not a copy of the file). */
+	/* The kernel item is the measured mapping itself (borrowed, not a copy). */
 	assert_int_equal(vm->launch.payload.kernel_len, 300000);
-	assert_ptr_equal(vm->launch.payload.kernel, vm->launch.payload_kernel);
+	key = FW_CFG_KERNEL_SIZE;
+	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, &b[i], 1, false));
+	memcpy(&size, b, 4);
+	assert_int_equal(size, 300000 - 5 * 512); /* after the setup sectors */
 	destroy(vm);
 	config_free(&cfg);
 }
