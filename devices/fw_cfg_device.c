@@ -65,7 +65,8 @@ static int fw_cfg_dev_create(const struct device_env *env, const struct vm_confi
 	int ret;
 
 	if (!env->payload || !env->payload->kernel)
-		return error_set(e, ERROR_HOST, EINVAL, "fw_cfg: the launch has no kernel to serve");
+		return error_set(e, ERROR_HOST, EINVAL,
+				 "fw_cfg: the launch has no kernel to serve");
 	fc = fw_cfg_create(env->mem);
 	if (!fc)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");

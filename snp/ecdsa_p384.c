@@ -81,7 +81,8 @@ static int ssl_ready(struct error *e)
 	pthread_once(&ssl_once, ssl_load);
 	if (ssl.status)
 		return error_set(e, ERROR_HOST, ssl.status,
-				 "cannot use %s (OpenSSL 3) for ECDSA signatures", LIBCRYPTO_SONAME);
+				 "cannot use %s (OpenSSL 3) for ECDSA signatures",
+				 LIBCRYPTO_SONAME);
 	return 0;
 }
 
@@ -101,8 +102,8 @@ static int check_curve(EVP_PKEY *pkey, const char *path, struct error *e)
 	size_t len = 0;
 
 	if (!ssl.pkey_is_a(pkey, "EC"))
-		return error_set(e, ERROR_INPUT, EINVAL, "key %s: not an EC key (ECDSA P-384 needed)",
-				 path);
+		return error_set(e, ERROR_INPUT, EINVAL,
+				 "key %s: not an EC key (ECDSA P-384 needed)", path);
 	if (!ssl.pkey_get_string(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len) ||
 	    (strcmp(group, "secp384r1") && strcmp(group, "P-384")))
 		return error_set(e, ERROR_INPUT, EINVAL, "key %s: an EC key on %s, not P-384 "
@@ -130,8 +131,8 @@ int p384_key_load(const char *path, struct p384_key **key, struct error *e)
 	ssl.bio_free(bio);
 	free(pem);
 	if (!pkey)
-		return error_set(e, ERROR_INPUT, EINVAL, "key %s: not an unencrypted PEM private key",
-				 path);
+		return error_set(e, ERROR_INPUT, EINVAL,
+				 "key %s: not an unencrypted PEM private key", path);
 	ret = check_curve(pkey, path, e);
 	if (!ret && !(*key = calloc(1, sizeof(**key))))
 		ret = error_set(e, ERROR_HOST, ENOMEM, "out of memory");

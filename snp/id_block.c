@@ -97,8 +97,9 @@ static int check_blocks(const struct snp_id_auth_files *f, const char *block_pat
 	if (memcmp(f->block.ld, ld, SNP_LD_LEN)) {
 		hex(f->block.ld, SNP_LD_LEN, got);
 		hex(ld, SNP_LD_LEN, want);
-		return error_set(e, ERROR_INPUT, EINVAL, "--snp-id-block %s: signed for launch digest "
-				 "%s, this launch's is %s", block_path, got, want);
+		return error_set(e, ERROR_INPUT, EINVAL,
+				 "--snp-id-block %s: signed for launch digest %s, this launch's "
+				 "is %s", block_path, got, want);
 	}
 	return 0;
 }

@@ -16,8 +16,9 @@ int snp_cpuid_page_build(const struct kvm_cpuid2 *cpuid, struct snp_cpuid_page *
 {
 	memset(page, 0, sizeof(*page));
 	if (cpuid->nent > SNP_CPUID_MAX_ENTRIES)
-		return error_set(e, ERROR_HOST, E2BIG, "the vCPU's CPUID has %u leaves; the SEV-SNP "
-				 "CPUID page holds %d", cpuid->nent, SNP_CPUID_MAX_ENTRIES);
+		return error_set(e, ERROR_HOST, E2BIG,
+				 "the vCPU's CPUID has %u leaves; the SEV-SNP CPUID page holds %d",
+				 cpuid->nent, SNP_CPUID_MAX_ENTRIES);
 	for (unsigned i = 0; i < cpuid->nent; i++) {
 		const struct kvm_cpuid_entry2 *k = &cpuid->entries[i];
 		struct snp_cpuid_entry *s = &page->entries[i];
@@ -63,13 +64,14 @@ unsigned snp_cpuid_page_diff(const struct snp_cpuid_page *ours, const struct snp
 		const struct snp_cpuid_entry *f = &fw->entries[i], *o = find(ours, n_ours, f);
 
 		if (!o)
-			snprintf(line, sizeof(line), "leaf 0x%x.%u: added by the firmware", f->eax_in,
-				 f->ecx_in);
-		else if (o->eax != f->eax || o->ebx != f->ebx || o->ecx != f->ecx || o->edx != f->edx)
-			snprintf(line, sizeof(line), "leaf 0x%x.%u: eax 0x%x ebx 0x%x ecx 0x%x edx 0x%x; "
-				 "the firmware accepts eax 0x%x ebx 0x%x ecx 0x%x edx 0x%x",
-				 f->eax_in, f->ecx_in, o->eax, o->ebx, o->ecx, o->edx, f->eax, f->ebx,
-				 f->ecx, f->edx);
+			snprintf(line, sizeof(line), "leaf 0x%x.%u: added by the firmware",
+				 f->eax_in, f->ecx_in);
+		else if (memcmp(&o->eax, &f->eax, 4 * sizeof(f->eax)))
+			snprintf(line, sizeof(line),
+				 "leaf 0x%x.%u: eax 0x%x ebx 0x%x ecx 0x%x edx 0x%x; the firmware "
+				 "accepts eax 0x%x ebx 0x%x ecx 0x%x edx 0x%x", f->eax_in,
+				 f->ecx_in, o->eax, o->ebx, o->ecx, o->edx, f->eax, f->ebx, f->ecx,
+				 f->edx);
 		else
 			continue;
 		fn(ctx, line);

@@ -78,8 +78,8 @@ static int sev_cmd_raw(struct vm *vm, uint32_t id, void *data, unsigned *fw_erro
 static int cmd_failed(const char *name, int ret, unsigned fw_error, struct error *e)
 {
 	if (fw_error)
-		return error_set(e, ERROR_HOST, ret, "%s failed: %s (firmware error 0x%x, %s)", name,
-				 strerror(-ret), fw_error, snp_fw_error_name(fw_error));
+		return error_set(e, ERROR_HOST, ret, "%s failed: %s (firmware error 0x%x, %s)",
+				 name, strerror(-ret), fw_error, snp_fw_error_name(fw_error));
 	return error_set(e, ERROR_HOST, ret, "%s failed: %s", name, strerror(-ret));
 }
 
@@ -167,11 +167,11 @@ static int setup_firmware_slot(struct vm *vm, struct error *e)
 		return error_set(e, ERROR_INPUT, EINVAL, "the launch plan has no firmware");
 	s->fw_gpa = fw->gpa;
 	s->fw_len = fw->size;
-	p = mmap(NULL, s->fw_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	p = mmap(NULL, s->fw_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
-		return error_set(e, ERROR_HOST, errno, "cannot map the firmware's shared backing: %s",
-				 strerror(errno));
+		return error_set(e, ERROR_HOST, errno,
+				 "cannot map the firmware's shared backing: %s", strerror(errno));
 	s->fw_shared = p;
 	s->fw_gmem_fd = kvm_create_guest_memfd(vm->vm_fd, s->fw_len, 0);
 	if (s->fw_gmem_fd < 0)
@@ -187,8 +187,9 @@ static int setup_firmware_slot(struct vm *vm, struct error *e)
 	};
 	ret = kvm_set_user_memory_region2(vm->vm_fd, &slot);
 	if (ret)
-		return error_set(e, ERROR_HOST, ret, "KVM_SET_USER_MEMORY_REGION2 for the firmware at "
-				 "0x%llx failed: %s", (unsigned long long)s->fw_gpa, strerror(-ret));
+		return error_set(e, ERROR_HOST, ret,
+				 "KVM_SET_USER_MEMORY_REGION2 for the firmware at 0x%llx failed: "
+				 "%s", (unsigned long long)s->fw_gpa, strerror(-ret));
 	ret = kvm_set_memory_attributes(vm->vm_fd, s->fw_gpa, s->fw_len,
 					CVMM_KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	if (ret)
@@ -261,8 +262,8 @@ static int snp_init_vcpu(struct vm *vm, struct vcpu *vcpu, struct error *e)
 	int ret;
 
 	if (!sa)
-		return error_set(e, ERROR_HOST, EINVAL, "vcpu%u: the launch plan has no VMSA for it",
-				 vcpu->id);
+		return error_set(e, ERROR_HOST, EINVAL,
+				 "vcpu%u: the launch plan has no VMSA for it", vcpu->id);
 	ret = vcpu_cpuid(vm, vcpu->id, (uint32_t)sa->rdx, &cpuid);
 	if (!ret)
 		ret = kvm_set_cpuid2(vcpu->fd, cpuid);
@@ -391,10 +392,11 @@ static int launch_region(struct vm *vm, const struct launch_region *r, struct er
 		ret = launch_update(vm, r->gpa, NULL, r->size, r->snp_type, &fw_error);
 		return ret ? update_failed(r, ret, fw_error, e) : 0;
 	}
-	/* KVM copies from page-aligned user memory; the plan's data is neither aligned nor whole. */
+	/* KVM copies from page-aligned memory; the plan's data is neither aligned nor whole. */
 	buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
-		return error_set(e, ERROR_HOST, errno, "cannot stage %llu bytes for LAUNCH_UPDATE: %s",
+		return error_set(e, ERROR_HOST, errno,
+				 "cannot stage %llu bytes for LAUNCH_UPDATE: %s",
 				 (unsigned long long)r->size, strerror(errno));
 	if (r->snp_type == SNP_PAGE_TYPE_CPUID) {
 		ret = launch_cpuid(vm, r, buf, e);

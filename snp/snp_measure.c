@@ -198,9 +198,10 @@ int snp_plan_check_layout(const struct launch_plan *plan, const struct guest_mem
 			return ERR(-E2BIG, "%llu KiB of firmware: at most %u KiB fit below 4 GiB "
 					   "above the interrupt controllers",
 				   (unsigned long long)(r->size >> 10), SNP_FIRMWARE_MAX >> 10);
-		if (r->kind == LAUNCH_REGION_SEV_SECTION && !guest_mem_is_ram(layout, r->gpa, r->size))
-			return ERR(-EINVAL, "SEV metadata section %s at 0x%llx (0x%llx bytes) is not "
-					    "in guest RAM (give the VM more memory?)",
+		if (r->kind == LAUNCH_REGION_SEV_SECTION &&
+		    !guest_mem_is_ram(layout, r->gpa, r->size))
+			return ERR(-EINVAL, "SEV metadata section %s at 0x%llx (0x%llx bytes) is "
+					    "not in guest RAM (give the VM more memory?)",
 				   sev_section_type_name(r->section_type),
 				   (unsigned long long)r->gpa, (unsigned long long)r->size);
 	}

@@ -15,18 +15,18 @@ int snp_policy_check(uint64_t policy, struct error *e)
 
 	if (policy & ~SNP_POLICY_KNOWN)
 		return error_set(e, ERROR_USAGE, EINVAL,
-				 "--snp-policy 0x%llx: unknown bits 0x%llx (known: API version 15:0, "
-				 "SMT 16, reserved 17, debug 19, single socket 20)",
+				 "--snp-policy 0x%llx: unknown bits 0x%llx (known: API version "
+				 "15:0, SMT 16, reserved 17, debug 19, single socket 20)",
 				 p, p & ~SNP_POLICY_KNOWN);
 	if ((policy & (SNP_POLICY_SMT | SNP_POLICY_RSVD_MBO)) !=
 	    (SNP_POLICY_SMT | SNP_POLICY_RSVD_MBO))
 		return error_set(e, ERROR_USAGE, EINVAL,
-				 "--snp-policy 0x%llx: bits 16 (SMT allowed) and 17 (reserved, must "
-				 "be one) must be set, e.g. 0x%llx", p,
+				 "--snp-policy 0x%llx: bits 16 (SMT allowed) and 17 (reserved, "
+				 "must be one) must be set, e.g. 0x%llx", p,
 				 p | SNP_POLICY_SMT | SNP_POLICY_RSVD_MBO);
 	if (policy & SNP_POLICY_SINGLE_SOCKET)
 		return error_set(e, ERROR_USAGE, EINVAL,
-				 "--snp-policy 0x%llx: bit 20 (single socket) is not supported: cvmm "
-				 "does not keep vCPUs on one socket", p);
+				 "--snp-policy 0x%llx: bit 20 (single socket) is not supported: "
+				 "cvmm does not keep vCPUs on one socket", p);
 	return 0;
 }

@@ -79,8 +79,10 @@ void snp_vmsa_to_kvm(const struct sev_es_save_area *sa, struct kvm_sregs *sregs,
 	sregs->ss = kvm_seg(&sa->ss);
 	sregs->tr = kvm_seg(&sa->tr);
 	sregs->ldt = kvm_seg(&sa->ldtr);
-	sregs->gdt = (struct kvm_dtable){ .base = sa->gdtr.base, .limit = (uint16_t)sa->gdtr.limit };
-	sregs->idt = (struct kvm_dtable){ .base = sa->idtr.base, .limit = (uint16_t)sa->idtr.limit };
+	sregs->gdt = (struct kvm_dtable){ .base = sa->gdtr.base,
+					  .limit = (uint16_t)sa->gdtr.limit };
+	sregs->idt = (struct kvm_dtable){ .base = sa->idtr.base,
+					  .limit = (uint16_t)sa->idtr.limit };
 	sregs->cr0 = sa->cr0;
 	sregs->cr2 = sa->cr2;
 	sregs->cr3 = sa->cr3;

@@ -392,8 +392,8 @@ void cli_print_usage(FILE *out, enum cli_command cmd)
 		fprintf(out, "usage: cvmm --kernel PATH [OPTIONS]\n"
 			     "       cvmm --tee tdx|snp --firmware PATH [--kernel PATH] [OPTIONS]\n"
 			     "       cvmm measure --tee tdx|snp --firmware PATH [OPTIONS]\n"
-			     "       cvmm snp-id-block --key KEY.pem --measurement HEX|--from-measure "
-			     "... --out DIR\n"
+			     "       cvmm snp-id-block --key KEY.pem --measurement HEX|"
+			     "--from-measure ... --out DIR\n"
 			     "       cvmm --help | --version\n\noptions:\n");
 	else
 		fprintf(out, "usage: cvmm measure --tee tdx --firmware PATH [VM OPTIONS] [--json]\n"

@@ -154,17 +154,20 @@ static int write_file(const char *dir, const char *name, const void *data, size_
 		      struct error *e)
 {
 	char path[CONFIG_PATH_MAX + 32];
-	int fd, ret = 0;
+	bool ok;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	errno = EIO; /* what a short write says */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-		ret = error_set(e, ERROR_INPUT, errno, "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0 && close(fd) && !ret)
-		ret = error_set(e, ERROR_INPUT, errno, "cannot write %s: %s", path, strerror(errno));
-	if (!ret)
-		printf("%s\n", path);
-	return ret;
+	ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
+	if (fd >= 0 && close(fd))
+		ok = false;
+	if (!ok)
+		return error_set(e, ERROR_INPUT, errno, "cannot write %s: %s", path,
+				 strerror(errno));
+	printf("%s\n", path);
+	return 0;
 }
 
 static int build_and_write(struct id_args *a, struct error *e)

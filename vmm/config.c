@@ -174,8 +174,8 @@ static int validate_snp_options(const struct vm_config *cfg, struct error *e)
 
 	if (cfg->tee != TEE_SNP) {
 		if (snp->policy_set || snp->host_data_set || snp->id_block || snp->id_auth)
-			return USAGE("--snp-policy, --host-data, --snp-id-block and --snp-id-auth apply "
-				     "to --tee snp only");
+			return USAGE("--snp-policy, --host-data, --snp-id-block and --snp-id-auth "
+				     "apply to --tee snp only");
 		return 0;
 	}
 	if (!(snp->guest_features & SNP_GUEST_FEATURE_SNP_ACTIVE))
@@ -240,8 +240,8 @@ static int validate_firmware_payload(const struct vm_config *cfg, struct error *
 	guest_mem_layout(&layout, cfg->mem_mib << 20);
 	if ((uint64_t)k.st_size + (uint64_t)rd.st_size > layout.ram_size)
 		return error_set(e, ERROR_INPUT, E2BIG,
-				 "kernel %s and initrd: %llu bytes, more than the %llu MiB of guest "
-				 "RAM the firmware can load them into", cfg->kernel,
+				 "kernel %s and initrd: %llu bytes, more than the %llu MiB of "
+				 "guest RAM the firmware can load them into", cfg->kernel,
 				 (unsigned long long)(k.st_size + rd.st_size),
 				 (unsigned long long)cfg->mem_mib);
 	lb = (struct fw_cfg_linux){
@@ -255,14 +255,14 @@ static int validate_firmware_payload(const struct vm_config *cfg, struct error *
 	ret = fw_cfg_linux_check(&lb);
 	if (ret == -ENOEXEC)
 		return error_set(e, ERROR_INPUT, ENOEXEC,
-				 "kernel %s: not a bzImage the firmware can load (the firmware boots "
-				 "the kernel's EFI stub from its setup header)%s", cfg->kernel,
-				 cfg->initrd ? ", or too old for an initrd" : "");
+				 "kernel %s: not a bzImage the firmware can load (the firmware "
+				 "boots the kernel's EFI stub from its setup header)%s",
+				 cfg->kernel, cfg->initrd ? ", or too old for an initrd" : "");
 	if (ret)
 		return error_set(e, ERROR_INPUT, -ret,
-				 "kernel %s: kernel or initrd too large for the firmware (fw_cfg items "
-				 "hold less than 4 GiB; the initrd must fit below %llu MiB)", cfg->kernel,
-				 (unsigned long long)(layout.regions[0].size >> 20));
+				 "kernel %s: kernel or initrd too large for the firmware (fw_cfg "
+				 "items hold less than 4 GiB; the initrd must fit below %llu MiB)",
+				 cfg->kernel, (unsigned long long)(layout.regions[0].size >> 20));
 	return 0;
 }
 

@@ -60,7 +60,7 @@ struct vsock_config {
 
 /* SEV-SNP launch inputs (--tee snp); `cvmm measure` takes the same ones. */
 struct snp_config {
-	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU model; a VM defaults to the host's */
+	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU (a VM defaults to the host's) */
 	bool vcpu_sig_set;
 	uint64_t guest_features; /* VMSA sev_features (INIT2 vmsa_features | SNP_ACTIVE) */
 	bool guest_features_set;

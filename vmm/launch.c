@@ -124,11 +124,14 @@ static int build_snp(const struct vm_config *cfg, struct launch_inputs *li, stru
 
 	if (cfg->kernel) {
 		/* The hashes cover the command line the guest will really get. */
-		ret = sev_hashes_from_buffers(&li->hashes, li->payload.kernel, li->payload.kernel_len,
-					      li->payload.initrd, li->payload.initrd_len, li->cmdline);
+		const struct firmware_payload *pl = &li->payload;
+
+		ret = sev_hashes_from_buffers(&li->hashes, pl->kernel, pl->kernel_len, pl->initrd,
+					      pl->initrd_len, li->cmdline);
 		if (ret)
-			return error_set(e, ERROR_HOST, ret, "hashing kernel, initrd and command line "
-					 "failed: %s", strerror(-ret));
+			return error_set(e, ERROR_HOST, ret,
+					 "hashing kernel, initrd and command line failed: %s",
+					 strerror(-ret));
 		li->has_hashes = true;
 		p.hashes = &li->hashes;
 	}

@@ -56,7 +56,7 @@ struct launch_inputs {
 	struct firmware_payload payload;
 	struct sev_hashes hashes; /* SNP measured direct boot */
 	bool has_hashes;
-	struct snp_id_auth_files *snp_id; /* SNP: the ID block and its auth block, checked; or NULL */
+	struct snp_id_auth_files *snp_id; /* SNP: ID block and auth block, checked; or NULL */
 };
 
 /* Opens and checks the payload, builds the description and the plan; no KVM involved. */

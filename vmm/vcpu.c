@@ -149,7 +149,8 @@ static bool handle_system_event(struct vcpu *vcpu)
 	case KVM_SYSTEM_EVENT_SEV_TERM:
 		/* The TEE kind knows where the reason is; the registers are the guest's secret. */
 		if (vcpu->ctx->tee_ops && vcpu->ctx->tee_ops->handle_tee_exit)
-			return vcpu->ctx->tee_ops->handle_tee_exit(vcpu->ctx->vm, vcpu, vcpu->run) == 0;
+			return vcpu->ctx->tee_ops->handle_tee_exit(vcpu->ctx->vm, vcpu,
+								   vcpu->run) == 0;
 		report_fatal(vcpu, "SEV guest requested termination");
 		break;
 	case KVM_SYSTEM_EVENT_TDX_FATAL:

@@ -367,8 +367,9 @@ static void test_single_pages(void **state)
 			check_around(&m, gpa, PG);
 			for (unsigned i = 0; i < 4; i++) {
 				uint64_t b = blocks[i] / M2;
-				bool sh = model_is(&m, blocks[i], MIN(M2, limit - blocks[i]), true);
-				bool pr = model_is(&m, blocks[i], MIN(M2, limit - blocks[i]), false);
+				uint64_t n = MIN(M2, limit - blocks[i]);
+				bool sh = model_is(&m, blocks[i], n, true);
+				bool pr = model_is(&m, blocks[i], n, false);
 
 				if (blocks[i] + M2 <= limit && (sh || pr))
 					assert_int_equal(m.map->state_2m[b], sh ? MEM_ATTR_SHARED :

@@ -145,6 +145,12 @@ static int openssl_verify(const struct snp_public_key *key, const struct snp_sig
 	return ok;
 }
 
+/* The ID block's signature, checked with the ID key of the auth block. */
+static int verify_block(const struct snp_id_auth *auth, const struct snp_id_block *block)
+{
+	return openssl_verify(&auth->id_key, &auth->id_block_sig, block, sizeof(*block));
+}
+
 /* The public key of a PEM private key file, as OpenSSL reads it. */
 static void file_pubkey(const char *path, uint8_t *qx_be)
 {
@@ -165,7 +171,8 @@ static void file_pubkey(const char *path, uint8_t *qx_be)
 static int run(const char *const *words, char *err, size_t len)
 {
 	char *argv[40] = { "snp-id-block" };
-	int argc = 1, status, saved = dup(2), saved_out = dup(1), fd, null = open("/dev/null", O_WRONLY);
+	int null = open("/dev/null", O_WRONLY), saved = dup(2), saved_out = dup(1);
+	int argc = 1, status, fd;
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/stderr", dir);
@@ -240,14 +247,14 @@ static void test_signed_block_verifies(void **state)
 	assert_int_equal(auth.id_key_algo, SNP_ALGO_ECDSA_P384_SHA384);
 	assert_int_equal(auth.auth_key_algo, 0);
 	/* OpenSSL verifies the block with the key from the auth block... */
-	assert_int_equal(openssl_verify(&auth.id_key, &auth.id_block_sig, &block, sizeof(block)), 1);
+	assert_int_equal(verify_block(&auth, &block), 1);
 	/* ...which is the key file's... */
 	file_pubkey(id_key, qx);
 	le_to_be(auth.id_key.qx, qx_le_be, 48);
 	assert_memory_equal(qx, qx_le_be, 48);
 	/* ...and not for any other block. */
 	block.guest_svn = 8;
-	assert_int_equal(openssl_verify(&auth.id_key, &auth.id_block_sig, &block, sizeof(block)), 0);
+	assert_int_equal(verify_block(&auth, &block), 0);
 	/* Nothing outside the documented fields. */
 	for (size_t i = 0; i < sizeof(auth.reserved2); i++)
 		assert_int_equal(auth.reserved2[i] | auth.author_key.reserved[i % 880], 0);
@@ -266,7 +273,7 @@ static void test_author_key(void **state)
 	read_out(&block, &auth);
 	assert_int_equal(block.policy, 0xb0000);
 	assert_int_equal(auth.auth_key_algo, SNP_ALGO_ECDSA_P384_SHA384);
-	assert_int_equal(openssl_verify(&auth.id_key, &auth.id_block_sig, &block, sizeof(block)), 1);
+	assert_int_equal(verify_block(&auth, &block), 1);
 	assert_int_equal(openssl_verify(&auth.author_key, &auth.id_key_sig, &auth.id_key,
 					sizeof(auth.id_key)),
 			 1);
@@ -341,7 +348,7 @@ static void test_from_measure(void **state)
 			 0);
 	read_out(&block, &auth);
 	assert_int_equal(block.policy, 0xb0000);
-	assert_int_equal(openssl_verify(&auth.id_key, &auth.id_block_sig, &block, sizeof(block)), 1);
+	assert_int_equal(verify_block(&auth, &block), 1);
 
 	config_init(&cfg);
 	cfg.tee = TEE_SNP;

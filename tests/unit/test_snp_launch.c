@@ -135,14 +135,18 @@ static int fake_update(struct cvmm_kvm_sev_cmd *cmd, struct cvmm_kvm_sev_snp_lau
 	if (!run || run->type != u->type || run->gfn + run->pages != u->gfn_start) {
 		assert_true(fw.nr_runs < 64);
 		run = &fw.runs[fw.nr_runs++];
-		*run = (struct update_run){ .gfn = u->gfn_start, .type = u->type, .has_src = !!u->uaddr };
+		*run = (struct update_run){
+			.gfn = u->gfn_start, .type = u->type, .has_src = !!u->uaddr,
+		};
 	}
 	if (fw.pages_per_call && n > fw.pages_per_call)
 		n = fw.pages_per_call;
 	for (uint64_t i = 0; i < n; i++) {
-		const uint8_t *page = u->uaddr ? (const uint8_t *)(uintptr_t)u->uaddr + i * PG : NULL;
+		const uint8_t *src = (const uint8_t *)(uintptr_t)u->uaddr;
+		uint64_t gpa = (u->gfn_start + i) * PG;
 
-		assert_int_equal(snp_ld_add_page(&fw.ld, (u->gfn_start + i) * PG, u->type, page), 0);
+		src = src ? src + i * PG : NULL;
+		assert_int_equal(snp_ld_add_page(&fw.ld, gpa, u->type, src), 0);
 	}
 	run->pages += n;
 	u->gfn_start += n + (fw.bad_progress ? 1 : 0);
@@ -312,10 +316,12 @@ static void write_bzimage(const char *path, size_t len)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, k, len < 4096 ? len : 4096), len < 4096 ? (ssize_t)len : 4096);
-	/* The rest of a large file stays a hole. */
-	if (len > 4096)
-		assert_int_equal(pwrite(fd, k + 4096, len > 65536 ? 65536 - 4096 : len - 4096, 4096),
-				 len > 65536 ? 65536 - 4096 : (ssize_t)(len - 4096));
+	/* Past 64 KiB a large file stays a hole. */
+	if (len > 4096) {
+		size_t more = (len > 65536 ? 65536 : len) - 4096;
+
+		assert_int_equal(pwrite(fd, k + 4096, more, 4096), (ssize_t)more);
+	}
 	assert_int_equal(ftruncate(fd, (off_t)len), 0);
 	close(fd);
 	free(k);
@@ -478,10 +484,12 @@ static long find_cap(uint32_t cap)
 static void check_sequence(unsigned nr_vcpus)
 {
 	long create = rec_find("kvm_create_vm", 0), init2 = find_encrypt_op(KVM_SEV_INIT2);
-	long hc = find_cap(KVM_CAP_EXIT_HYPERCALL), start = find_encrypt_op(KVM_SEV_SNP_LAUNCH_START);
+	long hc = find_cap(KVM_CAP_EXIT_HYPERCALL);
+	long start = find_encrypt_op(KVM_SEV_SNP_LAUNCH_START);
 	long slot = rec_find("kvm_set_user_memory_region2", 0);
 	long update = find_encrypt_op(KVM_SEV_SNP_LAUNCH_UPDATE);
-	long vcpu = rec_find("kvm_create_vcpu", 0), finish = find_encrypt_op(KVM_SEV_SNP_LAUNCH_FINISH);
+	long vcpu = rec_find("kvm_create_vcpu", 0);
+	long finish = find_encrypt_op(KVM_SEV_SNP_LAUNCH_FINISH);
 	long irqchip = rec_find("kvm_create_irqchip", 0);
 
 	assert_true(rec_find("sev_open", 0) >= 0 && rec_find("sev_open", 0) < create);
@@ -945,8 +953,8 @@ static void test_refusals(void **state)
 		snprintf(path, sizeof(path), "%s/high.fd", dir);
 		write_fw(path, &l);
 		config_set_string(&cfg.firmware, path, "--firmware", NULL);
-		expect_refusal(&cfg, ERROR_INPUT, "SNP_SECRETS at 0x1800000 (0x1000 bytes) is not in "
-			       "guest RAM", false);
+		expect_refusal(&cfg, ERROR_INPUT, "SNP_SECRETS at 0x1800000 (0x1000 bytes) is not "
+						  "in guest RAM", false);
 	}
 	config_free(&cfg);
 }
