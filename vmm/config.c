@@ -217,7 +217,7 @@ static int validate_payload_options(const struct vm_config *cfg, struct error *e
 /*
  * A firmware boot hands kernel, initrd and command line to the firmware through fw_cfg: the kernel
  * must be a bzImage the firmware can split and load, and kernel and initrd must fit fw_cfg's items
- * and guest RAM.  Only the kernel's header is read here; the launch reads the files whole.
+ * and guest RAM.  Only the kernel's header is read here; the launch maps the files whole.
  */
 static int validate_firmware_payload(const struct vm_config *cfg, struct error *e)
 {
@@ -227,12 +227,17 @@ static int validate_firmware_payload(const struct vm_config *cfg, struct error *
 	struct fw_cfg_linux lb;
 	int fd, ret;
 
-	if (stat(cfg->kernel, &k) < 0 || (cfg->initrd && stat(cfg->initrd, &rd) < 0))
-		return error_set(e, ERROR_INPUT, errno, "%s: %s", cfg->kernel, strerror(errno));
-	fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(e, ERROR_INPUT, errno, "kernel %s: %s", cfg->kernel,
+	if (cfg->initrd && stat(cfg->initrd, &rd) < 0)
+		return error_set(e, ERROR_INPUT, errno, "initrd %s: %s", cfg->initrd,
 				 strerror(errno));
+	fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &k) < 0) {
+		ret = error_set(e, ERROR_INPUT, errno, "kernel %s: %s", cfg->kernel,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
 	ret = pread_exact(fd, hdr, MIN(sizeof(hdr), (size_t)k.st_size), 0);
 	close(fd);
 	if (ret)
