@@ -57,9 +57,12 @@ static int tdx_cmd(int fd, uint32_t id, uint32_t flags, uint64_t data, uint64_t 
 
 static int tdx_probe(struct vm *vm, struct error *e)
 {
-	int types = kvm_check_extension(vm->kvm_fd, KVM_CAP_VM_TYPES);
 	struct utsname u;
+	int types;
 
+	if (vm->kvm_fd < 0)
+		return 0; /* no KVM at all: vm_create()'s "cannot open /dev/kvm" line says it */
+	types = kvm_check_extension(vm->kvm_fd, KVM_CAP_VM_TYPES);
 	if (types > 0 && (types & (1 << CVMM_KVM_X86_TDX_VM)))
 		return 0;
 	if (uname(&u) < 0)

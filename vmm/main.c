@@ -14,6 +14,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/cmd_measure.h"
+#include "vmm/cmd_snp_id_block.h"
 #include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
 	log_startup_begin();
 	if (argc > 1 && !strcmp(argv[1], "measure"))
 		return cmd_measure(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "snp-id-block"))
+		return cmd_snp_id_block(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
 		printf("cvmm v%s\n", CVMM_VERSION);
 		return 0;
