@@ -12,7 +12,7 @@ BUILD   ?= build
 SAN     ?= 0
 OPT     ?= -O2
 
-PKGS    := jansson liburing libcrypto
+PKGS    := jansson liburing libcrypto uuid
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := -lcmocka

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential clang pkg-config
 	libssl-dev libjansson-dev liburing-dev libcmocka-dev
-	uuid-dev                 # libuuid's header (Debian's name for libuuid-dev): snp-id-block
+	uuid-dev                 # libuuid's header and libuuid.a (cvmm is static): snp-id-block
 	libclang-rt-14-dev       # ASan/UBSan and libFuzzer runtimes for clang
 	acpica-tools             # iasl: independent check of the generated ACPI tables
 	ovmf                     # Debian OVMF.fd: a measurement test vector

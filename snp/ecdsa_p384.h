@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ECDSA P-384 with SHA-384 through OpenSSL 3's EVP API, as SEV-SNP's ID and author keys use it.
- * libcrypto is loaded on first use, as vmm/digest.h does it: only `cvmm snp-id-block` pays for it.
+ * ECDSA P-384 with SHA-384 through OpenSSL 3's EVP API, as SEV-SNP's ID and author keys use it
+ * (libcrypto is linked statically, as for vmm/digest.h; only `cvmm snp-id-block` signs).
  * Numbers cross this interface little endian, zero-extended to P384_FIELD_LEN bytes (SEV-SNP's
  * layout).
  */

@@ -2,9 +2,8 @@
 /*
  * `cvmm snp-id-block`: signs an SEV-SNP ID block for a launch digest (given, or predicted from
  * `cvmm measure` options) and writes it with its authentication block.  UUIDs are parsed with
- * libuuid, loaded on first use as libcrypto is (snp/ecdsa_p384.h).
+ * libuuid, signatures made with libcrypto (snp/ecdsa_p384.h).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,7 +23,6 @@
 #include "vmm/log.h"
 #include "vmm/util.h"
 
-#define LIBUUID_SONAME "libuuid.so.1"
 #define BAD(...)       error_set(e, ERROR_USAGE, EINVAL, __VA_ARGS__)
 
 struct id_args {
@@ -103,20 +101,10 @@ static int parse_args(int argc, char **argv, struct id_args *a, struct error *e)
 
 static int parse_uuid(const char *text, uint8_t out[16], const char *opt, struct error *e)
 {
-	static __typeof__(uuid_parse) *parse;
-	void *lib;
-
 	if (!text)
 		return 0; /* all zero */
-	if (!parse) {
-		lib = dlopen(LIBUUID_SONAME, RTLD_NOW | RTLD_LOCAL);
-		parse = lib ? (__typeof__(uuid_parse) *)dlsym(lib, "uuid_parse") : NULL;
-		if (!parse)
-			return error_set(e, ERROR_HOST, ENOSYS, "cannot load %s to parse UUIDs",
-					 LIBUUID_SONAME);
-	}
 	/* RFC 4122 byte order: the bytes of the text, left to right. */
-	if (parse(text, out))
+	if (uuid_parse(text, out))
 		return BAD("%s: '%s' is not a UUID", opt, text);
 	return 0;
 }
