@@ -15,6 +15,7 @@
 #include "snp/snp_policy.h"
 #include "snp/vmsa.h"
 #include "vmm/convert.h"
+#include "vmm/cvm_fw_memory.h"
 #include "vmm/cvm_memory.h"
 #include "vmm/error.h"
 #include "vmm/kvm_api.h"
@@ -31,10 +32,7 @@ struct snp_vm {
 	struct converter conv; /* RAM's private/shared conversions */
 	int sev_fd;
 	uint64_t vmsa_features; /* KVM_SEV_INIT2's; KVM adds SNP_ACTIVE */
-	/* The firmware's memslot: guest_memfd, and a shared backing the guest never converts to. */
-	int fw_gmem_fd;
-	void *fw_shared;
-	uint64_t fw_gpa, fw_len;
+	struct cvm_fw_memory fw; /* the firmware's private memslot below 4 GiB */
 };
 
 static const char *const fw_errors[] = {
@@ -101,7 +99,8 @@ static int snp_probe(struct vm *vm, struct error *e)
 
 	if (!s)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
-	s->sev_fd = s->fw_gmem_fd = -1;
+	s->sev_fd = -1;
+	cvm_fw_memory_init(&s->fw);
 	vm->tee = s;
 	if (vm->kvm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->kvm_fd, UNAVAILABLE "cannot open %s: %s",
@@ -153,49 +152,22 @@ static int snp_init_vm(struct vm *vm, struct error *e)
 	return ret;
 }
 
-/* The firmware's own memslot below 4 GiB, private from the start like RAM. */
+/* The firmware's own memslot below 4 GiB, private from the start like RAM (after RAM's slots). */
 static int setup_firmware_slot(struct vm *vm, struct error *e)
 {
 	struct snp_vm *s = vm->tee;
 	const struct launch_region *fw =
 		launch_plan_find(&vm->launch.plan, LAUNCH_REGION_FIRMWARE, 0);
-	struct cvmm_kvm_userspace_memory_region2 slot;
-	void *p;
 	int ret;
 
 	if (!fw)
 		return error_set(e, ERROR_INPUT, EINVAL, "the launch plan has no firmware");
-	s->fw_gpa = fw->gpa;
-	s->fw_len = fw->size;
-	p = mmap(NULL, s->fw_len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return error_set(e, ERROR_HOST, errno,
-				 "cannot map the firmware's shared backing: %s", strerror(errno));
-	s->fw_shared = p;
-	s->fw_gmem_fd = kvm_create_guest_memfd(vm->vm_fd, s->fw_len, 0);
-	if (s->fw_gmem_fd < 0)
-		return error_set(e, ERROR_HOST, s->fw_gmem_fd, "KVM_CREATE_GUEST_MEMFD for the "
-				 "firmware failed: %s", strerror(-s->fw_gmem_fd));
-	slot = (struct cvmm_kvm_userspace_memory_region2){
-		.slot = vm->mem.nr_regions,
-		.flags = CVMM_KVM_MEM_GUEST_MEMFD,
-		.guest_phys_addr = s->fw_gpa,
-		.memory_size = s->fw_len,
-		.userspace_addr = (uintptr_t)p,
-		.guest_memfd = (uint32_t)s->fw_gmem_fd,
-	};
-	ret = kvm_set_user_memory_region2(vm->vm_fd, &slot);
+	ret = cvm_fw_memory_add(&s->fw, fw->gpa, fw->size);
 	if (ret)
-		return error_set(e, ERROR_HOST, ret,
-				 "KVM_SET_USER_MEMORY_REGION2 for the firmware at 0x%llx failed: "
-				 "%s", (unsigned long long)s->fw_gpa, strerror(-ret));
-	ret = kvm_set_memory_attributes(vm->vm_fd, s->fw_gpa, s->fw_len,
-					CVMM_KVM_MEMORY_ATTRIBUTE_PRIVATE);
-	if (ret)
-		return error_set(e, ERROR_HOST, ret, "KVM_SET_MEMORY_ATTRIBUTES (private) for the "
-				 "firmware failed: %s", strerror(-ret));
-	return 0;
+		return error_set(e, ERROR_INPUT, -ret, "the firmware at 0x%llx (0x%llx bytes) cannot "
+				 "get private memory: %s", (unsigned long long)fw->gpa,
+				 (unsigned long long)fw->size, strerror(-ret));
+	return cvm_fw_memory_map(vm, &s->fw, GUEST_MEM_MAX_REGIONS, e);
 }
 
 static int snp_setup_memory(struct vm *vm, struct error *e)
@@ -393,21 +365,13 @@ static int launch_region(struct vm *vm, const struct launch_region *r, struct er
 		return ret ? update_failed(r, ret, fw_error, e) : 0;
 	}
 	/* KVM copies from page-aligned memory; the plan's data is neither aligned nor whole. */
-	buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED)
-		return error_set(e, ERROR_HOST, errno,
-				 "cannot stage %llu bytes for LAUNCH_UPDATE: %s",
-				 (unsigned long long)r->size, strerror(errno));
+	ret = launch_region_stage(r, &buf);
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "cannot stage %llu bytes for LAUNCH_UPDATE: %s",
+				 (unsigned long long)r->size, strerror(-ret));
 	if (r->snp_type == SNP_PAGE_TYPE_CPUID) {
 		ret = launch_cpuid(vm, r, buf, e);
 	} else {
-		for (uint64_t i = 0; i < launch_region_pages(r); i++) {
-			uint8_t *page = buf + i * LAUNCH_PAGE_SIZE;
-			const uint8_t *src = launch_region_page(r, i, page);
-
-			if (src != page)
-				memcpy(page, src, LAUNCH_PAGE_SIZE);
-		}
 		ret = launch_update(vm, r->gpa, buf, r->size, r->snp_type, &fw_error);
 		if (ret)
 			ret = update_failed(r, ret, fw_error, e);
@@ -455,10 +419,7 @@ static void snp_destroy(struct vm *vm)
 	if (!s)
 		return;
 	cvm_teardown(vm, &s->conv);
-	if (s->fw_shared)
-		munmap(s->fw_shared, s->fw_len);
-	if (s->fw_gmem_fd >= 0)
-		close(s->fw_gmem_fd);
+	cvm_fw_memory_destroy(&s->fw);
 	if (s->sev_fd >= 0)
 		close(s->sev_fd);
 	free(s);
