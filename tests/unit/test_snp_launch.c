@@ -27,9 +27,11 @@
 #include "snp/snp_launch.h"
 #include "snp/snp_measure.h"
 #include "snp/vmsa.h"
+#include "tests/unit/fw_cfg_port.h"
 #include "tests/unit/fw_image.h"
 #include "tests/unit/input_files.h"
 #include "tests/unit/kvm_recorder.h"
+#include "tests/unit/vm_refusal.h"
 #include "vmm/cmd_measure.h"
 #include "vmm/config.h"
 #include "vmm/convert.h"
@@ -614,9 +616,8 @@ static void test_launch_vector(void **state)
 	struct vm_config cfg;
 	struct vm *vm;
 	size_t len;
+	uint32_t e820_size;
 	unsigned n;
-	uint16_t key;
-	uint8_t b[4];
 
 	if (!path)
 		path = access("../shared/vectors/debian-ovmf-2022.11-6+deb12u2.fd", R_OK) ?
@@ -653,11 +654,8 @@ static void test_launch_vector(void **state)
 	for (unsigned i = 0; i < vm->dm.nr_devices; i++)
 		n += !strcmp(vm->dm.devices[i].name, "fw_cfg");
 	assert_int_equal(n, 1);
-	key = FW_CFG_KERNEL_SIZE;
-	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
-	for (unsigned i = 0; i < 4; i++)
-		assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, &b[i], 1, false));
-	assert_memory_equal(b, "\0\0\0\0", 4);
+	assert_int_equal(fwc_read_u32(&vm->dm.pio, FW_CFG_KERNEL_SIZE), 0);
+	assert_true(fwc_find_file(&vm->dm.pio, "etc/e820", &e820_size) >= 0);
 	destroy(vm);
 	config_free(&cfg);
 }
@@ -819,50 +817,49 @@ static void test_finish_with_id_block(void **state)
 	config_free(&cfg);
 }
 
-/* fw_cfg serves the firmware what was measured: the final command line, kernel, initrd. */
+/*
+ * fw_cfg serves the firmware what was measured (the final command line, the kernel mapping) and
+ * what OVMF needs besides: etc/e820, the CPU count, the ACPI tables with their loader script.
+ */
 static void test_fw_cfg_wired(void **state)
 {
+	const struct bus *pio;
 	struct error e = ERROR_INIT;
 	struct vm_config cfg;
 	struct vm *vm;
-	uint8_t b[8];
-	char cmdline[64];
+	uint8_t *cmdline, *e820;
 	uint32_t size;
-	uint16_t key;
+	uint16_t cpus = 0;
 	unsigned n = 0;
 
 	snp_config(&cfg);
 	kvm_with_snp();
 	assert_int_equal(vm_create(&cfg, &vm, &e), 0);
+	pio = &vm->dm.pio;
 	for (unsigned i = 0; i < vm->dm.nr_devices; i++)
 		n += !strcmp(vm->dm.devices[i].name, "fw_cfg");
 	assert_int_equal(n, 1);
-	/* Select the command line by port and read it byte by byte, as OVMF's PEI does. */
-	key = FW_CFG_CMDLINE_SIZE;
-	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
-	for (unsigned i = 0; i < 4; i++)
-		assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, &b[i], 1, false));
-	memcpy(&size, b, 4);
+	size = fwc_read_u32(pio, FW_CFG_CMDLINE_SIZE);
 	assert_int_equal(size, strlen(vm->launch.cmdline) + 1);
-	key = FW_CFG_CMDLINE_DATA;
-	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
-	for (unsigned i = 0; i < size && i < sizeof(cmdline); i++)
-		assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, (uint8_t *)&cmdline[i], 1,
-				       false));
-	assert_string_equal(cmdline, vm->launch.cmdline);
-	key = FW_CFG_NB_CPUS;
-	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
-	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, &b[0], 1, false));
-	assert_int_equal(b[0], 2);
+	cmdline = malloc(size);
+	assert_non_null(cmdline);
+	fwc_read(pio, FW_CFG_CMDLINE_DATA, cmdline, size);
+	assert_string_equal((const char *)cmdline, vm->launch.cmdline);
+	free(cmdline);
+	fwc_read(pio, FW_CFG_NB_CPUS, &cpus, 2);
+	assert_int_equal(cpus, 2);
 	/* The kernel item is the measured mapping itself (borrowed, not a copy). */
 	assert_int_equal(vm->launch.fw_kernel.len, 300000);
 	assert_ptr_equal(vm->launch.fw_boot.kernel, vm->launch.fw_kernel.data);
-	key = FW_CFG_KERNEL_SIZE;
-	assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
-	for (unsigned i = 0; i < 4; i++)
-		assert_true(bus_access(&vm->dm.pio, FW_CFG_PORT_DATA, &b[i], 1, false));
-	memcpy(&size, b, 4);
-	assert_int_equal(size, 300000 - 5 * 512); /* after the setup sectors */
+	assert_int_equal(fwc_read_u32(pio, FW_CFG_KERNEL_SIZE), 300000 - 5 * 512);
+	/* Guest RAM as one e820 RAM entry; cvmm's ACPI tables for AcpiPlatformDxe. */
+	e820 = fwc_read_file(pio, "etc/e820", &size);
+	assert_int_equal(size, 20 * vm->mem.nr_regions);
+	assert_int_equal(e820[16], 1);
+	free(e820);
+	assert_true(fwc_find_file(pio, "etc/table-loader", &size) >= 0 && size > 0);
+	assert_true(fwc_find_file(pio, "etc/acpi/rsdp", &size) >= 0 && size == 36);
+	assert_true(fwc_find_file(pio, "etc/acpi/tables", &size) >= 0 && size > 0);
 	destroy(vm);
 	config_free(&cfg);
 }
@@ -872,16 +869,7 @@ static void test_fw_cfg_wired(void **state)
 static void expect_refusal(struct vm_config *cfg, enum error_class cls, const char *needle,
 			   bool kvm_opened)
 {
-	struct error e = ERROR_INIT;
-	struct vm *vm;
-
-	assert_true(vm_create(cfg, &vm, &e) < 0);
-	assert_null(vm);
-	if (e.cls != cls || !strstr(e.msg, needle))
-		fail_msg("want a %s error with '%s', got %s '%s'", error_class_name(cls), needle,
-			 error_class_name(e.cls), e.msg);
-	assert_null(strchr(e.msg, '\n'));
-	assert_int_equal(rec_count("kvm_open") > 0, kvm_opened);
+	assert_int_equal(expect_vm_refused(cfg, cls, needle), kvm_opened);
 }
 
 static void test_probe(void **state)
