@@ -82,19 +82,22 @@ static int create_virtio(struct device_manager *dm, const struct device_env *env
 	ret = k->open_virtio(env, cfg, i, &model, &params, e);
 	if (ret)
 		return ret;
+	/* The message first: params.name belongs to the model. */
 	ret = virtio_dev_create(&env->virtio, &params, slot.base, slot.gsi, &vdev);
 	if (ret) {
+		error_set(e, ERROR_HOST, ret, "%s: cannot create the virtio-mmio device: %s",
+			  params.name, strerror(-ret));
 		k->destroy(model);
-		return error_set(e, ERROR_HOST, ret, "%s: cannot create the virtio-mmio device: %s",
-				 params.name, strerror(-ret));
+		return ret;
 	}
 	ret = device_map(env, env->mmio, slot.base, VIRTIO_MMIO_WINDOW, virtio_mmio_access, vdev,
 			 vdev->name);
 	if (ret) {
+		error_set(e, ERROR_HOST, ret, "%s: cannot map it at %#llx: %s", params.name,
+			  (unsigned long long)slot.base, strerror(-ret));
 		virtio_dev_destroy(vdev);
 		k->destroy(model);
-		return error_set(e, ERROR_HOST, ret, "%s: cannot map it at %#llx: %s", params.name,
-				 (unsigned long long)slot.base, strerror(-ret));
+		return ret;
 	}
 	snprintf(dev->name, sizeof(dev->name), "%s", params.name);
 	dev->opaque = model;
@@ -135,6 +138,7 @@ int dm_create_devices(struct device_manager *dm, struct device_env *env,
 			}
 			if (!dev->name[0])
 				snprintf(dev->name, sizeof(dev->name), "%s", k->name);
+			dev->kind = k;
 			dm->nr_devices++;
 		}
 	}
@@ -172,6 +176,14 @@ static void destroy_devices(struct device_manager *dm)
 	free(dm->devices);
 	dm->devices = NULL;
 	dm->nr_devices = dm->cap_devices = 0;
+}
+
+void *dm_find_model(struct device_manager *dm, const struct device_kind *k, unsigned nth)
+{
+	for (unsigned i = 0; i < dm->nr_devices; i++)
+		if (dm->devices[i].kind == k && nth-- == 0)
+			return dm->devices[i].opaque;
+	return NULL;
 }
 
 void dm_for_each_virtio(struct device_manager *dm,

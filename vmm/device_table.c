@@ -2,12 +2,14 @@
 /*
  * The device table.  Legacy devices first (their ports are fixed), then virtio devices, which take
  * virtio-mmio slots in this order: drives in command-line order (the first is /dev/vda), then
- * vsock.  To add a device: write its struct device_kind next to the device and add a row here.
+ * vsock, then the entropy device.  To add a device: write its struct device_kind next to the device and add a row here.
  */
 #include "devices/acpi_pm.h"
 #include "devices/blk.h"
 #include "devices/debug_ports.h"
+#include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/rng.h"
 #include "devices/serial.h"
 #include "vmm/device_env.h"
 #include "vmm/device_table.h"
@@ -18,8 +20,10 @@ const struct device_kind *const device_table[] = {
 	&i8042_device,
 	&debug_ports_device,
 	&acpi_pm_device,
+	&fw_cfg_device, /* firmware boots only */
 	&virtio_blk_device,
 	&virtio_vsock_device,
+	&virtio_rng_device,
 };
 
 const size_t device_table_len = sizeof(device_table) / sizeof(device_table[0]);

@@ -144,6 +144,10 @@ struct cvmm_kvm_tdx_exit {
 		} setup_event_notify;
 	};
 };
+CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_exit, 64);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_exit, get_quote.gpa, 24);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_exit, get_tdvmcall_info.r11, 32);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_exit, setup_event_notify.vector, 24);
 
 #define CVMM_KVM_RUN_EXIT_UNION_OFFSET offsetof(struct kvm_run, mmio)
 
@@ -212,6 +216,40 @@ struct cvmm_kvm_tdx_init_mem_region {
 	__u64 nr_pages;
 };
 CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_init_mem_region, 24);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_cmd, data, 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_cmd, hw_error, 16);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_capabilities, user_tdvmcallinfo_1_r11, 24);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_capabilities, reserved, 48);
+CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_capabilities, 256 * 8 + 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, xfam, 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, mrowner, 64);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, mrownerconfig, 112);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, reserved, 160);
+CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_init_vm, 256 + 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_mem_region, gpa, 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_mem_region, nr_pages, 16);
+_Static_assert(sizeof(struct kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 size");
+
+/* TD attributes (TDX module ABI, TDCS ATTRIBUTES): the ones cvmm names. */
+#define CVMM_TDX_ATTR_DEBUG           (1ULL << 0)
+#define CVMM_TDX_ATTR_SEPT_VE_DISABLE (1ULL << 28)
+#define CVMM_TDX_ATTR_PKS             (1ULL << 30)
+#define CVMM_TDX_ATTR_PERFMON         (1ULL << 63)
+
+/* TDG.VP.VMCALL leaves that reach userspace (kvm_run.tdx.nr) and their status codes. */
+#define CVMM_TDVMCALL_GET_TD_VM_CALL_INFO       0x10000ULL
+#define CVMM_TDVMCALL_MAP_GPA                   0x10001ULL
+#define CVMM_TDVMCALL_GET_QUOTE                 0x10002ULL
+#define CVMM_TDVMCALL_REPORT_FATAL_ERROR        0x10003ULL
+#define CVMM_TDVMCALL_SETUP_EVENT_NOTIFY        0x10004ULL
+#define CVMM_TDVMCALL_STATUS_SUCCESS            0x0ULL
+#define CVMM_TDVMCALL_STATUS_RETRY              0x1ULL
+#define CVMM_TDVMCALL_STATUS_INVALID_OPERAND    0x8000000000000000ULL
+#define CVMM_TDVMCALL_STATUS_GPA_INUSE          0x8000000000000001ULL
+#define CVMM_TDVMCALL_STATUS_ALIGN_ERROR        0x8000000000000002ULL
+#define CVMM_TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED 0x8000000000000003ULL
+/* GetTdVmCallInfo leaf 1, R11: the user-handled TDVMCALLs KVM may forward. */
+#define CVMM_TDVMCALLINFO_1_R11_SETUP_EVENT_NOTIFY (1ULL << 1)
 
 /* ---- AMD SEV-SNP (KVM_MEMORY_ENCRYPT_OP with struct kvm_sev_cmd) ---- */
 enum cvmm_kvm_sev_cmd_id {
@@ -283,5 +321,32 @@ struct cvmm_kvm_sev_snp_launch_finish {
 CVMM_ASSERT_SIZE(struct cvmm_kvm_sev_snp_launch_finish, 88);
 CVMM_ASSERT_LAYOUT(struct cvmm_kvm_sev_snp_launch_finish, host_data, 19);
 CVMM_ASSERT_LAYOUT(struct cvmm_kvm_sev_snp_launch_finish, flags, 54);
+
+/* SEV-SNP: what KVM_SEV_INIT2 and LAUNCH_FINISH take, and how a guest asks to terminate. */
+#ifndef KVM_X86_GRP_SEV
+#define KVM_X86_GRP_SEV 1 /* KVM_GET_DEVICE_ATTR group on /dev/kvm */
+#endif
+#ifndef KVM_X86_SEV_VMSA_FEATURES
+#define KVM_X86_SEV_VMSA_FEATURES 0 /* attribute: vmsa_features bits INIT2 accepts */
+#endif
+#define CVMM_SVM_SEV_FEAT_SNP_ACTIVE (1ULL << 0) /* KVM ORs it into an SNP VM's features */
+#define CVMM_SEV_GHCB_VERSION_2      2
+#define KVM_SEV_SNP_ID_BLOCK_SIZE    96
+#define KVM_SEV_SNP_ID_AUTH_SIZE     4096
+#define KVM_SEV_SNP_FINISH_DATA_SIZE 32
+_Static_assert(sizeof(((struct cvmm_kvm_sev_snp_launch_finish *)0)->host_data) ==
+		       KVM_SEV_SNP_FINISH_DATA_SIZE,
+	       "host_data size");
+
+/*
+ * KVM_SYSTEM_EVENT_SEV_TERM: data[0] is the GHCB MSR value.  For the MSR protocol's termination
+ * request (GHCBInfo 0x100) it carries the reason code set in bits 15:12 and the code in 23:16;
+ * for a request through a GHCB page it is that page's address (no reason in it).  ndata 0: the
+ * guest shut down (triple fault), as KVM reports it for SEV-ES guests since Linux 6.6.
+ */
+#define CVMM_GHCB_MSR_INFO_MASK     0xfffULL
+#define CVMM_GHCB_MSR_TERM_REQ      0x100ULL
+#define CVMM_GHCB_TERM_SET(v)       ((unsigned)(((v) >> 12) & 0xf))
+#define CVMM_GHCB_TERM_CODE(v)      ((unsigned)(((v) >> 16) & 0xff))
 
 #endif

@@ -18,9 +18,11 @@
 #include "snp/sev_metadata.h"
 #include "snp/snp_measure.h"
 #include "tdx/td_hob.h"
+#include "tdx/td_payload.h"
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
 #include "vmm/error.h"
+#include "vmm/memory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -75,6 +77,26 @@ static void fuzz_parsers(const uint8_t *fw, size_t len)
 			abort();
 }
 
+/* The launch's own checks of the sections (placement, payload, TD HOB) on whatever parsed. */
+static void fuzz_td_payload(struct launch_plan *plan)
+{
+	static const uint8_t kernel[0x300] = { [0x202] = 'H', 'd', 'r', 'S', [0x207] = 2,
+					       [0x211] = 1 };
+	struct td_payload_inputs in = { .kernel = kernel, .kernel_len = sizeof(kernel),
+					.cmdline = "console=hvc0" };
+	struct error e = ERROR_INIT;
+	struct guest_mem layout;
+	struct td_payload out;
+	int ret;
+
+	guest_mem_layout(&layout, 64ULL << 20);
+	in.layout = &layout;
+	ret = td_payload_apply(plan, &in, &out, &e);
+	check_err(ret, &e);
+	if (!ret && out.hob_gpa && !out.hob_len)
+		abort();
+}
+
 static void fuzz_tdx(const uint8_t *fw, size_t len)
 {
 	static const struct td_hob_ram ram[] = { { 0, 0x80000000 }, { 1ULL << 32, 1ULL << 30 } };
@@ -93,6 +115,7 @@ static void fuzz_tdx(const uint8_t *fw, size_t len)
 		ret = td_hob_build(hob, sizeof(hob), 0x809000, ram, 2, &plan, &used, &e);
 		if ((ret && ret != -ENOSPC) || (!ret && used > sizeof(hob)))
 			abort();
+		fuzz_td_payload(&plan);
 	}
 	launch_plan_free(&plan);
 }
