@@ -107,13 +107,65 @@ static json_t *device_json(const struct virtio_counters *c)
 	return d;
 }
 
+/* A device's own counter by name (0 when it has none). */
+static uint64_t stat_of(const struct vm_counters *c, unsigned d, const char *name)
+{
+	for (unsigned i = 0; i < c->devices[d].nr; i++)
+		if (!strcmp(c->devices[d].stat[i].name, name))
+			return c->devices[d].stat[i].value;
+	return 0;
+}
+
+/*
+ * Each device's own counters (I/O errors, refusals at a limit, ...) in its entry of cvmm.devices,
+ * and their sums in Firecracker's block and uart groups.
+ */
+static void device_stats(json_t *devs, json_t *block, json_t *uart, const struct vm_counters *c)
+{
+	uint64_t rd = 0, wr = 0, fl = 0, rb = 0, wb = 0, bad = 0, io_fails = 0, tx = 0, dropped = 0;
+
+	for (unsigned d = 0; d < c->nr_devices; d++) {
+		json_t *o = json_object_get(devs, c->devices[d].name);
+
+		if (!o) {
+			o = json_object();
+			json_object_set_new(devs, c->devices[d].name, o);
+		}
+		for (unsigned i = 0; i < c->devices[d].nr; i++)
+			put(o, c->devices[d].stat[i].name, c->devices[d].stat[i].value);
+		if (strstr(c->devices[d].name, "blk")) {
+			rd += stat_of(c, d, "reads");
+			wr += stat_of(c, d, "writes");
+			fl += stat_of(c, d, "flushes");
+			rb += stat_of(c, d, "bytes_read");
+			wb += stat_of(c, d, "bytes_written");
+			bad += stat_of(c, d, "bad_request");
+			io_fails += stat_of(c, d, "read_errors") + stat_of(c, d, "write_errors") +
+				 stat_of(c, d, "flush_errors") + stat_of(c, d, "discard_errors");
+		} else if (!strcmp(c->devices[d].name, "com1")) {
+			tx += stat_of(c, d, "tx_bytes");
+			dropped += stat_of(c, d, "dropped_bytes");
+		}
+	}
+	put(block, "read_count", rd);
+	put(block, "write_count", wr);
+	put(block, "flush_count", fl);
+	put(block, "read_bytes", rb);
+	put(block, "write_bytes", wb);
+	put(block, "invalid_reqs_count", bad);
+	put(block, "execute_fails", io_fails);
+	put(uart, "write_count", tx);
+	put(uart, "missed_write_count", dropped);
+}
+
 /* Firecracker's per-kind device groups (queue events) and cvmm's group. */
 static void vm_groups(json_t *line, struct vm *vm)
 {
 	json_t *cvmm = json_object(), *devs = json_object(), *conv = json_object();
 	json_t *block = json_object(), *vsock = json_object(), *rng = json_object();
+	json_t *uart = json_object();
 	uint64_t blk_kicks = 0, vsock_kicks = 0, rng_kicks = 0, refused = 0;
-	struct vm_counters c;
+	static struct vm_counters c; /* large; metrics lines come from one thread at a time */
 
 	vm_get_counters(vm, &c);
 	for (unsigned i = 0; i < c.nr_virtio; i++) {
@@ -143,8 +195,10 @@ static void vm_groups(json_t *line, struct vm *vm)
 	put(conv, "rejected", c.conversions.rejected);
 	json_object_set_new(cvmm, "conversions", conv);
 	put(cvmm, "private_dma_refused", refused);
+	device_stats(devs, block, uart, &c);
 	json_object_set_new(cvmm, "devices", devs);
 	json_object_set_new(line, "block", block);
+	json_object_set_new(line, "uart", uart);
 	json_object_set_new(line, "vsock", vsock);
 	json_object_set_new(line, "entropy", rng);
 	json_object_set_new(line, "cvmm", cvmm);

@@ -45,6 +45,7 @@ static const char *thread_names[SECCOMP__THREADS] = {
 /* For the handler: names of system calls, resolved before any filter exists. */
 static char *syscall_names[MAX_SYSCALL_NR];
 static __thread const char *confined_as;
+static bool supervisor_api; /* the VM's supervisor serves the API while the VM runs */
 
 const char *seccomp_thread_name(enum seccomp_thread kind)
 {
@@ -87,7 +88,16 @@ unsigned seccomp_features(const struct vm_config *cfg)
 		f |= SECCOMP_F_SPLIT_IRQ;
 	if (cfg->seccomp == SECCOMP_LEVEL_STRICT || cfg->sandbox.on)
 		f |= SECCOMP_F_STRICT;
+	if (cfg->tee == TEE_TDX && cfg->tdx.quote_service)
+		f |= SECCOMP_F_QGS;
+	if (supervisor_api)
+		f |= SECCOMP_F_API;
 	return f;
+}
+
+void seccomp_supervisor_serves_api(bool on)
+{
+	supervisor_api = on;
 }
 
 /* Writes s into buf at *n (async-signal-safe formatting for the handler). */
@@ -152,19 +162,19 @@ static void resolve_names(void)
 			syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 }
 
+/* Every time a filter is built: something may have replaced the handler since the last one. */
 static int install_handler(void)
 {
-	static bool done;
+	static bool prepared;
 	struct sigaction sa;
-
 	void *frame;
 
-	if (done)
-		return 0;
-	done = true;
-	resolve_names();
-	/* The first backtrace() loads libgcc_s: now, while files can still be opened. */
-	backtrace(&frame, 1);
+	if (!prepared) {
+		prepared = true;
+		resolve_names();
+		/* The first backtrace() loads libgcc_s: now, while files can still be opened. */
+		backtrace(&frame, 1);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sigsys_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
@@ -211,6 +221,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum secc
 	case SC_ARGS_UNIX_SOCKET:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					arg_cmp(0, SCMP_CMP_EQ, AF_UNIX, 0));
+	case SC_ARGS_VSOCK_SOCKET:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					arg_cmp(0, SCMP_CMP_EQ, AF_VSOCK, 0));
 	case SC_ARGS_KICK_SIGNAL: {
 		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					   arg_cmp(2, SCMP_CMP_EQ, SIGUSR1, 0));

@@ -69,5 +69,7 @@ void seccomp_free(struct seccomp_filters *f);
 void seccomp_prog_free(struct sock_fprog *prog);
 
 const char *seccomp_thread_name(enum seccomp_thread kind);
+/* The supervisor (the thread that starts VMs) will serve the API while they run. */
+void seccomp_supervisor_serves_api(bool on);
 
 #endif

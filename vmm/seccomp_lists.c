@@ -76,10 +76,43 @@ const struct seccomp_rule seccomp_rules[] = {
 	ROW(sendmsg, SC_LOOP, SECCOMP_F_VSOCK),
 	ROW(shutdown, SC_LOOP, SECCOMP_F_VSOCK),
 
+	/* TDX GetQuote: the loop talks to the quote generation service (Unix or vsock socket). */
+	ROW_ARGS(socket, SC_LOOP, SECCOMP_F_QGS, SC_ARGS_UNIX_SOCKET),
+	ROW_ARGS(socket, SC_LOOP, SECCOMP_F_QGS, SC_ARGS_VSOCK_SOCKET),
+	ROW(connect, SC_LOOP, SECCOMP_F_QGS),
+	ROW(recvfrom, SC_LOOP, SECCOMP_F_QGS),
+	ROW(sendto, SC_LOOP, SECCOMP_F_QGS),
+	ROW(getsockopt, SC_LOOP, SECCOMP_F_QGS), /* the result of a non-blocking connect */
+
 	/* The supervisor: waits for signals or the VM's end, stops it, tears it down. */
 	ROW(poll, SC_SUP, 0),
 	ROW(ppoll, SC_SUP, 0),
 	ROW(unlink, SC_SUP, SECCOMP_F_VSOCK), /* the vsock socket file */
+	/*
+	 * ... and, with the API, serves it while the VM runs: its connections (libmicrohttpd in
+	 * external-epoll mode), the metrics timer and file, drives swapped by PATCH /drives (the new
+	 * image opened, checked and locked here), Ctrl+Alt+Del, pause and resume.
+	 */
+	ROW(accept4, SC_SUP, SECCOMP_F_API),
+	ROW(recvfrom, SC_SUP, SECCOMP_F_API),
+	ROW(recvmsg, SC_SUP, SECCOMP_F_API),
+	ROW(sendto, SC_SUP, SECCOMP_F_API),
+	ROW(sendmsg, SC_SUP, SECCOMP_F_API),
+	ROW(writev, SC_SUP, SECCOMP_F_API),
+	ROW(shutdown, SC_SUP, SECCOMP_F_API),
+	ROW(setsockopt, SC_SUP, SECCOMP_F_API),
+	ROW(getsockopt, SC_SUP, SECCOMP_F_API),
+	ROW(fcntl, SC_SUP, SECCOMP_F_API),
+	ROW(epoll_wait, SC_SUP, SECCOMP_F_API),
+	ROW(epoll_pwait, SC_SUP, SECCOMP_F_API),
+	ROW(timerfd_create, SC_SUP, SECCOMP_F_API),
+	ROW(timerfd_settime, SC_SUP, SECCOMP_F_API),
+	ROW(openat, SC_SUP, SECCOMP_F_API),
+	ROW(newfstatat, SC_SUP, SECCOMP_F_API),
+	ROW(fstat, SC_SUP, SECCOMP_F_API),
+	ROW(statx, SC_SUP, SECCOMP_F_API),
+	ROW(lseek, SC_SUP, SECCOMP_F_API),
+	ROW(unlink, SC_SUP, SECCOMP_F_API),
 };
 
 const size_t seccomp_nr_rules = sizeof(seccomp_rules) / sizeof(seccomp_rules[0]);
@@ -93,12 +126,17 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	{ KVM_SIGNAL_MSI, SC_VCPU | SC_LOOP, SECCOMP_F_SPLIT_IRQ },
 	{ KVM_SET_GSI_ROUTING, SC_VCPU, SECCOMP_F_SPLIT_IRQ }, /* IOAPIC redirection writes */
 	{ CVMM_KVM_SET_MEMORY_ATTRIBUTES, SC_VCPU, SECCOMP_F_CVM },
+	{ CVMM_KVM_MEMORY_ENCRYPT_OP, SC_VCPU, SECCOMP_F_CVM }, /* TDX/SNP exits */
 	{ BLKDISCARD, SC_LOOP, SECCOMP_F_BLK_RW },
 	{ BLKZEROOUT, SC_LOOP, SECCOMP_F_BLK_RW },
 	/* Tear-down: notifiers and interrupt eventfds unregistered, the terminal restored. */
 	{ KVM_IOEVENTFD, SC_SUP, 0 },
 	{ KVM_IRQFD, SC_SUP, 0 },
 	{ TCSETS, SC_SUP, SECCOMP_F_CONSOLE },
+	/* The API: a swapped drive's size; the keyboard's interrupt for Ctrl+Alt+Del. */
+	{ BLKGETSIZE64, SC_SUP, SECCOMP_F_API },
+	{ KVM_IRQ_LINE, SC_SUP, SECCOMP_F_API },
+	{ KVM_SIGNAL_MSI, SC_SUP, SECCOMP_F_API | SECCOMP_F_SPLIT_IRQ },
 };
 
 const size_t seccomp_nr_ioctls = sizeof(seccomp_ioctls) / sizeof(seccomp_ioctls[0]);

@@ -14,6 +14,8 @@
 #define SECCOMP_F_CONSOLE   (1u << 5) /* COM1 on stdio: terminal restored at the end */
 #define SECCOMP_F_SPLIT_IRQ (1u << 6) /* cvmm's own IOAPIC */
 #define SECCOMP_F_STRICT    (1u << 7) /* no executable memory (mmap/mprotect PROT_EXEC) */
+#define SECCOMP_F_API       (1u << 8) /* the supervisor serves the API while the VM runs */
+#define SECCOMP_F_QGS       (1u << 9) /* TDX: a quote generation service to talk to */
 
 #define SC_VCPU (1u << 0) /* 1 << SECCOMP_VCPU */
 #define SC_LOOP (1u << 1)
@@ -25,6 +27,7 @@ enum seccomp_args {
 	SC_ARGS_ANY,
 	SC_ARGS_IOCTL,       /* the command is in seccomp_ioctls for this thread and VM */
 	SC_ARGS_UNIX_SOCKET, /* socket(AF_UNIX, ...) */
+	SC_ARGS_VSOCK_SOCKET, /* socket(AF_VSOCK, ...) */
 	SC_ARGS_KICK_SIGNAL, /* tgkill(..., SIGUSR1 or SIGABRT) */
 	SC_ARGS_NO_EXEC,     /* mmap / mprotect: PROT_EXEC only when not strict */
 };

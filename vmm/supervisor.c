@@ -23,6 +23,7 @@
 #include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/metrics.h"
+#include "vmm/seccomp.h"
 #include "vmm/supervisor.h"
 #include "vmm/util.h"
 #include "vmm/vm.h"
@@ -217,6 +218,8 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 		return VM_EXIT_HOST_ERROR;
 	}
 	log_startup("parsed");
+	/* The API goes on being served once the VM runs: the supervisor's filter allows it. */
+	seccomp_supervisor_serves_api(x->api_sock != NULL);
 	id = make_id(x, uuid);
 	log_set_instance(id);
 	api_vmm_init(&s.a, id, cfg);
@@ -231,6 +234,7 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 	s.api = NULL;
 	if (s.a.vm) {
 		status = vm_wait(s.a.vm);
+		vm_log_counters(s.a.vm, LOG_INFO);
 		if (metrics_enabled())
 			api_write_metrics(&s.a);
 	}

@@ -51,6 +51,7 @@ enum attempt {
 	TRY_FORK,
 	TRY_MMAP_EXEC,
 	TRY_ALLOWED, /* only what every list allows: the child exits 0 */
+	TRY_OPENAT_ALLOWED, /* openat where it is allowed: the child exits 0 */
 };
 
 struct outcome {
@@ -91,6 +92,10 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 	case TRY_MMAP_EXEC:
 		p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED)
+			_exit(0);
+		break;
+	case TRY_OPENAT_ALLOWED:
+		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY) >= 0)
 			_exit(0);
 		break;
 	case TRY_ALLOWED:
@@ -200,6 +205,27 @@ static void test_strict_refuses_exec_memory(void **state)
 	expect_survives(SECCOMP_LOOP, ALL_FEATURES, TRY_MMAP_EXEC);
 	expect_killed(SECCOMP_LOOP, ALL_FEATURES | SECCOMP_F_STRICT, TRY_MMAP_EXEC, "mmap");
 	expect_killed(SECCOMP_VCPU, SECCOMP_F_STRICT, TRY_MMAP_EXEC, "mmap");
+}
+
+/* Every combination of the optional parts builds (rows shared by features included). */
+static void test_every_feature_builds(void **state)
+{
+	struct sock_fprog p;
+
+	for (int k = 0; k < SECCOMP__THREADS; k++)
+		for (unsigned f = 0; f < (SECCOMP_F_QGS << 1); f += 7) {
+			assert_int_equal(seccomp_build_one(&p, (enum seccomp_thread)k, f, NULL), 0);
+			assert_true(p.len > 0);
+			seccomp_prog_free(&p);
+		}
+}
+
+/* With the API, the supervisor may serve it (a socket's traffic, open a swapped drive). */
+static void test_supervisor_with_api(void **state)
+{
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_OPENAT, "openat");
+	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_API, TRY_OPENAT_ALLOWED);
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_API, TRY_EXECVE, "execve");
 }
 
 static void test_features_of_config(void **state)
@@ -379,6 +405,8 @@ int main(void)
 		cmocka_unit_test(test_loop_thread),
 		cmocka_unit_test(test_supervisor_thread),
 		cmocka_unit_test(test_strict_refuses_exec_memory),
+		cmocka_unit_test(test_every_feature_builds),
+		cmocka_unit_test(test_supervisor_with_api),
 		cmocka_unit_test(test_features_of_config),
 		cmocka_unit_test(test_vm_threads_confined_before_the_guest),
 	};
