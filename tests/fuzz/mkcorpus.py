@@ -179,10 +179,133 @@ def firmware_seeds():
         measure_ref.gen(name, 7, os.path.join(CORPUS, "fuzz_firmware", name))
 
 
+# ---------------------------------------------------------------- fuzz_boot, fuzz_launch
+
+def pvh_elf(code=b"\xfa\xf4\xeb\xfd", bss=0x1000, elf32=False, note=True):
+    """A minimal PVH ELF (64- or 32-bit) whose entry at 1 MiB runs code (as mkguest.py)."""
+    entry = 0x100000
+    xen = struct.pack("<III", 4, 4, 18) + b"Xen\0" + struct.pack("<I", entry)
+    if elf32:
+        ehdr = struct.pack("<16sHHIIIIIHHHHHH", b"\x7fELF\x01\x01\x01" + b"\0" * 9, 2, 3, 1,
+                           entry, 52, 0, 0, 52, 32, 2 if note else 1, 0, 0, 0)
+        load = struct.pack("<IIIIIIII", 1, 0x1000, entry, entry, len(code), len(code) + bss, 7,
+                           0x1000)
+        pnote = struct.pack("<IIIIIIII", 4, 0x200, 0, 0, len(xen), len(xen), 4, 4)
+        hdrs = ehdr + load + (pnote if note else b"")
+    else:
+        ehdr = struct.pack("<16sHHIQQQIHHHHHH", b"\x7fELF\x02\x01\x01" + b"\0" * 9, 2, 62, 1,
+                           entry, 64, 0, 0, 64, 56, 2 if note else 1, 0, 0, 0)
+        load = struct.pack("<IIQQQQQQ", 1, 7, 0x1000, entry, entry, len(code), len(code) + bss,
+                           0x1000)
+        pnote = struct.pack("<IIQQQQQQ", 4, 4, 0x200, 0, 0, len(xen), len(xen), 4)
+        hdrs = ehdr + load + (pnote if note else b"")
+    img = bytearray(0x1000 + len(code))
+    img[:len(hdrs)] = hdrs
+    if note:
+        img[0x200:0x200 + len(xen)] = xen
+    img[0x1000:] = code
+    return bytes(img)
+
+
+def bzimage(payload=b"\xf4" * 4096, setup_sects=4, version=0x20f, xloadflags=1):
+    """A minimal bzImage: boot sector, setup header (64-bit entry), protected-mode payload."""
+    img = bytearray(512 * (setup_sects + 1))
+    img[0x1f1] = setup_sects
+    struct.pack_into("<H", img, 0x1fe, 0xaa55)
+    struct.pack_into("<I", img, 0x1f4, (len(payload) + 15) // 16)   # syssize
+    img[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", img, 0x206, version)
+    img[0x211] = 1                                                  # loadflags: LOADED_HIGH
+    struct.pack_into("<I", img, 0x214, 0x100000)                    # code32_start
+    struct.pack_into("<I", img, 0x22c, 0x37ffffff)                  # initrd_addr_max
+    struct.pack_into("<I", img, 0x230, 0x200000)                    # kernel_alignment
+    img[0x234] = 1                                                  # relocatable_kernel
+    struct.pack_into("<H", img, 0x236, xloadflags)
+    struct.pack_into("<I", img, 0x238, 2047)                        # cmdline_size
+    struct.pack_into("<I", img, 0x260, 0x400000)                    # init_size
+    return bytes(img) + payload
+
+
+def boot_seeds():
+    kernels = {"pvh64": pvh_elf(), "pvh32": pvh_elf(elf32=True), "elf64": pvh_elf(note=False),
+               "bzimage": bzimage()}
+    for name, k in kernels.items():
+        # 32 MiB, no initrd, a command line; 128 MiB with an initrd; 5 GiB (placement only).
+        write("fuzz_boot", name, bytes([0x10]) + k)
+        write("fuzz_boot", name + "-initrd", bytes([0x25]) + struct.pack("<H", 300) +
+              bytes(range(256)) + bytes(44) + k)
+        write("fuzz_boot", name + "-5g", bytes([0x03]) + k)
+    write("fuzz_boot", "bzimage-huge-init", bytes([0x00]) + bzimage(xloadflags=1)[:0x260] +
+          struct.pack("<I", 0x7fffffff) + bzimage()[0x264:])
+
+
+def launch_seeds():
+    k = pvh_elf()
+    cmdline = b"console=ttyS0 quiet"
+    # Plain VM: 2 vCPUs, 256 MiB, 3 drives, vsock, rng, kernel irqchip.
+    write("fuzz_launch", "plain", bytes([1, (3 << 5) | 16 | 8]) + struct.pack("<H", 256) +
+          bytes([len(cmdline)]) + cmdline + struct.pack("<H", 0) + k)
+    # Emulated TEE, split irqchip, 3.5 GiB (across the MMIO hole), an initrd.
+    write("fuzz_launch", "emulated-initrd", bytes([3, 2 | 1]) + struct.pack("<H", 3584) +
+          bytes([0]) + struct.pack("<H", 64) + bytes(64) + k)
+    # SNP and TDX with a firmware image from the firmware target's seeds (if generated).
+    fw_dir = os.path.join(CORPUS, "fuzz_firmware")
+    for tee, name in ((2, "snp"), (3, "tdx")):
+        path = os.path.join(fw_dir, "tiny-1.fd")
+        if not os.path.exists(path):
+            continue
+        fw = open(path, "rb").read()
+        fw += bytes(-len(fw) % 16)
+        write("fuzz_launch", name, bytes([0, tee << 1]) + struct.pack("<H", 512) +
+              bytes([len(cmdline)]) + cmdline + struct.pack("<H", 0) +
+              struct.pack("<H", len(fw) // 16) + fw + k)
+
+
+# ---------------------------------------------------------------- fuzz_blk
+
+BLK_BUF = 0x10000
+
+
+def blk_rec(op, data=b""):
+    return struct.pack("<BH", op, len(data)) + data
+
+
+def blk_seeds():
+    NEXT, WRITE = 1, 2
+    hdr = lambda t, sector: struct.pack("<IIQ", t, 0, sector)
+    mem = lambda off, data: blk_rec(2, struct.pack("<H", off // 16) + data)
+    d = lambda i, addr, length, flags=0, nxt=0: blk_rec(0, struct.pack("<HIIBH", i, addr, length,
+                                                                         flags, nxt))
+    avail = lambda head: blk_rec(1, struct.pack("<H", head))
+    # A write, a flush, a read back, GET_ID: three-part chains (header, data, status).
+    seq = (mem(0, hdr(1, 8)) + mem(0x100, bytes(range(256)) * 2) +
+           d(0, 0, 16, NEXT, 1) + d(1, 0x100, 512, NEXT, 2) + d(2, 0x1000, 1, WRITE) + avail(0) +
+           blk_rec(3) + blk_rec(4) +
+           mem(0x20, hdr(4, 0)) + d(3, 0x20, 16, NEXT, 4) + d(4, 0x1001, 1, WRITE) + avail(3) +
+           mem(0x40, hdr(0, 8)) + d(5, 0x40, 16, NEXT, 6) + d(6, 0x2000, 512, NEXT | WRITE, 7) +
+           d(7, 0x1002, 1, WRITE) + avail(5) + mem(0x60, hdr(8, 0)) + d(8, 0x60, 16, NEXT, 9) +
+           d(9, 0x3000, 20, NEXT | WRITE, 10) + d(10, 0x1003, 1, WRITE) + avail(8) +
+           blk_rec(3) + blk_rec(4))
+    write("fuzz_blk", "rw_sync", bytes([0x04, 2]) + seq)
+    write("fuzz_blk", "rw_uring", bytes([0x05, 4]) + seq)
+    # Discard / write-zeroes segments, a chain running past the end, the image shrinking.
+    seg = struct.pack("<QII", 4, 8, 0) + struct.pack("<QII", 1 << 40, 8, 1)
+    odd = (mem(0, hdr(11, 0)) + mem(0x100, seg) + d(0, 0, 16, NEXT, 1) +
+           d(1, 0x100, len(seg), NEXT, 2) + d(2, 0x1000, 1, WRITE) + avail(0) + blk_rec(3) +
+           blk_rec(6, struct.pack("<I", 64)) + mem(0x20, hdr(0, 100)) + d(3, 0x20, 16, NEXT, 4) +
+           d(4, 0x4000, 4096, NEXT | WRITE, 5) + d(5, 0x1001, 1, WRITE) + avail(3) +
+           blk_rec(3) + blk_rec(5) + d(0, 0x1ff000, 0x10000, WRITE) + avail(0) + blk_rec(3))
+    write("fuzz_blk", "discard_shrink_reset", bytes([0x09, 1]) + odd)
+    write("fuzz_blk", "read_only_uring", bytes([0x03, 3]) + seq)
+
+
 def main():
     vsock_seeds()
     virtq_seeds()
     firmware_seeds()
+    boot_seeds()
+    launch_seeds()
+    blk_seeds()
     return 0
 
 

@@ -19,7 +19,7 @@ run() { # run NAME REGEX CVMM_ARGS... -- GUEST_ARGS
 	shift 2
 	while [ "$1" != "--" ]; do args+=("$1"); shift; done
 	shift
-	out=$(timeout 120 "$CVMM" --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --mem-mib 256 "${args[@]}" \
+	out=$(timeout 120 "$CVMM" --debug-exit --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --mem-mib 256 "${args[@]}" \
 		--cmdline "$*" 2>&1 </dev/null)
 	status=$?
 	if [ "$status" -eq 0 ] && grep -Eq "$regex" <<<"$out"; then
@@ -42,7 +42,7 @@ for irqchip in kernel split; do
 		-- cvmmtest.vcpus=2 cvmmtest.expect_devices=4 cvmmtest.only=madt-cpus,devices,irq,devirq
 done
 # The check can fail: a CPU count the MP table does not have.
-out=$(timeout 60 "$CVMM" --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --vcpus 2 --cmdline \
+out=$(timeout 60 "$CVMM" --debug-exit --kernel "$GUEST_DIR/cvmm-test.pvh.elf" --vcpus 2 --cmdline \
 	"acpi=off cvmmtest.vcpus=3 cvmmtest.only=mptable" 2>&1 </dev/null)
 if grep -q "^FAIL mptable: .*expected 3 CPUs" <<<"$out"; then pass=$((pass + 1)); else
 	fail=$((fail + 1)); echo "FAIL: a wrong CPU count passed: $out"; fi
