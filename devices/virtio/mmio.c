@@ -112,6 +112,19 @@ void virtio_dev_counters(struct virtio_dev *vdev, struct virtio_counters *out)
 	virtio_dev_unlock(vdev);
 }
 
+bool virtio_queue_serviceable(struct virtio_dev *vdev, struct virtq *vq)
+{
+	if (!virtio_queue_live(vdev, vq))
+		return false;
+	/* Re-resolve the rings: the guest may have made their pages private meanwhile. */
+	if (virtq_map(vq) < 0) {
+		vq->errors[VIRTQ_ERR_RING_ADDR]++;
+		virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
+		return false;
+	}
+	return true;
+}
+
 static void kick_handler(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_queue *q = opaque;
@@ -122,15 +135,8 @@ static void kick_handler(void *opaque, int fd, uint32_t events)
 		return;
 	virtio_dev_lock(vdev);
 	vdev->counters.kicks++;
-	if (virtio_queue_live(vdev, &q->vq)) {
-		/* Re-resolve the rings: the guest may have made their pages private meanwhile. */
-		if (virtq_map(&q->vq) < 0) {
-			q->vq.errors[VIRTQ_ERR_RING_ADDR]++;
-			virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
-		} else {
-			vdev->ops->queue_notify(vdev, &q->vq, q->index);
-		}
-	}
+	if (virtio_queue_serviceable(vdev, &q->vq))
+		vdev->ops->queue_notify(vdev, &q->vq, q->index);
 	virtio_dev_unlock(vdev);
 }
 

@@ -142,6 +142,13 @@ void virtio_dev_unlock(struct virtio_dev *vdev);
 bool virtio_dev_live(const struct virtio_dev *vdev);
 /* ... and this queue is ready. */
 bool virtio_queue_live(const struct virtio_dev *vdev, const struct virtq *vq);
+/*
+ * Before a pass over vq: the queue is live and its rings are still in shared guest RAM (re-
+ * resolved, as for every notification: the guest may have made them private meanwhile).  A ring
+ * that is gone fails the device.  For passes that no notification started (timers, backend
+ * readiness, polling); lock held.
+ */
+bool virtio_queue_serviceable(struct virtio_dev *vdev, struct virtq *vq);
 
 /* Sends a used-buffer interrupt if the driver wants one for what was pushed (lock held). */
 void virtio_dev_signal_used(struct virtio_dev *vdev, struct virtq *vq);
