@@ -2,12 +2,14 @@
 /*
  * The device table.  Legacy devices first (their ports are fixed), then virtio devices, which take
  * virtio-mmio slots in this order: drives in command-line order (the first is /dev/vda), then
- * vsock.  To add a device: write its struct device_kind next to the device and add a row here.
+ * network devices in command-line order (the first is eth0), then vsock.  To add a device: write
+ * its struct device_kind next to the device and add a row here.
  */
 #include "devices/acpi_pm.h"
 #include "devices/blk.h"
 #include "devices/debug_ports.h"
 #include "devices/i8042.h"
+#include "devices/net.h"
 #include "devices/serial.h"
 #include "vmm/device_env.h"
 #include "vmm/device_table.h"
@@ -19,6 +21,7 @@ const struct device_kind *const device_table[] = {
 	&debug_ports_device,
 	&acpi_pm_device,
 	&virtio_blk_device,
+	&virtio_net_device,
 	&virtio_vsock_device,
 };
 

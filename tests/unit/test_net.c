@@ -7,9 +7,11 @@
  * malformed chains, backend full, limiter), receive (mergeable buffers across chains, one chain
  * per frame, header rules per offload, MTU and room drops, backpressure with no busy loop, bad
  * receive buffers, limiter), reset, a backend that hangs up, and bounce-buffered (confidential)
- * memory.  No assertion depends on time: "nothing happens" is checked as "no event is pending".
+ * memory; the device-table row, whose errors name the tap or fd.  The limiters run on the
+ * harness's manual clock.  No assertion depends on time: "nothing happens" is checked as "no event is pending".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,10 +36,14 @@
 #include "devices/net_priv.h"
 #include "tests/unit/tap_env.h"
 #include "tests/unit/virtio_harness.h"
+#include "vmm/config.h"
 #include "vmm/convert.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
+#include "vmm/rate_limit_spec.h"
 
 #define RAM        (8ULL << 20)
 #define RING_GPA   0x10000ULL  /* rx ring, tx ring 0x10000 after */
@@ -74,15 +80,7 @@ struct fx {
 	unsigned tx_slot;
 };
 
-static uint64_t fake_now = 1000 * MS;
 static unsigned offloads_set, offload_calls;
-
-static uint64_t fake_clock_ns(void *opaque)
-{
-	return fake_now;
-}
-
-static const struct rl_clock fake_clock = { .now_ns = fake_clock_ns };
 
 static int record_offloads(int fd, unsigned flags)
 {
@@ -128,14 +126,17 @@ static void share(struct fx *f, uint64_t gpa, uint64_t len)
 static int setup_with(void **state, const struct fx_opts *o)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct net_config cfg = { .tap_fd = -1, .mtu = o->mtu ? o->mtu : NET_MTU_DEFAULT };
+	struct net_config cfg;
 	struct net_backend be = { .set_offloads = record_offloads, .ifname = "testpair" };
 	struct virtio_dev_params p;
-	char err[160];
+	struct error e = ERROR_INIT;
 	int sv[2];
 
 	log_threshold = LOG_ERROR;
 	assert_non_null(f);
+	config_net_init(&cfg);
+	if (o->mtu)
+		cfg.mtu = o->mtu;
 	f->o = *o;
 	if (!f->o.qsize)
 		f->o.qsize = 64;
@@ -148,23 +149,23 @@ static int setup_with(void **state, const struct fx_opts *o)
 		share(f, RX_GPA, BUF_END - RX_GPA);
 	}
 	if (o->rx_rate)
-		assert_int_equal(rate_limit_parse(o->rx_rate, &cfg.rx_rate, err, sizeof(err)), 0);
+		assert_int_equal(rate_limit_parse(o->rx_rate, &cfg.rx_rate, &e), 0);
 	if (o->tx_rate)
-		assert_int_equal(rate_limit_parse(o->tx_rate, &cfg.tx_rate, err, sizeof(err)), 0);
+		assert_int_equal(rate_limit_parse(o->tx_rate, &cfg.tx_rate, &e), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
 			 0);
 	f->peer = sv[1];
 	be.fd = sv[0];
 	be.rx_offloads = o->rx_offloads;
 	be.tx_offloads = o->tx_offloads;
-	fake_now = 1000 * MS;
 	offloads_set = ~0u;
 	offload_calls = 0;
-	assert_int_equal(net_dev_open_backend(&cfg, &be, loop(f), &fake_clock, &f->net), 0);
+	assert_int_equal(net_dev_open_backend(&cfg, &be, loop(f), &f->v.clock.clock, &f->net, &e),
+			 0);
 	net_dev_params(f->net, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	net_dev_attach(f->net, f->vdev);
+	assert_ptr_equal(f->net->vdev, f->vdev); /* dev_ref */
 	*state = f;
 	return 0;
 }
@@ -1152,7 +1153,7 @@ static void test_rx_rate_limit(void **state)
 	expire_timer(f, f->net->rx_timer_fd);
 	assert_int_equal(counters(f).rx_frames, 2);
 	assert_true(f->net->rx_paused);
-	fake_now += 20100000;
+	manual_clock_advance(&f->v.clock, 20100000);
 	expire_timer(f, f->net->rx_timer_fd);
 	assert_int_equal(counters(f).rx_frames, 3);
 	for (unsigned i = 0; i < 3; i++)
@@ -1186,7 +1187,7 @@ static void test_tx_rate_limit(void **state)
 	tx_kick(f);
 	assert_int_equal(counters(f).tx_frames, 2);
 	/* Half a second: one operation back, one frame goes. */
-	fake_now += 500 * MS;
+	manual_clock_advance(&f->v.clock, 500 * MS);
 	expire_timer(f, f->net->tx_timer_fd);
 	assert_int_equal(counters(f).tx_frames, 3);
 	assert_int_equal(vh_used_idx(&f->ring[NET_TX_QUEUE]), 1);
@@ -1275,6 +1276,39 @@ static void test_confidential(void **state)
 	rx_take_frame(f, &g, 3, 100);
 }
 
+/* The device-table row: a backend that is not a tap is refused with an error naming it. */
+static void test_table_row_errors(void **state)
+{
+	struct vm_config cfg;
+	struct net_config n;
+	struct vh_vm v;
+	struct virtio_dev_params p;
+	struct error e = ERROR_INIT;
+	void *model = NULL;
+	int pipefd[2];
+
+	log_threshold = LOG_ERROR;
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(vh_vm_init(&v, RAM, TEE_NONE), 0);
+	config_init(&cfg);
+	config_net_init(&n);
+	n.fd = pipefd[0];
+	assert_int_equal(config_add_net(&cfg, &n, NULL), 0);
+	assert_int_equal(virtio_net_device.count(&cfg), 1);
+	assert_int_equal(virtio_net_device.open_virtio(&v.dev_env, &cfg, 0, &model, &p, &e),
+			 -EINVAL);
+	assert_null(model);
+	assert_int_equal(e.cls, ERROR_INPUT);
+	if (!strstr(e.msg, "--net: fd ") || !strstr(e.msg, "is not a tap queue"))
+		fail_msg("%s", e.msg);
+	/* The caller's fd is untouched: still open, still blocking. */
+	assert_false(fcntl(pipefd[0], F_GETFL) & O_NONBLOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	config_free(&cfg);
+	vh_vm_destroy(&v);
+}
+
 /* ---- a real tap, in a private network namespace ---- */
 
 #define TAP_NAME      "cvmmnet0"
@@ -1287,7 +1321,7 @@ static int setup_real_tap(void **state)
 	struct fx *f;
 	struct net_config cfg;
 	struct virtio_dev_params p;
-	char err[160];
+	struct error e = ERROR_INIT;
 
 	log_threshold = LOG_ERROR;
 	*state = NULL;
@@ -1298,13 +1332,15 @@ static int setup_real_tap(void **state)
 	f->o.qsize = 64;
 	f->o.mtu = 9000;
 	assert_int_equal(vh_vm_init(&f->v, RAM, TEE_NONE), 0);
-	assert_int_equal(net_config_parse("tap=" TAP_NAME ",mtu=9000,id=real", &cfg, err,
-					  sizeof(err)), 0);
-	assert_int_equal(net_dev_open(&cfg, loop(f), &fake_clock, &f->net), 0);
+	config_net_init(&cfg);
+	cfg.tap = TAP_NAME;
+	cfg.mtu = 9000;
+	cfg.id = "real";
+	if (net_dev_open(&cfg, loop(f), &f->v.clock.clock, &f->net, &e))
+		fail_msg("%s", e.msg);
 	net_dev_params(f->net, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	net_dev_attach(f->net, f->vdev);
 	assert_int_equal(tap_env_if_up(TAP_NAME, 9000), 0);
 	f->peer = tap_env_packet_socket(TAP_NAME, TEST_ETHERTYPE);
 	assert_true(f->peer >= 0);
@@ -1425,6 +1461,7 @@ int main(void)
 		T(test_reset_and_recover, setup),
 		T(test_backend_hangup, setup),
 		T(test_confidential, setup_confidential),
+		cmocka_unit_test(test_table_row_errors),
 		cmocka_unit_test_setup_teardown(test_real_tap, setup_real_tap, teardown_real_tap),
 	};
 
