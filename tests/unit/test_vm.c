@@ -347,6 +347,7 @@ static void test_slot_order(void **state)
 	assert_string_equal(c.virtio[3].name, "virtio-net cvmmvm1");
 	assert_int_equal(model_counter(&c, 2, "rx_frames"), 0);
 	assert_int_equal(model_counter(&c, 3, "tx_dropped_backend"), 0);
+	assert_int_equal(model_counter(&c, 0, "reads"), 0);
 	assert_int_equal(c.virtio[4].model.nr, 0);
 	vm_destroy(vm);
 	/* The device had its own duplicate: the caller's fd is still open and still the tap. */
