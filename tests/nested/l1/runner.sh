@@ -98,8 +98,12 @@ qemu_words()
 		--vsock=*)
 			words="$words -device vhost-vsock-device,guest-cid=$(spec_get "${o#*=}" cid)" ;;
 		--net=*)
+			# virtio 1.x (QEMU's virtio-mmio is legacy by default) and the MTU offered,
+			# as cvmm does.
+			words="$words -global virtio-mmio.force-legacy=false"
 			words="$words -netdev tap,id=n0,ifname=$(spec_get "${o#*=}" tap),script=no"
-			words="$words,downscript=no,vnet_hdr=on -device virtio-net-device,netdev=n0" ;;
+			words="$words,downscript=no,vnet_hdr=on"
+			words="$words -device virtio-net-device,netdev=n0,host_mtu=1500" ;;
 		*) echo "$o"; return 1 ;;
 		esac
 	done
