@@ -10,8 +10,9 @@
  * buffers: those are dropped and counted, never delivered cut short.
  *
  * Backpressure: when the ring runs dry before rx_need bytes are at hand, the pass gives the
- * chains back, turns guest notifications on and stops reading the backend (EPOLLIN off) until the
- * driver's next kick on the receive queue; frames wait in the backend meanwhile.
+ * chains back, turns guest notifications on (with EVENT_IDX for the number of chains still
+ * missing) and stops reading the backend (EPOLLIN off) until the driver's next kick on the
+ * receive queue; frames wait in the backend meanwhile.
  */
 #include <endian.h>
 #include <errno.h>
@@ -232,10 +233,33 @@ static int read_frame(struct net_dev *net, struct virtq *vq, bool *pushed)
 	return 1;
 }
 
+/*
+ * Receive chains to ask for before the driver notifies: enough for the room still missing if
+ * they are as large as the largest at hand, at least one, and no more than the ring can still
+ * take, so a driver that refills its ring always reaches the mark.  A driver that posts one
+ * buffer at a time then exits once per batch, not once per buffer.
+ */
+static uint16_t chains_wanted(const struct net_dev *net, const struct virtq *vq)
+{
+	const struct net_rx_stash *s = &net->rx;
+	uint32_t largest = 0;
+	uint64_t n;
+
+	for (unsigned i = s->first; i < s->end; i++)
+		if (s->slots[i].len > largest)
+			largest = s->slots[i].len;
+	if (!net->mrg_rxbuf || !largest || s->bytes >= net->rx_need)
+		return 1;
+	n = (net->rx_need - s->bytes + largest - 1) / largest;
+	if (n > vq->size - stash_count(s))
+		n = vq->size - stash_count(s);
+	return n ? (uint16_t)n : 1;
+}
+
 /* The ring ran dry: true if buffers arrived meanwhile (go on), else sleep until the RX kick. */
 static bool wait_for_buffers(struct net_dev *net, struct virtq *vq)
 {
-	if (virtq_enable_notify(vq))
+	if (virtq_enable_notify_after(vq, chains_wanted(net, vq)))
 		return true;
 	net->rx_reading = false;
 	net->counters.rx_waits++;

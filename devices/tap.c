@@ -2,6 +2,7 @@
 /* Opening, checking and configuring TAP queues through /dev/net/tun. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,6 +20,18 @@ static int set_vnet_hdr_size(int fd)
 	int size = TAP_VNET_HDR_SIZE;
 
 	return ioctl(fd, TUNSETVNETHDRSZ, &size) < 0 ? -errno : 0;
+}
+
+/*
+ * No send-buffer limit on writes (as QEMU sets it): with the default, a few 64 KiB frames the
+ * host stack has not processed yet fill it and writes fail with EAGAIN, every few frames.  The
+ * host's backlog limit bounds what the guest can queue either way.
+ */
+static int set_unlimited_sndbuf(int fd)
+{
+	int size = INT_MAX;
+
+	return ioctl(fd, TUNSETSNDBUF, &size) < 0 ? -errno : 0;
 }
 
 static int set_nonblocking(int fd)
@@ -64,10 +77,12 @@ int tap_open(const char *name, struct error *e)
 					      : "");
 	}
 	err = set_vnet_hdr_size(fd);
+	if (!err)
+		err = set_unlimited_sndbuf(fd);
 	if (err < 0) {
 		close(fd);
-		return error_set(e, ERROR_HOST, err, "tap %s: TUNSETVNETHDRSZ: %s", name,
-				 strerror(-err));
+		return error_set(e, ERROR_HOST, err, "tap %s: TUNSETVNETHDRSZ/TUNSETSNDBUF: %s",
+				 name, strerror(-err));
 	}
 	return fd;
 }
@@ -102,6 +117,8 @@ int tap_adopt_fd(int fd, char *ifname, struct error *e)
 	err = set_nonblocking(fd);
 	if (!err)
 		err = set_vnet_hdr_size(fd);
+	if (!err)
+		err = set_unlimited_sndbuf(fd);
 	if (err < 0)
 		return error_set(e, ERROR_HOST, err, "fd %d (%s): %s", fd, ifname, strerror(-err));
 	return 0;

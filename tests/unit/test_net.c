@@ -945,6 +945,40 @@ static void test_rx_waits_for_enough_room(void **state)
 	assert_int_equal(g.nr, 2);
 }
 
+/*
+ * Waiting for room with EVENT_IDX: the driver is asked to notify once it has posted as many
+ * buffers as the room still missing needs (at their size), not at the next one; never more than
+ * the ring can take.
+ */
+static void test_rx_asks_for_enough_buffers(void **state)
+{
+	struct fx *f = *state;
+	struct virtio_net_hdr_v1 h = plain_hdr();
+	struct rx_got g;
+
+	start_driver(f, all_features(f)); /* guest TSO: room for 12 + 65553 bytes wanted */
+	rx_post(f, 4, 4096);
+	rx_kick(f);
+	peer_send(f, &h, 1, 1514);
+	run_pending(f);
+	assert_false(f->net->rx_reading);
+	/* 16384 bytes at hand, 49181 missing: 13 more buffers of 4096, the 13th is entry 16. */
+	assert_int_equal(vh_avail_event(&f->ring[NET_RX_QUEUE]), 16);
+	rx_post(f, 12, 4096);
+	assert_quiet(f);
+	rx_post(f, 1, 4096);
+	rx_kick(f);
+	rx_take_frame(f, &g, 1, 1514);
+	assert_int_equal(counters(f).rx_frames, 1);
+	/* One 64-byte buffer out of a ring of 64: 1024 more would be needed, 63 can come. */
+	start_driver(f, all_features(f));
+	rx_post(f, 1, 64);
+	rx_kick(f);
+	peer_send(f, &h, 2, 100);
+	run_pending(f);
+	assert_int_equal(vh_avail_event(&f->ring[NET_RX_QUEUE]), 1 + 63 - 1);
+}
+
 /* Every buffer the ring can hold is out and still too small: the frame is dropped as NO_ROOM. */
 static void test_rx_frame_larger_than_the_ring(void **state)
 {
@@ -1452,6 +1486,7 @@ int main(void)
 		T(test_rx_one_chain_per_frame, setup),
 		T(test_rx_backpressure, setup),
 		T(test_rx_waits_for_enough_room, setup),
+		T(test_rx_asks_for_enough_buffers, setup),
 		T(test_rx_frame_larger_than_the_ring, setup_small_ring),
 		T(test_rx_header_per_offload, setup),
 		T(test_rx_tx_jumbo, setup_jumbo),

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +50,14 @@ static int vnet_hdr_size(int fd)
 	return size;
 }
 
+static int sndbuf(int fd)
+{
+	int size = -1;
+
+	assert_int_equal(ioctl(fd, TUNGETSNDBUF, &size), 0);
+	return size;
+}
+
 static void test_open_by_name(void **state)
 {
 	struct ifreq ifr = { 0 };
@@ -65,6 +74,7 @@ static void test_open_by_name(void **state)
 	assert_int_equal(ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR),
 			 IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
 	assert_int_equal(vnet_hdr_size(fd), TAP_VNET_HDR_SIZE);
+	assert_int_equal(sndbuf(fd), INT_MAX);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	close(fd);
@@ -107,6 +117,7 @@ static void test_adopt_fd(void **state)
 	assert_string_equal(ifname, "cvmmtap1");
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_int_equal(vnet_hdr_size(fd), TAP_VNET_HDR_SIZE);
+	assert_int_equal(sndbuf(fd), INT_MAX);
 	close(fd);
 }
 
