@@ -7,16 +7,18 @@
  *   tx-stream:N   N TCP-like 64 KiB writes: one IPv4 TCP segmentation-offload frame each
  *                 (65549 bytes; needs CSUM and HOST_TSO4)
  *   rx-64, rx-stream
- *                 frames the host sends (64 bytes; 65549 bytes, a 64 KiB payload, which needs
- *                 an MTU of 65535) are received until the host's end marker for this phase
- *                 arrives
+ *                 frames the host queued on the tap (64 bytes; 65535 bytes, which needs an MTU
+ *                 of 65521) are received until the host's end marker for this phase: after
+ *                 `BENCH ready` the guest waits for a byte on COM1, which the host sends once
+ *                 the tap's queue holds every frame, so the phase measures how fast the VMM
+ *                 delivers, not how fast the host can send
  *
  * Benchmark frames carry NET_BENCH_ETHERTYPE; their byte 14 is 0 for data, 0xff for the end
  * marker, byte 15 the phase's index in the list (so a late marker of an earlier phase is not
  * taken for this one's).  Transmitted frames go to 02:00:00:00:00:02, an address nobody has, so
  * the host drops them as early as it can.  Each phase prints
  *
- *   BENCH ready <phase>    (receive phases: buffers posted, the host may start sending)
+ *   BENCH ready <phase>    (receive phases: buffers posted, the host may fill the tap's queue)
  *   BENCH begin <phase>    (transmit: before the first frame; receive: at the first frame)
  *   BENCH end <phase>      (transmit: the last frame completed; receive: the end marker)
  *   BENCH result <phase> frames=N bytes=N notifications=N tsc=N
@@ -32,6 +34,7 @@
 #include "tests/guest/net.h"
 #include "tests/guest/net_check.h"
 #include "tests/guest/printf.h"
+#include "tests/guest/serial.h"
 
 #define BIT64(n) (1ULL << (n))
 #define SMALL_FRAME 64
@@ -144,6 +147,19 @@ static const char *run_tx(struct gnet *n, const struct bench_phase *ph, const ui
 	return NULL;
 }
 
+/* Waits (about a minute at most) for the host's byte on COM1; a port read now and then only. */
+static bool wait_for_go(void)
+{
+	uint8_t c;
+
+	for (uint64_t spins = 0; spins < 16 * spin_limit; spins++) {
+		if (!(spins & 0xfff) && serial_read(&c))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
 /* The host's end marker of phase index. */
 static bool is_marker(const uint8_t *f, int len, unsigned index)
 {
@@ -166,6 +182,8 @@ static const char *run_rx(struct gnet *n, const struct bench_phase *ph, unsigned
 	uint8_t head[16];
 
 	printf("BENCH ready %s\n", ph->name);
+	if (!wait_for_go())
+		return "the host never said go";
 	for (;;) {
 		int len = gnet_rx(n, &h, head, sizeof(head));
 

@@ -29,7 +29,7 @@ L1_MODULES="irqbypass kvm kvm-amd vhost_iotlb vhost vsock vmw_vsock_virtio_trans
 	vhost_vsock tun"
 RUNNER_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci fuse
 	virtiofs irqbypass kvm kvm-amd vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common
-	vhost_vsock tun vhost_net"
+	vhost_vsock tun tap vhost_net"
 QEMU_FIRMWARE="bios-microvm.bin qboot.rom linuxboot_dma.bin pvh.bin"
 
 add_busybox()

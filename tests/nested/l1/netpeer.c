@@ -7,14 +7,14 @@
  *       sends every frame of ethertype 0x88b5 the guest sends back to it, unchanged, until
  *       SECONDS passed (default: until SIGTERM/SIGINT); prints `netpeer: echo ready` once bound,
  *       then `netpeer: echo frames=N bytes=N` when it ends.
- *   netpeer blast IFNAME SIZE SECONDS PHASE
- *       sends SIZE-byte frames of ethertype 0x88b6 (byte 14: 0, byte 15: PHASE) as fast as it
- *       can for SECONDS (SIZE "stream": 65549 bytes, a 64 KiB payload: the interface's MTU must
- *       be 65535; frames with an offload header from a packet socket are segmented by the
- *       kernel before they reach a tap, so 64 KiB arrive as one frame only this way), then the
- *       phase's end marker (byte 14: 0xff) every millisecond until killed (at most 30 s).
- *       Prints `netpeer: blast frames=N bytes=N seconds=S` when the data is out (what the
- *       tap's queue had no room for was dropped there: the guest counts what arrived).
+ *   netpeer fill IFNAME SIZE COUNT PHASE
+ *       sends COUNT frames of ethertype 0x88b6 (byte 14: 0, byte 15: PHASE) as fast as it can,
+ *       then the phase's end marker (byte 14: 0xff) three times, and prints `netpeer: fill
+ *       frames=N bytes=N seconds=S`.  SIZE "stream" means 65535 bytes (the interface's MTU must
+ *       be 65521, a tap's largest: frames with an offload header from a packet socket are
+ *       segmented by the kernel before they reach a tap, so 64 KiB arrive as one frame only this
+ *       way).  Frames go straight to the tap's queue (PACKET_QDISC_BYPASS), which drops what it
+ *       has no room for: its txqueuelen must hold COUNT frames when nobody reads meanwhile.
  *
  * Exit status 0, or 1 with `netpeer: FAIL why`.  No Python in the nested L1: hence C.
  */
@@ -35,7 +35,7 @@
 
 #define ECHO_ETHERTYPE  0x88b5
 #define BENCH_ETHERTYPE 0x88b6
-#define STREAM_FRAME    (14 + 65535)
+#define STREAM_FRAME    65535 /* 14 + 65521, the largest MTU a tap takes */
 #define MAX_FRAME       (65536 + 64)
 #define BATCH           64
 
@@ -130,23 +130,22 @@ static size_t build(uint8_t *f, size_t size, uint8_t kind, uint8_t phase)
 	return size;
 }
 
-static int blast(const char *ifname, const char *size_arg, double seconds, unsigned phase)
+static int fill(const char *ifname, const char *size_arg, unsigned long count, unsigned phase)
 {
 	static uint8_t frame[MAX_FRAME];
 	size_t size = !strcmp(size_arg, "stream") ? STREAM_FRAME : strtoul(size_arg, NULL, 0);
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov;
 	struct sockaddr_ll sll;
-	uint64_t frames = 0, bytes = 0;
+	unsigned long frames = 0;
 	int s, one = 1;
-	double t0, end;
+	double t0;
 
 	if (size < 16 || size > MAX_FRAME)
 		return fail("bad size");
 	s = packet_socket(ifname, BENCH_ETHERTYPE, &sll);
 	if (s < 0)
 		return fail("packet socket");
-	/* Frames go straight to the tap's queue: no qdisc in between; room for many in flight. */
 	setsockopt(s, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ 16 << 20 }, sizeof(int));
 	iov = (struct iovec){ frame, build(frame, size, 0, (uint8_t)phase) };
@@ -155,28 +154,21 @@ static int blast(const char *ifname, const char *size_arg, double seconds, unsig
 							 .msg_namelen = sizeof(sll),
 							 .msg_iov = &iov, .msg_iovlen = 1 } };
 	t0 = now_s();
-	end = t0 + seconds;
-	while (!stop && now_s() < end) {
-		int n = sendmmsg(s, msgs, BATCH, 0);
+	while (!stop && frames < count) {
+		unsigned batch = count - frames < BATCH ? (unsigned)(count - frames) : BATCH;
+		int n = sendmmsg(s, msgs, batch, 0);
 
-		/* ENOBUFS: the tap's queue is full, the VMM is behind; the frame is dropped. */
 		if (n < 0 && errno != ENOBUFS && errno != EAGAIN)
 			return fail("sendmmsg");
-		if (n > 0) {
-			frames += (uint64_t)n;
-			bytes += (uint64_t)n * size;
-		}
+		if (n > 0)
+			frames += (unsigned long)n;
 	}
-	printf("netpeer: blast frames=%llu bytes=%llu seconds=%.3f\n", (unsigned long long)frames,
-	       (unsigned long long)bytes, now_s() - t0);
-	fflush(stdout);
-	/* The end marker until the guest has seen it (we are then killed). */
 	iov.iov_len = build(frame, 64, 0xff, (uint8_t)phase);
-	for (unsigned i = 0; i < 30000 && !stop; i++) {
-		if (sendmsg(s, &msgs[0].msg_hdr, 0) < 0 && errno != ENOBUFS && errno != EAGAIN)
+	for (unsigned i = 0; i < 3; i++)
+		if (sendmsg(s, &msgs[0].msg_hdr, 0) < 0)
 			return fail("sendmsg");
-		usleep(1000);
-	}
+	printf("netpeer: fill frames=%lu bytes=%llu seconds=%.3f\n", frames,
+	       (unsigned long long)frames * size, now_s() - t0);
 	return 0;
 }
 
@@ -187,9 +179,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 3 && !strcmp(argv[1], "echo"))
 		return echo(argv[2], argc > 3 ? atof(argv[3]) : 0);
-	if (argc == 6 && !strcmp(argv[1], "blast"))
-		return blast(argv[2], argv[3], atof(argv[4]), (unsigned)atoi(argv[5]));
+	if (argc == 6 && !strcmp(argv[1], "fill"))
+		return fill(argv[2], argv[3], strtoul(argv[4], NULL, 0), (unsigned)atoi(argv[5]));
 	fprintf(stderr, "usage: netpeer echo IFNAME [SECONDS]\n"
-			"       netpeer blast IFNAME SIZE|stream SECONDS PHASE\n");
+			"       netpeer fill IFNAME SIZE|stream COUNT PHASE\n");
 	return 2;
 }
