@@ -15,6 +15,7 @@
 #include "vmm/device_env.h"
 #include "vmm/error.h"
 #include "vmm/log.h"
+#include "vmm/memory.h"
 #include "vmm/util.h"
 
 #define SECTOR 512ULL
@@ -64,11 +65,41 @@ void blk_req_drop(struct blk_dev *blk, struct blk_req *req)
 	req_put(blk, req);
 }
 
+void blk_remap_queue(struct blk_dev *blk)
+{
+	struct virtq *vq = blk_vq(blk);
+
+	if (vq->ready && virtq_map(vq) < 0) {
+		vq->errors[VIRTQ_ERR_RING_ADDR]++;
+		virtio_dev_fail(blk->vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
+	}
+}
+
+bool blk_req_memory_ok(struct blk_dev *blk, const struct blk_req *req)
+{
+	const struct guest_mem *gm = blk->vdev->env.mem;
+
+	if (!gm || !guest_mem_is_confidential(gm))
+		return true;
+	if (req->status && !guest_mem_dma_still_shared(gm, req->status, 1))
+		return false;
+	for (unsigned i = 0; i < req->nr_data; i++)
+		if (!guest_mem_dma_still_shared(gm, req->data[i].iov_base, req->data[i].iov_len))
+			return false;
+	return true;
+}
+
 void blk_req_done(struct blk_dev *blk, struct blk_req *req, uint8_t status)
 {
 	struct virtq *vq = blk_vq(blk);
 	uint32_t used = 0;
 
+	if (!blk_req_memory_ok(blk, req)) {
+		/* Whatever the I/O did, the guest took the memory back: say nothing there. */
+		blk->counters.memory_lost++;
+		virtio_dev_fail(blk->vdev, "request memory made private while in flight");
+		req->status = NULL;
+	}
 	if (status == VIRTIO_BLK_S_IOERR)
 		blk->counters.ioerr++;
 	if (req->status) {
@@ -154,6 +185,8 @@ static void start_request(struct blk_dev *blk, struct blk_req *req, const struct
 
 	req->head = c->head;
 	req->status = NULL;
+	req->data = NULL;
+	req->nr_data = 0;
 	req->ok_used_len = 1;
 	/* The status is the last device-writable byte, whatever the framing. */
 	if (c->in_bytes == 0) {
@@ -297,7 +330,7 @@ static void rate_resume(void *opaque, int fd, uint32_t events)
 		return;
 	virtio_dev_lock(blk->vdev);
 	blk->throttled = false;
-	if (virtio_queue_serviceable(blk->vdev, blk_vq(blk)))
+	if (virtio_queue_usable(blk->vdev, blk_vq(blk)))
 		blk_process_queue(blk);
 	virtio_dev_unlock(blk->vdev);
 }
@@ -371,12 +404,12 @@ static bool blk_poll(void *opaque)
 	/* Completions first: they may free the slots a stalled queue waits for. */
 	if (blk->engine->reap && blk->engine->reap(blk))
 		work = true;
-	if (virtio_queue_live(vdev, vq) && !blk->stalled && !blk->throttled && virtq_pending(vq)) {
+	/* As for a notification: the rings may have stopped being shared meanwhile. */
+	if (!blk->stalled && !blk->throttled && virtio_queue_usable(vdev, vq) &&
+	    virtq_pending(vq)) {
 		work = true;
-		if (virtio_queue_serviceable(vdev, vq)) {
-			blk->poll_hits++;
-			blk_process_queue(blk);
-		}
+		blk->poll_hits++;
+		blk_process_queue(blk);
 	}
 	virtio_dev_unlock(vdev);
 	/* Requests in the kernel's hands may need a worker thread: leave it the CPU meanwhile. */
@@ -401,8 +434,8 @@ static void blk_poll_stop(void *opaque)
 			blk->poll_backoff = BLK_POLL_BACKOFF_MAX;
 		blk->poll_skip = blk->poll_backoff;
 	}
-	if (virtio_queue_live(vdev, vq) && !blk->stalled && !blk->throttled &&
-	    virtq_enable_notify(vq) && virtq_map(vq) == 0)
+	if (!blk->stalled && !blk->throttled && virtio_queue_usable(vdev, vq) &&
+	    virtq_enable_notify(vq))
 		blk_process_queue(blk);
 	virtio_dev_unlock(vdev);
 }
@@ -582,6 +615,7 @@ void blk_dev_stop(void *opaque)
 	if (!blk->vdev)
 		return;
 	virtio_dev_lock(blk->vdev);
+	blk_remap_queue(blk);
 	blk->engine->drain(blk, true);
 	if (virtio_queue_live(blk->vdev, blk_vq(blk)))
 		virtio_dev_signal_used(blk->vdev, blk_vq(blk));

@@ -37,6 +37,7 @@ struct blk_counters {
 	uint64_t bytes_read, bytes_written;
 	uint64_t ioerr;       /* requests completed with VIRTIO_BLK_S_IOERR */
 	uint64_t bad_request; /* short header, missing status byte, misaligned or out of range */
+	uint64_t memory_lost; /* in flight while the guest made its memory private: no status */
 	struct rate_limiter_counters throttled; /* requests held back by rate= */
 };
 

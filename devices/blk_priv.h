@@ -94,8 +94,23 @@ int blk_backend_flush(struct blk_dev *blk);
 int blk_backend_discard(struct blk_dev *blk, uint64_t off, uint64_t len);
 int blk_backend_write_zeroes(struct blk_dev *blk, uint64_t off, uint64_t len, bool unmap);
 
-/* Completes req with a VIRTIO_BLK_S_* status: status byte, used ring, slot back (lock held).
- * The caller signals the interrupt once per batch with virtio_dev_signal_used(). */
+/*
+ * Before completions are pushed from outside a queue pass: re-resolves the queue's rings, live
+ * device or not (a ring gone private fails the device and leaves the queue unmapped, so
+ * nothing is pushed).  Lock held.
+ */
+void blk_remap_queue(struct blk_dev *blk);
+/*
+ * Whether the guest memory of a request kept across passes (status byte, data buffers) is still
+ * shared; false when the guest made some of it private meanwhile (lock held).
+ */
+bool blk_req_memory_ok(struct blk_dev *blk, const struct blk_req *req);
+/*
+ * Completes req with a VIRTIO_BLK_S_* status: status byte, used ring, slot back (lock held).
+ * The caller signals the interrupt once per batch with virtio_dev_signal_used().  A request
+ * whose memory the guest made private while it was in flight is completed with used length 0
+ * and no status (nothing is written into private memory), counted, and fails the device.
+ */
 void blk_req_done(struct blk_dev *blk, struct blk_req *req, uint8_t status);
 /* Frees the slot of a request whose completion is dropped (device reset). */
 void blk_req_drop(struct blk_dev *blk, struct blk_req *req);

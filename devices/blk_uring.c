@@ -38,7 +38,8 @@ static void finish(struct blk_dev *blk, struct blk_req *req, int res)
 	unsigned nr;
 	int err = res < 0 ? res : 0;
 
-	if (!err && req->type != VIRTIO_BLK_T_FLUSH) {
+	/* The guest may have taken the buffers back meanwhile: blk_req_done() says so. */
+	if (!err && req->type != VIRTIO_BLK_T_FLUSH && blk_req_memory_ok(blk, req)) {
 		done = (uint64_t)res;
 		/* Short transfers are rare (signals, odd filesystems): finish them in line. */
 		if (done < req->data_len) {
@@ -140,10 +141,7 @@ static unsigned uring_reap(struct blk_dev *blk)
 	if (!io_uring_cq_ready(&st->ring))
 		return 0;
 	/* Completions land in memory that may have changed hands since submission. */
-	if (vq->ready && virtq_map(vq) < 0) {
-		vq->errors[VIRTQ_ERR_RING_ADDR]++;
-		virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
-	}
+	blk_remap_queue(blk);
 	while (io_uring_peek_cqe(&st->ring, &cqe) == 0) {
 		handle_cqe(blk, cqe, true);
 		n++;

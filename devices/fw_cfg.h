@@ -23,6 +23,7 @@
 
 #include "boot/boot.h"
 
+struct device_kind;
 struct guest_mem;
 
 /* x86 ports: 16-bit selector writes at 0x510, 8-bit data reads at 0x510/0x511 (QEMU decodes both),
@@ -120,8 +121,33 @@ struct fw_cfg_linux {
  */
 int fw_cfg_add_linux(struct fw_cfg *fc, const struct fw_cfg_linux *linux_boot);
 
+/*
+ * ACPI tables for firmware that places them itself (OVMF's AcpiPlatformDxe): the RSDP as
+ * "etc/acpi/rsdp", the other tables as "etc/acpi/tables", and the "etc/table-loader" commands
+ * (QEMU's BIOS linker/loader, 128 bytes each) that allocate both, patch every pointer between
+ * tables and recompute every checksum.  acpi is acpi_build()'s block laid out for base, RSDP
+ * first (see boot/acpi_walk.h).  -EINVAL for a block acpi_walk() refuses, else as adding files.
+ */
+int fw_cfg_add_acpi(struct fw_cfg *fc, const uint8_t *acpi, size_t len, uint64_t base);
+
+/* The three files fw_cfg_add_acpi() adds, as bytes (firmware measures them: TDX RTMR[0]). */
+struct fw_cfg_acpi_files {
+	uint8_t rsdp[36];
+	uint8_t *tables;
+	size_t tables_len;
+	uint8_t *loader;
+	size_t loader_len;
+};
+
+int fw_cfg_acpi_files(const uint8_t *acpi, size_t len, uint64_t base,
+		      struct fw_cfg_acpi_files *out);
+void fw_cfg_acpi_files_free(struct fw_cfg_acpi_files *f);
+
 /* Back to the power-on state: the signature selected at offset 0, no DMA address half latched. */
 void fw_cfg_reset(struct fw_cfg *fc);
+
+/* The device-table row (devices/fw_cfg_device.c): one instance for firmware boots. */
+extern const struct device_kind fw_cfg_device;
 
 /* The port I/O handler (bus_access_fn) for [FW_CFG_PIO_BASE, FW_CFG_PIO_BASE + FW_CFG_PIO_LEN). */
 void fw_cfg_pio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);

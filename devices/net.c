@@ -88,7 +88,7 @@ static void backend_lost(struct net_dev *net, uint32_t events)
  */
 static void recheck_queue(struct net_dev *net, unsigned qi)
 {
-	virtio_queue_serviceable(net->vdev, net_vq(net, qi));
+	virtio_queue_usable(net->vdev, net_vq(net, qi));
 }
 
 static void backend_handler(void *opaque, int fd, uint32_t events)

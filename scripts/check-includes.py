@@ -17,7 +17,8 @@ import sys
 ROOTS = ["vmm", "boot", "devices", "vsock", "tdx", "snp"]
 # Modules that may include vmm/vm.h: the supervisor, the TEE kinds (their hooks take the VM), and
 # what only they use.
-VM_USERS = {"vmm/main", "vmm/tee_emulated", "vmm/cvm_memory"}
+VM_USERS = {"vmm/main", "vmm/tee_emulated", "vmm/cvm_memory", "vmm/cvm_fw_memory",
+            "tdx/tdx_launch", "tdx/tdx_exits"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

@@ -98,8 +98,30 @@ static int put_ram_range(struct hob_writer *w, uint64_t start, uint64_t end,
 	return 0;
 }
 
+static int put_guid_ext(struct hob_writer *w, const struct td_hob_guid *g)
+{
+	size_t size = ALIGN_UP(TD_HOB_GUID_HDR_SIZE + g->len, (size_t)8);
+	uint8_t *p;
+
+	if (g->len > UINT16_MAX || size > UINT16_MAX)
+		return -E2BIG;
+	p = hob_put(w, TD_HOB_TYPE_GUID_EXT, (uint16_t)size);
+	if (!p)
+		return -ENOSPC;
+	memcpy(p + 8, g->guid, 16);
+	memcpy(p + TD_HOB_GUID_HDR_SIZE, g->data, g->len);
+	return 0;
+}
+
 int td_hob_build(uint8_t *buf, size_t buflen, uint64_t hob_gpa, const struct td_hob_ram *ram,
 		 size_t nr_ram, const struct launch_plan *plan, size_t *used, struct error *e)
+{
+	return td_hob_build_ext(buf, buflen, hob_gpa, ram, nr_ram, plan, NULL, 0, used, e);
+}
+
+int td_hob_build_ext(uint8_t *buf, size_t buflen, uint64_t hob_gpa, const struct td_hob_ram *ram,
+		     size_t nr_ram, const struct launch_plan *plan, const struct td_hob_guid *ext,
+		     size_t nr_ext, size_t *used, struct error *e)
 {
 	struct hob_writer w = { .buf = buf, .len = buflen };
 	uint8_t *phit;
@@ -127,6 +149,12 @@ int td_hob_build(uint8_t *buf, size_t buflen, uint64_t hob_gpa, const struct td_
 		if (ret)
 			return ERR(ret, "TD HOB buffer of %zu bytes is too small for %zu RAM ranges",
 				   buflen, nr_ram);
+	}
+	for (size_t i = 0; i < nr_ext; i++) {
+		ret = put_guid_ext(&w, &ext[i]);
+		if (ret)
+			return ERR(ret, "TD HOB buffer of %zu bytes is too small for GUID HOB %zu "
+					"(%zu bytes)", buflen, i, ext[i].len);
 	}
 	if (!hob_put(&w, TD_HOB_TYPE_END, TD_HOB_END_SIZE))
 		return ERR(-ENOSPC, "TD HOB buffer of %zu bytes is too small", buflen);

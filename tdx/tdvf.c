@@ -61,10 +61,11 @@ static int check_section(const struct fw_table *t, const struct tdvf_section *s,
 				    "raw data size 0x%x", i, tdvf_section_type_name(s->type),
 			   (unsigned long long)s->memory_data_size, s->raw_data_size);
 	if (!range_within(s->memory_address, s->memory_data_size, TDVF_MAX_GPA))
-		return ERR(-EINVAL, "TDVF section %u (%s) at 0x%llx, 0x%llx bytes, lies beyond the "
-				    "52-bit guest physical address space", i,
-			   tdvf_section_type_name(s->type), (unsigned long long)s->memory_address,
-			   (unsigned long long)s->memory_data_size);
+		return ERR(-EINVAL, "TDVF section %u (%s) at 0x%llx, 0x%llx bytes, does not lie "
+				    "below 2^47, the private memory of a TD with a %d-bit GPA "
+				    "width", i, tdvf_section_type_name(s->type),
+			   (unsigned long long)s->memory_address,
+			   (unsigned long long)s->memory_data_size, TDVF_GPA_WIDTH);
 	return 0;
 }
 
@@ -79,6 +80,7 @@ int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, struct error 
 	const uint8_t *fw = t->fw;
 	size_t pos;
 	uint32_t length, version, count;
+	uint64_t added = 0;
 	unsigned hobs = 0;
 	int ret;
 
@@ -122,6 +124,13 @@ int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, struct error 
 		ret = check_section(t, s, i, e);
 		if (ret)
 			return ret;
+		/* Each size is below 2^47 here, so 64 of them cannot wrap the sum. */
+		if (!(s->attributes & TDVF_ATTR_PAGE_AUG))
+			added += s->memory_data_size;
+		if (added > TDVF_MAX_ADDED)
+			return ERR(-EINVAL, "TDVF section %u (%s) brings the memory added at "
+					    "launch to 0x%llx bytes; at most 1 GiB is supported",
+				   i, tdvf_section_type_name(s->type), (unsigned long long)added);
 		if (s->type == TDVF_SECTION_TD_HOB && ++hobs > 1)
 			return ERR(-EINVAL, "TDVF descriptor has more than one TD_HOB section");
 		for (unsigned j = 0; j < i; j++)

@@ -28,7 +28,19 @@ enum tdvf_section_type {
 
 #define TDVF_SIGNATURE    0x46564454u /* "TDVF" */
 #define TDVF_MAX_SECTIONS 64
-#define TDVF_MAX_GPA      (1ULL << 52)
+
+/*
+ * What a TD can hold.  cvmm's TDs have a 48-bit guest-physical address width (4-level secure
+ * EPT), whose bit 47 is the shared bit: every TDVF section is private memory, so it must lie
+ * below 2^47.  The sections a launch adds page by page (all but PAGE.AUG ones: one
+ * TDH.MEM.PAGE.ADD each before the TD runs, and 1 or 17 MRTD records to hash) are the firmware
+ * volumes and the memory the firmware runs in before it accepts RAM itself; together they may
+ * be 1 GiB at most (real images add a few MiB: OVMF about 4, td-shim with a payload tens).
+ * That bounds `cvmm measure` to about 2^18 pages.
+ */
+#define TDVF_GPA_WIDTH    48
+#define TDVF_MAX_GPA      (1ULL << (TDVF_GPA_WIDTH - 1))
+#define TDVF_MAX_ADDED    (1ULL << 30)
 
 struct tdvf_section {
 	uint32_t data_offset; /* in the firmware file */
@@ -47,7 +59,9 @@ struct tdvf_metadata {
 /*
  * Parses and validates the descriptor the footer table points at: signature, version, length,
  * and per section: raw data inside the file, 4 KiB alignment, size >= raw size, known type and
- * attributes, no overlap.  One line in err and -EINVAL (-ENOENT: no TDX metadata) on failure.
+ * attributes, below TDVF_MAX_GPA, no overlap; the sections added at launch at most
+ * TDVF_MAX_ADDED bytes together.  One line in err and -EINVAL (-ENOENT: no TDX metadata) on
+ * failure.
  */
 int tdvf_parse(const struct fw_table *t, struct tdvf_metadata *md, struct error *e);
 

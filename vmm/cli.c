@@ -354,6 +354,94 @@ static int parse_guest_features(struct vm_config *cfg, struct cli_extra *x, cons
 	return 0;
 }
 
+/* TDX attribute names (the TDX module's TD ATTRIBUTES bits cvmm knows by name). */
+static const struct {
+	const char *name;
+	uint64_t bit;
+} tdx_attribute_names[] = {
+	{ "debug", 1ULL << 0 },
+	{ "sept-ve-disable", 1ULL << 28 },
+	{ "pks", 1ULL << 30 },
+	{ "perfmon", 1ULL << 63 },
+};
+
+/* One word of --tdx-attributes: a name or a number, ORed into *attrs. */
+static int tdx_attribute(const char *word, uint64_t *attrs)
+{
+	uint64_t v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tdx_attribute_names); i++) {
+		if (!strcmp(word, tdx_attribute_names[i].name)) {
+			*attrs |= tdx_attribute_names[i].bit;
+			return 0;
+		}
+	}
+	if (parse_u64(word, &v, false))
+		return -EINVAL;
+	*attrs |= v;
+	return 0;
+}
+
+static int parse_tdx_attributes(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+				struct error *e)
+{
+	static const char names[] = "debug, sept-ve-disable, pks, perfmon or a number";
+	const char *p = arg;
+	uint64_t attrs = 0;
+	char word[32];
+
+	if (!*arg)
+		return BAD("expected a comma-separated list of %s", names);
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (!n || n >= sizeof(word))
+			return BAD("empty or overlong attribute in '%s'", arg);
+		memcpy(word, p, n);
+		word[n] = 0;
+		if (tdx_attribute(word, &attrs))
+			return BAD("'%s' is not one of %s", word, names);
+		p = comma ? comma + 1 : p + n;
+	}
+	cfg->tdx.attributes = attrs;
+	cfg->tdx.attributes_set = true;
+	return 0;
+}
+
+static int parse_mr(uint8_t *out, bool *set, const char *arg, struct error *e)
+{
+	if (parse_bytes(arg, out, CONFIG_TDX_MR_SIZE))
+		return BAD("expected %d bytes as %d hex digits or base64", CONFIG_TDX_MR_SIZE,
+			   2 * CONFIG_TDX_MR_SIZE);
+	*set = true;
+	return 0;
+}
+
+static int parse_mrconfigid(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			    struct error *e)
+{
+	return parse_mr(cfg->tdx.mrconfigid, &cfg->tdx.mr_set, arg, e);
+}
+
+static int parse_mrowner(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			 struct error *e)
+{
+	return parse_mr(cfg->tdx.mrowner, &cfg->tdx.mr_set, arg, e);
+}
+
+static int parse_mrownerconfig(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			       struct error *e)
+{
+	return parse_mr(cfg->tdx.mrownerconfig, &cfg->tdx.mr_set, arg, e);
+}
+
+static int parse_quote_service(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			       struct error *e)
+{
+	return config_set_string(&cfg->tdx.quote_service, arg, "--quote-service", e);
+}
+
 static int parse_json(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 		      struct error *e)
 {
@@ -397,6 +485,18 @@ static const struct cli_option options[] = {
 	  parse_access_platform, FOR_BOTH },
 	{ "--verbose", NULL, "more diagnostics on stderr (repeat for debug)", parse_verbose,
 	  FOR_BOTH },
+	{ "--tdx-attributes", "LIST",
+	  "tdx: TD attributes, names (debug,sept-ve-disable,pks,perfmon) or a number "
+	  "(default sept-ve-disable)", parse_tdx_attributes, FOR_BOTH },
+	{ "--mrconfigid", "VALUE", "tdx: MRCONFIGID, 48 bytes as hex or base64 (default zeros)",
+	  parse_mrconfigid, FOR_BOTH },
+	{ "--mrowner", "VALUE", "tdx: MROWNER, 48 bytes as hex or base64", parse_mrowner,
+	  FOR_BOTH },
+	{ "--mrownerconfig", "VALUE", "tdx: MROWNERCONFIG, 48 bytes as hex or base64",
+	  parse_mrownerconfig, FOR_BOTH },
+	{ "--quote-service", "ADDR",
+	  "tdx: quote generation service for GetQuote: unix:PATH or vsock:CID:PORT",
+	  parse_quote_service, FOR_BOTH },
 	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",
 	  parse_vcpu_sig, FOR_MEASURE },
 	{ "--guest-features", "BITS", "snp: VMSA sev_features (default 0x1)", parse_guest_features,

@@ -12,12 +12,14 @@
 
 #include "boot/firmware.h"
 #include "boot/launch_plan.h"
+#include "devices/fw_cfg.h"
 #include "snp/sev_hashes.h"
 #include "snp/sev_metadata.h"
 #include "snp/snp_measure.h"
 #include "snp/vmsa.h"
 #include "tdx/tdvf.h"
 #include "tdx/tdx_measure.h"
+#include "tdx/tdx_rtmr.h"
 #include "vmm/cli.h"
 #include "vmm/cmd_measure.h"
 #include "vmm/config.h"
@@ -117,8 +119,81 @@ static int print_json(json_t *root)
 	return ret;
 }
 
-static int measure_tdx(const struct launch_inputs *li, json_t *root, uint8_t *digest,
-		       struct error *e)
+/* RTMR[0..2] when TDVF boots the kernel itself (fw_cfg), else null and why. */
+static json_t *tdx_rtmrs_json(const struct launch_inputs *li, json_t *root)
+{
+	const struct device_firmware_boot *fb = &li->fw_boot;
+	const struct launch_region *hob = NULL, *cfv = NULL;
+	struct tdx_rtmr_inputs in = { 0 };
+	struct fw_cfg_acpi_files acpi;
+	struct error e = ERROR_INIT;
+	uint8_t rtmr[3][TDX_RTMR_SIZE];
+	json_t *a;
+
+	for (size_t i = 0; i < li->plan.nr_regions; i++) {
+		const struct launch_region *r = &li->plan.regions[i];
+
+		if (r->section_type == TDVF_SECTION_TD_HOB && !hob)
+			hob = r;
+		if (r->section_type == TDVF_SECTION_CFV && !cfv)
+			cfv = r;
+	}
+	if (!fb->kernel || !hob || !cfv || !li->acpi) {
+		json_object_set_new(root, "rtmr_note", json_string(
+			"predicted for TDVF direct boot only: a firmware with CFV and TD_HOB sections, "
+			"and --kernel"));
+		return json_null();
+	}
+	if (fw_cfg_acpi_files(li->acpi, li->acpi_len, li->acpi_gpa, &acpi)) {
+		json_object_set_new(root, "rtmr_note", json_string("cvmm's ACPI tables are malformed"));
+		return json_null();
+	}
+	in = (struct tdx_rtmr_inputs){
+		.hob = hob->data, .hob_len = hob->data_len,
+		.cfv = cfv->data, .cfv_len = cfv->data_len,
+		.acpi_loader = acpi.loader, .acpi_loader_len = acpi.loader_len,
+		.acpi_rsdp = acpi.rsdp, .acpi_rsdp_len = sizeof(acpi.rsdp),
+		.acpi_tables = acpi.tables, .acpi_tables_len = acpi.tables_len,
+		.kernel = fb->kernel, .kernel_len = fb->kernel_len,
+		.initrd = fb->initrd, .initrd_len = fb->initrd_len,
+		.cmdline = fb->cmdline,
+	};
+	if (tdx_rtmr_predict(&in, rtmr, &e)) {
+		fw_cfg_acpi_files_free(&acpi);
+		json_object_set_new(root, "rtmr_note", json_string(e.msg));
+		return json_null();
+	}
+	fw_cfg_acpi_files_free(&acpi);
+	a = json_array();
+	for (int i = 0; i < 3; i++)
+		json_array_append_new(a, json_hex_bytes(rtmr[i], TDX_RTMR_SIZE));
+	json_object_set_new(root, "rtmr_model",
+			    json_string("TDVF direct boot, the event model of virtee/tdx-measure"));
+	return a;
+}
+
+/* What a verifier compares with the TD report besides MRTD. */
+static void tdx_reference_json(const struct vm_config *cfg, const struct launch_inputs *li,
+			       json_t *root)
+{
+	json_t *td = json_object();
+
+	json_object_set_new(td, "attributes", json_hex_u64(cfg->tdx.attributes));
+	json_object_set_new(td, "mrconfigid", json_hex_bytes(cfg->tdx.mrconfigid, DIGEST_SIZE));
+	json_object_set_new(td, "mrowner", json_hex_bytes(cfg->tdx.mrowner, DIGEST_SIZE));
+	json_object_set_new(td, "mrownerconfig",
+			    json_hex_bytes(cfg->tdx.mrownerconfig, DIGEST_SIZE));
+	json_object_set_new(td, "td_hob_gpa", json_hex_u64(li->td.hob_gpa));
+	json_object_set_new(td, "kernel", json_string(li->td.kernel_in_plan ? "payload section"
+						      : li->fw_boot.kernel ? "fw_cfg" : "none"));
+	json_object_set_new(root, "td", td);
+	if (li->fw_boot.kernel || li->td.kernel_in_plan)
+		json_object_set_new(root, "cmdline", json_string(li->cmdline));
+	json_object_set_new(root, "rtmr", tdx_rtmrs_json(li, root));
+}
+
+static int measure_tdx(const struct vm_config *cfg, const struct launch_inputs *li, json_t *root,
+		       uint8_t *digest, struct error *e)
 {
 	int ret = tdx_mrtd(&li->plan, digest);
 
@@ -131,6 +206,7 @@ static int measure_tdx(const struct launch_inputs *li, json_t *root, uint8_t *di
 			json_array_append_new(regions, region_json(&li->plan.regions[i], li->plan.tee));
 		json_object_set_new(root, "regions", regions);
 		json_object_set_new(root, "mrtd", json_hex_bytes(digest, DIGEST_SIZE));
+		tdx_reference_json(cfg, li, root);
 	}
 	return 0;
 }
@@ -269,7 +345,7 @@ int cmd_measure(int argc, char **argv)
 		ret = root ? 0 : -EIO;
 	}
 	if (!ret)
-		ret = cfg.tee == TEE_TDX ? measure_tdx(&li, root, digest, &e)
+		ret = cfg.tee == TEE_TDX ? measure_tdx(&cfg, &li, root, digest, &e)
 					 : measure_snp(&cfg, &li, root, digest, &e);
 	if (!ret) {
 		if (root) {

@@ -15,6 +15,7 @@
 #include "boot/boot.h"
 #include "boot/firmware.h"
 #include "devices/tap.h"
+#include "tdx/qgs.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
 #include "vmm/memory.h"
@@ -32,6 +33,7 @@ void config_init(struct vm_config *cfg)
 	cfg->irqchip = IRQCHIP_KERNEL;
 	cfg->tee = TEE_NONE;
 	cfg->snp.guest_features = 0x1;
+	cfg->tdx.attributes = CONFIG_TDX_DEFAULT_ATTRIBUTES;
 }
 
 void config_drive_free(struct drive_config *d)
@@ -70,6 +72,7 @@ void config_free(struct vm_config *cfg)
 		config_net_free(&cfg->nets[i]);
 	free(cfg->nets);
 	free(cfg->vsock.uds_path);
+	free(cfg->tdx.quote_service);
 	config_init(cfg);
 }
 
@@ -232,6 +235,19 @@ static int validate_machine(const struct vm_config *cfg, struct error *e)
 	return 0;
 }
 
+static int validate_tdx(const struct vm_config *cfg, struct error *e)
+{
+	const struct tdx_config *t = &cfg->tdx;
+	struct qgs_addr addr;
+
+	if (cfg->tee != TEE_TDX && (t->attributes_set || t->mr_set || t->quote_service))
+		return USAGE("--tdx-attributes, --mrconfigid, --mrowner, --mrownerconfig and "
+			     "--quote-service apply to --tee tdx only");
+	if (t->quote_service && qgs_addr_parse(t->quote_service, &addr, e))
+		return -EINVAL;
+	return 0;
+}
+
 static int validate_payload_options(const struct vm_config *cfg, struct error *e)
 {
 	bool fw_tee = config_tee_uses_firmware(cfg);
@@ -255,7 +271,7 @@ static int validate_payload_options(const struct vm_config *cfg, struct error *e
 			     strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
 	if (cfg->tee != TEE_SNP && (cfg->snp.vcpu_sig_set || cfg->snp.guest_features_set))
 		return USAGE("--vcpu-sig and --guest-features apply to --tee snp only");
-	return 0;
+	return validate_tdx(cfg, e);
 }
 
 /* Opens and sniffs what the guest boots from, as the launch will. */
@@ -528,7 +544,7 @@ int config_validate(const struct vm_config *cfg, enum config_check check, struct
 		ret = validate_vsock(cfg, check, e);
 	if (!ret && check != CONFIG_CHECK_MEASURE)
 		ret = validate_serial(cfg, e);
-	if (!ret)
+	if (!ret && check != CONFIG_CHECK_NO_PAYLOAD)
 		ret = validate_payload_files(cfg, e);
 	return ret;
 }

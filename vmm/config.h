@@ -103,6 +103,23 @@ struct snp_config {
 	bool guest_features_set;
 };
 
+/*
+ * TDX launch inputs (--tee tdx).  Each MR value is 48 bytes (a SHA-384 sized value the TD report
+ * carries unchanged); the attributes go to KVM_TDX_INIT_VM.
+ */
+#define CONFIG_TDX_MR_SIZE            48
+#define CONFIG_TDX_DEFAULT_ATTRIBUTES (1ULL << 28) /* SEPT_VE_DISABLE */
+
+struct tdx_config {
+	uint64_t attributes;
+	bool attributes_set;
+	uint8_t mrconfigid[CONFIG_TDX_MR_SIZE];
+	uint8_t mrowner[CONFIG_TDX_MR_SIZE];
+	uint8_t mrownerconfig[CONFIG_TDX_MR_SIZE];
+	bool mr_set;         /* any of the three was given */
+	char *quote_service; /* unix:PATH or vsock:CID:PORT; NULL: none */
+};
+
 struct vm_config {
 	char *kernel;
 	char *initrd;
@@ -122,6 +139,7 @@ struct vm_config {
 	struct vsock_config vsock;
 	enum tee_kind tee;
 	struct snp_config snp;
+	struct tdx_config tdx;
 	bool virtio_access_platform; /* developer option: devices offer ACCESS_PLATFORM, no checks */
 	int verbose;
 };
@@ -131,6 +149,11 @@ enum config_check {
 	CONFIG_CHECK_ALL = 0,
 	/* `cvmm measure`: the payload and its inputs, not the files of devices or the console. */
 	CONFIG_CHECK_MEASURE = 1,
+	/*
+	 * Everything but opening the payload files: for vm_create(), whose launch_inputs_build()
+	 * opens and checks them right after (once, not twice).
+	 */
+	CONFIG_CHECK_NO_PAYLOAD = 2,
 };
 
 void config_init(struct vm_config *cfg);

@@ -196,10 +196,19 @@ int converter_convert(struct converter *c, uint64_t gpa, uint64_t len, bool to_p
 	if (mem_attr_range_is(c->gm->attrs, gpa, len, want)) {
 		c->stats.noop++;
 		ret = 0;
-	} else if (c->backing == CONVERT_GUEST_MEMFD) {
-		ret = convert_guest_memfd(c, gpa, len, to_private);
 	} else {
-		ret = convert_emulated(c, gpa, len, to_private);
+		/*
+		 * Pages going private are taken from devices: wait for device sections that may
+		 * be using them (see memory.h), and keep new ones out until the map says private.
+		 */
+		if (to_private)
+			guest_mem_revoke_begin(c->gm);
+		if (c->backing == CONVERT_GUEST_MEMFD)
+			ret = convert_guest_memfd(c, gpa, len, to_private);
+		else
+			ret = convert_emulated(c, gpa, len, to_private);
+		if (to_private)
+			guest_mem_revoke_end(c->gm);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ret;

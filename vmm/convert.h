@@ -18,6 +18,9 @@
  *    closed with mprotect so that a device touching a private page faults.
  *
  * Conversions are serialized by an internal lock; device threads may query the map meanwhile.
+ * A conversion to private waits for the device sections running at that moment (memory.h:
+ * guest_mem_dev_enter), so no device is between checking a page and touching it when the page
+ * goes; it must therefore never be called from inside a device section.
  */
 #ifndef CVMM_CONVERT_H
 #define CVMM_CONVERT_H

@@ -24,6 +24,26 @@ struct guest_mem;
 struct irq_router;
 struct vm_config;
 struct device_maps;
+struct boot_mem_range;
+
+/*
+ * What a firmware boot (--tee tdx|snp) hands the firmware through fw_cfg; the bytes belong to
+ * the launch inputs and live as long as the VM.
+ */
+struct device_firmware_boot {
+	const uint8_t *kernel; /* direct boot through the firmware; NULL: none */
+	size_t kernel_len;
+	const uint8_t *initrd; /* NULL: none */
+	size_t initrd_len;
+	const char *cmdline;
+	uint64_t initrd_limit; /* the initrd ends below this */
+	const uint8_t *acpi;   /* the ACPI tables as laid out for acpi_gpa; NULL: none */
+	size_t acpi_len;
+	uint64_t acpi_gpa;
+	const struct boot_mem_range *ram; /* guest RAM, for "etc/e820" */
+	unsigned nr_ram;
+	unsigned nr_cpus;
+};
 
 struct device_env {
 	struct guest_mem *mem;
@@ -38,6 +58,7 @@ struct device_env {
 	void *stop_ctx;
 	struct virtio_env virtio; /* what the virtio transport needs */
 	struct device_maps *maps; /* the manager's record of bus ranges (device_map) */
+	const struct device_firmware_boot *firmware; /* firmware boots only, else NULL */
 };
 
 /* What a device model counts beyond its transport, as name/value pairs (static names). */

@@ -82,19 +82,22 @@ static int create_virtio(struct device_manager *dm, const struct device_env *env
 	ret = k->open_virtio(env, cfg, i, &model, &params, e);
 	if (ret)
 		return ret;
+	/* The message first: params.name belongs to the model. */
 	ret = virtio_dev_create(&env->virtio, &params, slot.base, slot.gsi, &vdev);
 	if (ret) {
+		error_set(e, ERROR_HOST, ret, "%s: cannot create the virtio-mmio device: %s",
+			  params.name, strerror(-ret));
 		k->destroy(model);
-		return error_set(e, ERROR_HOST, ret, "%s: cannot create the virtio-mmio device: %s",
-				 params.name, strerror(-ret));
+		return ret;
 	}
 	ret = device_map(env, env->mmio, slot.base, VIRTIO_MMIO_WINDOW, virtio_mmio_access, vdev,
 			 vdev->name);
 	if (ret) {
+		error_set(e, ERROR_HOST, ret, "%s: cannot map it at %#llx: %s", params.name,
+			  (unsigned long long)slot.base, strerror(-ret));
 		virtio_dev_destroy(vdev);
 		k->destroy(model);
-		return error_set(e, ERROR_HOST, ret, "%s: cannot map it at %#llx: %s", params.name,
-				 (unsigned long long)slot.base, strerror(-ret));
+		return ret;
 	}
 	snprintf(dev->name, sizeof(dev->name), "%s", params.name);
 	dev->opaque = model;

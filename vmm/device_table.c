@@ -8,6 +8,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/blk.h"
 #include "devices/debug_ports.h"
+#include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/net.h"
 #include "devices/serial.h"
@@ -20,6 +21,7 @@ const struct device_kind *const device_table[] = {
 	&i8042_device,
 	&debug_ports_device,
 	&acpi_pm_device,
+	&fw_cfg_device, /* firmware boots only */
 	&virtio_blk_device,
 	&virtio_net_device,
 	&virtio_vsock_device,

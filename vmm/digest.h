@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SHA-256 / SHA-384 through OpenSSL 3's EVP API.  libcrypto is loaded on first use (dlopen), so a
- * plain VM run neither pays its load time nor carries its pages in cvmm's resident set; only
- * `cvmm measure` and confidential launches load it.
+ * SHA-256 / SHA-384 through OpenSSL 3's EVP API.  cvmm is linked statically (see the Makefile):
+ * libcrypto's code is in the binary but costs nothing until a hash is taken (no load time, no
+ * resident pages for a plain VM run); the algorithms are fetched once, on first use.
  */
 #ifndef CVMM_DIGEST_H
 #define CVMM_DIGEST_H
@@ -19,7 +19,7 @@ enum digest_alg {
 
 struct digest;
 
-/* -ENOSYS (with one line logged) when libcrypto cannot be loaded, -ENOMEM, -EIO. */
+/* -ENOSYS (with one line logged) when OpenSSL has no such algorithm, -ENOMEM, -EIO. */
 int digest_new(struct digest **d, enum digest_alg alg);
 /* Starts a new hash on d (digest_new() already did for the first). */
 int digest_reset(struct digest *d);

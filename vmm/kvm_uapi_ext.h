@@ -144,6 +144,10 @@ struct cvmm_kvm_tdx_exit {
 		} setup_event_notify;
 	};
 };
+CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_exit, 64);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_exit, get_quote.gpa, 24);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_exit, get_tdvmcall_info.r11, 32);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_exit, setup_event_notify.vector, 24);
 
 #define CVMM_KVM_RUN_EXIT_UNION_OFFSET offsetof(struct kvm_run, mmio)
 
@@ -212,6 +216,40 @@ struct cvmm_kvm_tdx_init_mem_region {
 	__u64 nr_pages;
 };
 CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_init_mem_region, 24);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_cmd, data, 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_cmd, hw_error, 16);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_capabilities, user_tdvmcallinfo_1_r11, 24);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_capabilities, reserved, 48);
+CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_capabilities, 256 * 8 + 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, xfam, 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, mrowner, 64);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, mrownerconfig, 112);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_vm, reserved, 160);
+CVMM_ASSERT_SIZE(struct cvmm_kvm_tdx_init_vm, 256 + 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_mem_region, gpa, 8);
+CVMM_ASSERT_LAYOUT(struct cvmm_kvm_tdx_init_mem_region, nr_pages, 16);
+_Static_assert(sizeof(struct kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 size");
+
+/* TD attributes (TDX module ABI, TDCS ATTRIBUTES): the ones cvmm names. */
+#define CVMM_TDX_ATTR_DEBUG           (1ULL << 0)
+#define CVMM_TDX_ATTR_SEPT_VE_DISABLE (1ULL << 28)
+#define CVMM_TDX_ATTR_PKS             (1ULL << 30)
+#define CVMM_TDX_ATTR_PERFMON         (1ULL << 63)
+
+/* TDG.VP.VMCALL leaves that reach userspace (kvm_run.tdx.nr) and their status codes. */
+#define CVMM_TDVMCALL_GET_TD_VM_CALL_INFO       0x10000ULL
+#define CVMM_TDVMCALL_MAP_GPA                   0x10001ULL
+#define CVMM_TDVMCALL_GET_QUOTE                 0x10002ULL
+#define CVMM_TDVMCALL_REPORT_FATAL_ERROR        0x10003ULL
+#define CVMM_TDVMCALL_SETUP_EVENT_NOTIFY        0x10004ULL
+#define CVMM_TDVMCALL_STATUS_SUCCESS            0x0ULL
+#define CVMM_TDVMCALL_STATUS_RETRY              0x1ULL
+#define CVMM_TDVMCALL_STATUS_INVALID_OPERAND    0x8000000000000000ULL
+#define CVMM_TDVMCALL_STATUS_GPA_INUSE          0x8000000000000001ULL
+#define CVMM_TDVMCALL_STATUS_ALIGN_ERROR        0x8000000000000002ULL
+#define CVMM_TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED 0x8000000000000003ULL
+/* GetTdVmCallInfo leaf 1, R11: the user-handled TDVMCALLs KVM may forward. */
+#define CVMM_TDVMCALLINFO_1_R11_SETUP_EVENT_NOTIFY (1ULL << 1)
 
 /* ---- AMD SEV-SNP (KVM_MEMORY_ENCRYPT_OP with struct kvm_sev_cmd) ---- */
 enum cvmm_kvm_sev_cmd_id {

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Launch inputs from a config: payload, device description, command line, ACPI, launch plan. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "boot/acpi.h"
 #include "boot/cmdline.h"
@@ -29,7 +33,8 @@ static int build_acpi(const struct vm_config *cfg, struct launch_inputs *li, str
 	struct acpi_virtio_dev virtio[RESOURCES_MAX_VIRTIO];
 	struct acpi_config acfg = {
 		.nr_cpus = cfg->vcpus,
-		.legacy_pic = cfg->irqchip == IRQCHIP_KERNEL,
+		/* A TD has no in-kernel PIC: its irqchip is always split. */
+		.legacy_pic = cfg->irqchip == IRQCHIP_KERNEL && cfg->tee != TEE_TDX,
 		.i8042 = false, /* no keyboard: the driver need not probe; reboot=k still works */
 		.ioapic_addr = LAYOUT_IOAPIC_ADDR,
 		.ioapic_id = 0,
@@ -85,6 +90,91 @@ static int build_direct(const struct vm_config *cfg, struct launch_inputs *li, s
 	return build_acpi(cfg, li, e);
 }
 
+/* Maps a file the firmware gets whole; it must stay unchanged while the VM lives. */
+static int map_file(const char *what, const char *path, struct launch_file *f, struct error *e)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return error_set(e, ERROR_INPUT, errno, "%s %s: %s", what, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = error_set(e, ERROR_INPUT, EINVAL, "%s %s: not a regular file", what, path);
+		close(fd);
+		return err;
+	}
+	f->len = (size_t)st.st_size;
+	if (f->len) {
+		p = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = error_set(e, ERROR_HOST, errno, "%s %s: cannot map it: %s", what, path,
+					strerror(errno));
+			close(fd);
+			return err;
+		}
+		f->data = p;
+	}
+	close(fd);
+	return 0;
+}
+
+static void unmap_file(struct launch_file *f)
+{
+	if (f->data)
+		munmap(f->data, f->len);
+	f->data = NULL;
+	f->len = 0;
+}
+
+/* The TD's sections against RAM, td-shim's payload, and the TD HOB (tdx/td_payload.h). */
+static int build_td_payload(const struct vm_config *cfg, struct launch_inputs *li,
+			    struct error *e)
+{
+	struct td_payload_inputs in = {
+		.layout = &li->layout,
+		.kernel = cfg->kernel ? li->fw_kernel.data : NULL,
+		.kernel_len = li->fw_kernel.len,
+		.cmdline = li->cmdline,
+		.acpi = li->acpi,
+		.acpi_len = li->acpi_len,
+		.acpi_gpa = li->acpi_gpa,
+	};
+	static const uint8_t empty[1];
+
+	/* An empty kernel file is still a kernel given (and refused as no bzImage). */
+	if (cfg->kernel && !in.kernel)
+		in.kernel = empty;
+	return td_payload_apply(&li->plan, &in, &li->td, e);
+}
+
+/* What the fw_cfg device hands the firmware: direct boot unless td-shim took the kernel. */
+static void describe_fw_boot(const struct vm_config *cfg, struct launch_inputs *li)
+{
+	struct device_firmware_boot *fb = &li->fw_boot;
+
+	for (unsigned i = 0; i < li->layout.nr_regions; i++)
+		li->fw_ram[i] = (struct boot_mem_range){ .addr = li->layout.regions[i].gpa,
+							 .size = li->layout.regions[i].size,
+							 .type = BOOT_E820_RAM };
+	*fb = (struct device_firmware_boot){
+		.cmdline = li->cmdline,
+		.initrd_limit = li->layout.regions[0].size,
+		.acpi = li->acpi,
+		.acpi_len = li->acpi_len,
+		.acpi_gpa = li->acpi_gpa,
+		.ram = li->fw_ram,
+		.nr_ram = li->layout.nr_regions,
+		.nr_cpus = cfg->vcpus,
+	};
+	if (cfg->kernel && !li->td.kernel_in_plan) {
+		fb->kernel = li->fw_kernel.data;
+		fb->kernel_len = li->fw_kernel.len;
+		fb->initrd = cfg->initrd ? li->fw_initrd.data : NULL;
+		fb->initrd_len = li->fw_initrd.len;
+	}
+}
+
 static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
 {
 	int ret;
@@ -93,10 +183,19 @@ static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li,
 	if (ret)
 		return error_set(e, ERROR_INPUT, ret, "firmware %s: %s", cfg->firmware,
 				 ret == -EINVAL ? "not a regular file" : strerror(-ret));
+	if (cfg->kernel && (ret = map_file("kernel", cfg->kernel, &li->fw_kernel, e)))
+		return ret;
+	if (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &li->fw_initrd, e)))
+		return ret;
+	ret = build_acpi(cfg, li, e);
+	if (ret)
+		return ret;
 	launch_plan_init(&li->plan, cfg->tee == TEE_TDX ? LAUNCH_TEE_TDX : LAUNCH_TEE_SNP);
 	li->has_plan = true;
 	if (cfg->tee == TEE_TDX) {
 		ret = tdx_plan_build(&li->plan, li->firmware, li->firmware_len, e);
+		if (!ret)
+			ret = build_td_payload(cfg, li, e);
 	} else {
 		struct snp_launch_params p = {
 			.fw = li->firmware,
@@ -117,9 +216,12 @@ static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li,
 		}
 		ret = snp_plan_build(&li->plan, &p, e);
 	}
-	if (ret)
+	if (ret) {
 		error_prefix(e, "firmware %s: ", cfg->firmware);
-	return ret;
+		return ret;
+	}
+	describe_fw_boot(cfg, li);
+	return 0;
 }
 
 int launch_inputs_build(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
@@ -152,4 +254,6 @@ void launch_inputs_free(struct launch_inputs *li)
 	li->has_plan = false;
 	free(li->firmware);
 	li->firmware = NULL;
+	unmap_file(&li->fw_kernel);
+	unmap_file(&li->fw_initrd);
 }

@@ -21,6 +21,7 @@
 #include "boot/boot.h"
 #include "boot/launch_plan.h"
 #include "snp/sev_hashes.h"
+#include "tdx/td_payload.h"
 #include "vmm/device_manager.h"
 #include "vmm/layout.h"
 #include "vmm/memory.h"
@@ -31,6 +32,12 @@ struct vm_config;
 enum boot_strategy {
 	BOOT_DIRECT,
 	BOOT_FIRMWARE,
+};
+
+/* A file the firmware is handed whole, mapped read-only (data NULL for an empty file). */
+struct launch_file {
+	uint8_t *data;
+	size_t len;
 };
 
 struct launch_inputs {
@@ -53,6 +60,12 @@ struct launch_inputs {
 	bool has_plan;
 	struct sev_hashes hashes; /* SNP measured direct boot */
 	bool has_hashes;
+	struct launch_file fw_kernel; /* --kernel and --initrd for the firmware (fw_cfg, Payload) */
+	struct launch_file fw_initrd;
+	struct td_payload td;         /* TDX: the TD HOB's address, where the kernel went */
+	/* what the firmware reads through fw_cfg; points into these inputs (do not copy them) */
+	struct device_firmware_boot fw_boot;
+	struct boot_mem_range fw_ram[GUEST_MEM_MAX_REGIONS];
 };
 
 /* Opens and checks the payload, builds the description and the plan; no KVM involved. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "vmm/log.h"
 
@@ -25,4 +26,23 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line so lines from different threads do not interleave. */
 	fprintf(stderr, "cvmm: %s: %s\n", level_names[level], line);
+}
+
+static struct timespec startup_t0;
+
+void log_startup_begin(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &startup_t0);
+}
+
+void log_startup(const char *phase)
+{
+	struct timespec now;
+
+	if (log_threshold < LOG_DEBUG)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	log_msg(LOG_DEBUG, "start-up: %s at %.3f ms", phase,
+		(double)(now.tv_sec - startup_t0.tv_sec) * 1e3 +
+			(double)(now.tv_nsec - startup_t0.tv_nsec) / 1e6);
 }

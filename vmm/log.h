@@ -14,6 +14,10 @@ extern enum log_level log_threshold;
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Start-up timing (debug level: --verbose twice): the time since log_startup_begin(). */
+void log_startup_begin(void);
+void log_startup(const char *phase);
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

@@ -65,6 +65,7 @@ static int run(struct vm_config *cfg)
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		return VM_EXIT_HOST_ERROR;
 	}
+	log_startup("parsed");
 	if (vm_create(cfg, &vm, &e) || vm_start(vm, &e)) {
 		log_error("%s", e.msg);
 		if (vm)
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	int status;
 
+	log_startup_begin();
 	if (argc > 1 && !strcmp(argv[1], "measure"))
 		return cmd_measure(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "--version")) {

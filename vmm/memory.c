@@ -69,6 +69,8 @@ void guest_mem_destroy(struct guest_mem *gm)
 		munmap(gm->regions[0].hva, gm->ram_size);
 		if (gm->dev_base)
 			munmap(gm->dev_base, gm->ram_size);
+		if (gm->attrs)
+			pthread_rwlock_destroy(&gm->dev_lock);
 		mem_attr_destroy(gm->attrs);
 		if (gm->gmem_fd >= 0)
 			close(gm->gmem_fd);
@@ -91,9 +93,14 @@ int guest_mem_enable_attrs(struct guest_mem *gm, bool protect_dev)
 	if (!gm->nr_regions || gm->attrs)
 		return -EINVAL;
 	last = &gm->regions[gm->nr_regions - 1];
-	ret = mem_attr_create(&gm->attrs, last->gpa + last->size);
+	ret = pthread_rwlock_init(&gm->dev_lock, NULL);
 	if (ret)
+		return -ret;
+	ret = mem_attr_create(&gm->attrs, last->gpa + last->size);
+	if (ret) {
+		pthread_rwlock_destroy(&gm->dev_lock);
 		return ret;
+	}
 	if (!protect_dev)
 		return 0;
 	/* Everything starts private, so the device-side view starts inaccessible. */
@@ -102,6 +109,7 @@ int guest_mem_enable_attrs(struct guest_mem *gm, bool protect_dev)
 		ret = -errno;
 		mem_attr_destroy(gm->attrs);
 		gm->attrs = NULL;
+		pthread_rwlock_destroy(&gm->dev_lock);
 		return ret;
 	}
 	madvise(dev, gm->ram_size, MADV_DONTDUMP);
@@ -122,6 +130,50 @@ int guest_mem_set_dev_access(struct guest_mem *gm, uint64_t gpa, uint64_t len, b
 	if (mprotect(r->dev_hva + (gpa - r->gpa), len, shared ? PROT_READ | PROT_WRITE : PROT_NONE))
 		return -errno;
 	return 0;
+}
+
+void guest_mem_dev_enter(struct guest_mem *gm)
+{
+	if (gm && gm->attrs)
+		pthread_rwlock_rdlock(&gm->dev_lock);
+}
+
+void guest_mem_dev_exit(struct guest_mem *gm)
+{
+	if (gm && gm->attrs)
+		pthread_rwlock_unlock(&gm->dev_lock);
+}
+
+void guest_mem_revoke_begin(struct guest_mem *gm)
+{
+	if (gm->attrs)
+		pthread_rwlock_wrlock(&gm->dev_lock);
+}
+
+void guest_mem_revoke_end(struct guest_mem *gm)
+{
+	if (gm->attrs)
+		pthread_rwlock_unlock(&gm->dev_lock);
+}
+
+bool guest_mem_dma_still_shared(const struct guest_mem *gm, const void *p, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	if (!gm->attrs || !len)
+		return true;
+	for (unsigned i = 0; i < gm->nr_regions; i++) {
+		const struct guest_mem_region *r = &gm->regions[i];
+		uint64_t off = (uint64_t)(a - (uintptr_t)r->dev_hva);
+
+		if (a < (uintptr_t)r->dev_hva || off >= r->size || len > r->size - off)
+			continue;
+		if (mem_attr_is_shared(gm->attrs, r->gpa + off, len))
+			return true;
+		break;
+	}
+	__atomic_fetch_add(&gm->attrs->refusals, 1, __ATOMIC_RELAXED);
+	return false;
 }
 
 uint64_t guest_mem_dma_refusals(const struct guest_mem *gm)

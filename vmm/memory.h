@@ -10,6 +10,7 @@
 #ifndef CVMM_MEMORY_H
 #define CVMM_MEMORY_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,8 @@ struct guest_mem {
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 	struct mem_attr_map *attrs; /* NULL when every page is shared (no TEE) */
 	uint8_t *dev_base;          /* separate device-side mapping of the memfd, or NULL */
+	/* With attrs: device sections (read side) against revocations (write side). */
+	pthread_rwlock_t dev_lock;
 };
 
 /*
@@ -69,6 +72,27 @@ static inline bool guest_mem_is_ram(const struct guest_mem *gm, uint64_t gpa, ui
  * private pages are PROT_NONE; guest_mem_set_dev_access() keeps it in step with conversions.
  */
 int guest_mem_enable_attrs(struct guest_mem *gm, bool protect_dev);
+
+/*
+ * Device sections.  A pointer from guest_mem_dma() stays usable only while the pages stay
+ * shared; a conversion to private revokes them.  Device code dereferences such pointers only
+ * inside a section (the virtio transport opens one with every virtio_dev_lock()), and within a
+ * section no page stops being shared: conversions to private wait for running sections to end
+ * (guest_mem_revoke_begin).  Pointers kept across sections (I/O in flight) must be re-checked
+ * with guest_mem_dma_still_shared() in the next section before cvmm touches them.  No-ops
+ * unless the memory is confidential.  Sections may nest (read side).
+ */
+void guest_mem_dev_enter(struct guest_mem *gm);
+void guest_mem_dev_exit(struct guest_mem *gm);
+/* The converter, around taking pages away from devices; waits for running device sections. */
+void guest_mem_revoke_begin(struct guest_mem *gm);
+void guest_mem_revoke_end(struct guest_mem *gm);
+/*
+ * Whether the device-side bytes [p, p + len), a pointer guest_mem_dma() gave out earlier, are
+ * still shared guest RAM (always true without confidential memory).  A refusal is counted as in
+ * guest_mem_dma().  Inside a device section the answer holds until the section ends.
+ */
+bool guest_mem_dma_still_shared(const struct guest_mem *gm, const void *p, uint64_t len);
 
 /* Opens (@shared) or closes [gpa, gpa + len) in the device-side mapping; no-op without one. */
 int guest_mem_set_dev_access(struct guest_mem *gm, uint64_t gpa, uint64_t len, bool shared);

@@ -14,6 +14,8 @@ int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e)
 		*ops = &tee_emulated_ops;
 		return 0;
 	case TEE_TDX:
+		*ops = &tee_tdx_ops;
+		return 0;
 	case TEE_SNP:
 		return error_set(e, ERROR_USAGE, ENOTSUP,
 				 "--tee %s: launches are not available in this build yet "

@@ -3,14 +3,15 @@
  * The TEE-kind interface: one instance per kind of VM (none, emulated, tdx, snp).  vm.c calls the
  * hooks at fixed points of vm_create(); a NULL hook means "what a plain VM does".
  *
- *   KVM_CREATE_VM(vm_type)
+ *   probe           /dev/kvm is open, no VM yet: can this host run the kind at all?
+ *   KVM_CREATE_VM(vm_type), the irqchip
  *   init_vm         before memory and vCPUs (TDX: capabilities, INIT_VM; SNP: INIT2, START)
  *   setup_memory    instead of plain memslots (guest_memfd, attributes, conversion engine)
  *   devices
  *   place_payload   instead of direct boot's writes into RAM: add the launch plan's regions
- *                   (TDX: INIT_MEM_REGION; SNP: LAUNCH_UPDATE)
+ *                   (SNP: LAUNCH_UPDATE; TDX: stage them, INIT_MEM_REGION needs a vCPU)
  *   vCPUs: KVM_CREATE_VCPU, then init_vcpu instead of CPUID/MSR/FPU/LAPIC/register setup
- *   finish_launch   all vCPUs exist (TDX: FINALIZE_VM; SNP: LAUNCH_FINISH)
+ *   finish_launch   all vCPUs exist (TDX: INIT_MEM_REGION, FINALIZE_VM; SNP: LAUNCH_FINISH)
  *
  * Exit handlers return 0 when the vCPU may go on; non-zero stops it.  Hooks return 0 or -errno
  * with the error recorded in e.
@@ -30,6 +31,7 @@ struct vm;
 struct tee_ops {
 	const char *name;
 	unsigned long vm_type; /* KVM_CREATE_VM argument */
+	int (*probe)(struct vm *vm, struct error *e); /* vm->kvm_fd is open */
 	int (*init_vm)(struct vm *vm, struct error *e);
 	int (*setup_memory)(struct vm *vm, struct error *e);
 	int (*place_payload)(struct vm *vm, struct error *e);
@@ -45,5 +47,6 @@ struct tee_ops {
 int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e);
 
 extern const struct tee_ops tee_emulated_ops;
+extern const struct tee_ops tee_tdx_ops;
 
 #endif

@@ -32,6 +32,12 @@ int parse_u64(const char *s, uint64_t *out, bool allow_suffix);
 /* pread()s exactly len bytes at off; -EIO on a short file, -errno on failure. */
 int pread_exact(int fd, void *buf, size_t len, uint64_t off);
 
+/*
+ * Decodes exactly len bytes written as 2 * len hex digits or as standard base64 (padding
+ * optional, no whitespace); -EINVAL for anything else, out untouched then.
+ */
+int parse_bytes(const char *s, uint8_t *out, size_t len);
+
 /* Reads a whole regular file into a malloc'd buffer; negative errno on failure. */
 int read_whole_file(const char *path, uint8_t **data, size_t *len);
 

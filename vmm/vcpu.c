@@ -147,6 +147,11 @@ static bool handle_system_event(struct vcpu *vcpu)
 		report_fatal(vcpu, "SEV guest requested termination");
 		break;
 	case KVM_SYSTEM_EVENT_TDX_FATAL:
+		/* The TD's report (error code, message) is for the TEE kind to read; it stops. */
+		if (vcpu->ctx->tee_ops && vcpu->ctx->tee_ops->handle_tee_exit) {
+			vcpu->ctx->tee_ops->handle_tee_exit(vcpu->ctx->vm, vcpu, vcpu->run);
+			break;
+		}
 		report_fatal(vcpu, "TDX guest reported a fatal error");
 		break;
 	default:

@@ -130,6 +130,8 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	    kvm_check_extension(vm->kvm_fd, KVM_CAP_SPLIT_IRQCHIP) <= 0)
 		return error_set(e, ERROR_HOST, ENOTSUP,
 				 "--irqchip split: KVM lacks KVM_CAP_SPLIT_IRQCHIP");
+	if (vm->tee_ops && vm->tee_ops->probe && (ret = vm->tee_ops->probe(vm, e)))
+		return ret;
 	vm->vm_fd = kvm_create_vm(vm->kvm_fd, type);
 	if (vm->vm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->vm_fd, "KVM_CREATE_VM (type %lu) failed: %s",
@@ -146,6 +148,12 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	ret = kvm_set_tss_addr(vm->vm_fd, LAYOUT_KVM_TSS);
 	if (ret)
 		log_warn("KVM_SET_TSS_ADDR failed: %s", strerror(-ret));
+	/* Before the TEE's own setup: a TD needs its split irqchip before INIT_VM. */
+	ret = irq_router_init(&vm->irq, vm->vm_fd, vm->irq.mode, &vm->dm.mmio);
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "cannot create the %s irqchip: %s",
+				 vm->irq.mode == IRQCHIP_SPLIT ? "split" : "in-kernel",
+				 strerror(-ret));
 	if (vm->tee_ops && vm->tee_ops->init_vm)
 		return vm->tee_ops->init_vm(vm, e);
 	return 0;
@@ -186,12 +194,6 @@ static int setup_memory(struct vm *vm, struct error *e)
 
 static int setup_devices(struct vm *vm, struct error *e)
 {
-	int ret = irq_router_init(&vm->irq, vm->vm_fd, vm->irq.mode, &vm->dm.mmio);
-
-	if (ret)
-		return error_set(e, ERROR_HOST, ret, "cannot create the %s irqchip: %s",
-				 vm->irq.mode == IRQCHIP_SPLIT ? "split" : "in-kernel",
-				 strerror(-ret));
 	vm->env = (struct device_env){
 		.mem = &vm->mem,
 		.loop = &vm->loop,
@@ -200,6 +202,7 @@ static int setup_devices(struct vm *vm, struct error *e)
 		.start_ns = vm->start_ns,
 		.request_stop = env_request_stop,
 		.stop_ctx = vm,
+		.firmware = vm->launch.strategy == BOOT_FIRMWARE ? &vm->launch.fw_boot : NULL,
 	};
 	device_env_set_virtio(&vm->env, vm->vm_fd, vm_is_confidential(vm),
 			      vm->cfg->virtio_access_platform);
@@ -297,16 +300,21 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	int ret;
 
 	*out = NULL;
-	/* Everything the user named is checked before KVM is touched. */
-	ret = config_validate(cfg, CONFIG_CHECK_ALL, e);
+	/*
+	 * Everything the user named is checked before KVM is touched: the config here, the payload
+	 * files by launch_inputs_build() below (the same checks as CONFIG_CHECK_ALL, done once).
+	 */
+	ret = config_validate(cfg, CONFIG_CHECK_NO_PAYLOAD, e);
 	if (ret)
 		return ret;
+	log_startup("config validated");
 	vm = vm_alloc(cfg);
 	if (!vm)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	ret = launch_inputs_build(cfg, &vm->launch, e);
 	if (!ret)
 		ret = tee_select(cfg->tee, &vm->tee_ops, e);
+	log_startup("launch inputs built");
 	if (ret)
 		goto fail;
 	ret = ev_loop_init(&vm->loop);
@@ -322,14 +330,19 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 		goto fail;
 	}
 	ret = setup_kvm(vm, e);
+	log_startup("KVM VM created");
 	if (!ret)
 		ret = setup_memory(vm, e);
+	log_startup("memory set up");
 	if (!ret)
 		ret = setup_devices(vm, e);
+	log_startup("devices created");
 	if (!ret)
 		ret = setup_payload(vm, e);
+	log_startup("payload placed");
 	if (!ret)
 		ret = setup_vcpus(vm, e);
+	log_startup("vCPUs created");
 	if (ret)
 		goto fail;
 	vm->state = VM_CREATED;
@@ -381,6 +394,7 @@ int vm_start(struct vm *vm, struct error *e)
 	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	log_startup("threads started");
 	if (ret) {
 		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
 		return error_set(e, ERROR_HOST, ret, "cannot start the VM's threads: %s",

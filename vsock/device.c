@@ -87,7 +87,7 @@ static void process_tx(struct vsock_dev *d)
 	struct virtq_chain chain = { .iov = d->tx_iov, .iov_cap = VSOCK_QUEUE_SIZE };
 	int r;
 
-	if (!virtio_queue_live(d->vdev, vq))
+	if (!virtio_queue_usable(d->vdev, vq))
 		return;
 	for (;;) {
 		virtq_disable_notify(vq);
@@ -107,7 +107,8 @@ static void process_tx(struct vsock_dev *d)
 
 /*
  * Fills receive buffers while the multiplexer has packets.  Notifications for new buffers are
- * only wanted while packets wait for one.
+ * only wanted while packets wait for one.  Every round either fills a buffer, hands one back
+ * empty (too small for anything waiting) or ends, so the pass never waits on the guest.
  */
 static void process_rx(struct vsock_dev *d)
 {
@@ -117,7 +118,7 @@ static void process_rx(struct vsock_dev *d)
 	size_t len;
 	int r;
 
-	if (!virtio_queue_live(d->vdev, vq))
+	if (!virtio_queue_usable(d->vdev, vq))
 		return;
 	virtq_disable_notify(vq);
 	while (vsock_mux_rx_pending(d->mux)) {
@@ -133,6 +134,13 @@ static void process_rx(struct vsock_dev *d)
 			continue;
 		}
 		len = vsock_mux_guest_rx(d->mux, chain.iov + chain.nr_out, chain.nr_in);
+		if (!len && vsock_mux_rx_pending(d->mux)) {
+			/* Room for a header only, and only data waits: back empty, try the next. */
+			d->counters.rx_buffers_small++;
+			virtq_push(vq, chain.head, 0);
+			used = true;
+			continue;
+		}
 		if (!len) {
 			/* Nothing to say after all: the buffer stays the driver's, unused. */
 			virtq_unpop(vq);
@@ -152,7 +160,7 @@ static void process_event(struct vsock_dev *d)
 	struct virtq_chain chain = { .iov = iov, .iov_cap = VSOCK_QUEUE_SIZE };
 	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
 
-	if (!d->event_pending || !virtio_queue_live(d->vdev, vq))
+	if (!d->event_pending || !virtio_queue_usable(d->vdev, vq))
 		return;
 	while (d->event_pending) {
 		/* No buffer: delivered when the driver posts one, which it now notifies. */

@@ -96,7 +96,9 @@ void vsock_mux_guest_tx(struct vsock_mux *m, const struct iovec *iov, unsigned n
 bool vsock_mux_rx_pending(const struct vsock_mux *m);
 /*
  * Writes the next packet for the guest into the device-writable buffers iov[0..n) (at least
- * VSOCK_HDR_SIZE bytes); returns its length, or 0 when there is nothing to send after all.
+ * VSOCK_HDR_SIZE bytes); returns its length, or 0 when there is nothing to send after all or
+ * nothing that fits (a header-only buffer carries control packets, never data; the data keeps
+ * waiting and vsock_mux_rx_pending() stays true).  Each waiting connection is looked at once.
  */
 size_t vsock_mux_guest_rx(struct vsock_mux *m, const struct iovec *iov, unsigned n);
 

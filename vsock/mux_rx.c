@@ -149,17 +149,25 @@ static size_t conn_fill(struct vsock_conn *c, const struct iovec *iov, unsigned 
 	return emit(m, &h, iov, n);
 }
 
+/*
+ * Each connection queued when the call starts is looked at once at most: one that has nothing
+ * fitting this buffer (only data, and the buffer holds a header alone) goes back to the tail and
+ * waits for the next buffer.  So the work per buffer is bounded by the queue, whatever the guest
+ * posts.
+ */
 size_t vsock_mux_guest_rx(struct vsock_mux *m, const struct iovec *iov, unsigned n)
 {
+	struct vsock_link *last;
 	size_t room = 0, len;
 
 	for (unsigned i = 0; i < n; i++)
 		room += iov[i].iov_len;
 	if (room < VSOCK_HDR_SIZE)
 		return 0;
+	last = m->rxq.prev;
 	for (;;) {
 		struct vsock_conn *c;
-		bool gone = false;
+		bool gone = false, final;
 
 		if (m->rst_len) {
 			struct vsock_rst r = m->rst[m->rst_head];
@@ -174,11 +182,14 @@ size_t vsock_mux_guest_rx(struct vsock_mux *m, const struct iovec *iov, unsigned
 		if (vlist_empty(&m->rxq))
 			return 0;
 		c = conn_of(m->rxq.next, rxq);
+		final = &c->rxq == last;
 		vlist_del(&c->rxq);
 		len = conn_fill(c, iov, n, room, &gone);
 		if (!gone)
 			conn_update_rx(c);
 		if (len)
 			return len;
+		if (final)
+			return 0;
 	}
 }

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/socket.h>
 
 #include "devices/virtio/iov.h"
 #include "vsock/ring.h"
@@ -57,8 +57,10 @@ ssize_t vsock_ring_flush(struct vsock_ring *r, int fd)
 		v[1] = (struct iovec){ r->buf, r->len - first };
 		n = 2;
 	}
+	/* MSG_NOSIGNAL: a peer that closed is EPIPE here, never a SIGPIPE for the process. */
 	do
-		w = writev(fd, v, (int)n);
+		w = sendmsg(fd, &(struct msghdr){ .msg_iov = v, .msg_iovlen = n },
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
 		return -errno;

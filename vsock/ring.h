@@ -29,7 +29,7 @@ static inline uint32_t vsock_ring_space(const struct vsock_ring *r)
 /* Appends len bytes taken skip bytes into iov[0..n); -ENOSPC / -ENOMEM, or 0. */
 int vsock_ring_put_iov(struct vsock_ring *r, const struct iovec *iov, unsigned n, size_t skip,
 		       size_t len);
-/* writev()s as much as fd takes; returns the bytes written (0 if empty) or -errno. */
+/* Sends as much as stream socket fd takes; returns the bytes sent (0 if empty) or -errno. */
 ssize_t vsock_ring_flush(struct vsock_ring *r, int fd);
 
 #endif

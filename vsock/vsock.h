@@ -34,7 +34,7 @@ extern const struct device_kind virtio_vsock_device;
 struct vsock_dev_counters {
 	struct vsock_mux_counters mux;
 	uint64_t accepted;          /* clients accepted on the listener */
-	uint64_t rx_buffers_small;  /* receive buffers too small for a header, returned empty */
+	uint64_t rx_buffers_small;  /* receive buffers too small for what waited, returned empty */
 	uint64_t transport_resets;  /* TRANSPORT_RESET events delivered */
 	uint64_t driver_resets;     /* device resets by the driver (connections dropped) */
 	uint64_t accept_paused;     /* listener paused: out of fds or memory */

@@ -14,6 +14,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
+#include "vmm/memory.h"
 #include "vmm/util.h"
 
 #define BIT64(n) (1ULL << (n))
@@ -37,10 +38,13 @@ uint64_t virtio_transport_features(const struct virtio_env *env)
 void virtio_dev_lock(struct virtio_dev *vdev)
 {
 	pthread_mutex_lock(&vdev->lock);
+	/* Guest memory the device reached stays shared until the unlock. */
+	guest_mem_dev_enter(vdev->env.mem);
 }
 
 void virtio_dev_unlock(struct virtio_dev *vdev)
 {
+	guest_mem_dev_exit(vdev->env.mem);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -53,6 +57,19 @@ bool virtio_dev_live(const struct virtio_dev *vdev)
 bool virtio_queue_live(const struct virtio_dev *vdev, const struct virtq *vq)
 {
 	return virtio_dev_live(vdev) && vq->ready;
+}
+
+bool virtio_queue_usable(struct virtio_dev *vdev, struct virtq *vq)
+{
+	if (!virtio_queue_live(vdev, vq))
+		return false;
+	/* Re-resolve the rings: the guest may have made their pages private since. */
+	if (virtq_map(vq) < 0) {
+		vq->errors[VIRTQ_ERR_RING_ADDR]++;
+		virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
+		return false;
+	}
+	return true;
 }
 
 static void raise_irq(struct virtio_dev *vdev, uint32_t isr_bit)
@@ -112,19 +129,6 @@ void virtio_dev_counters(struct virtio_dev *vdev, struct virtio_counters *out)
 	virtio_dev_unlock(vdev);
 }
 
-bool virtio_queue_serviceable(struct virtio_dev *vdev, struct virtq *vq)
-{
-	if (!virtio_queue_live(vdev, vq))
-		return false;
-	/* Re-resolve the rings: the guest may have made their pages private meanwhile. */
-	if (virtq_map(vq) < 0) {
-		vq->errors[VIRTQ_ERR_RING_ADDR]++;
-		virtio_dev_fail(vdev, virtq_error_name(VIRTQ_ERR_RING_ADDR));
-		return false;
-	}
-	return true;
-}
-
 static void kick_handler(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_queue *q = opaque;
@@ -135,7 +139,7 @@ static void kick_handler(void *opaque, int fd, uint32_t events)
 		return;
 	virtio_dev_lock(vdev);
 	vdev->counters.kicks++;
-	if (virtio_queue_serviceable(vdev, &q->vq))
+	if (virtio_queue_usable(vdev, &q->vq))
 		vdev->ops->queue_notify(vdev, &q->vq, q->index);
 	virtio_dev_unlock(vdev);
 }

@@ -9,6 +9,9 @@
  * as ioeventfds served by the event loop.  Everything except InterruptStatus / InterruptACK runs
  * under vdev->lock; every ops callback is called with the lock held.  Devices that complete work
  * from other loop handlers (e.g. io_uring completions) take the lock with virtio_dev_lock().
+ * Holding it is also a device section of guest memory (memory.h): no page the device reached
+ * stops being shared until the unlock.  Pointers kept across unlocks (rings, requests in
+ * flight) are re-checked after the next lock (virtio_queue_usable, guest_mem_dma_still_shared).
  */
 #ifndef CVMM_VIRTIO_H
 #define CVMM_VIRTIO_H
@@ -143,12 +146,10 @@ bool virtio_dev_live(const struct virtio_dev *vdev);
 /* ... and this queue is ready. */
 bool virtio_queue_live(const struct virtio_dev *vdev, const struct virtq *vq);
 /*
- * Before a pass over vq: the queue is live and its rings are still in shared guest RAM (re-
- * resolved, as for every notification: the guest may have made them private meanwhile).  A ring
- * that is gone fails the device.  For passes that no notification started (timers, backend
- * readiness, polling); lock held.
+ * ... and its rings are still in (shared) guest RAM, re-resolved now: every batch of work on a
+ * queue starts with this (lock held).  A ring that is not fails the device (RING_ADDR).
  */
-bool virtio_queue_serviceable(struct virtio_dev *vdev, struct virtq *vq);
+bool virtio_queue_usable(struct virtio_dev *vdev, struct virtq *vq);
 
 /* Sends a used-buffer interrupt if the driver wants one for what was pushed (lock held). */
 void virtio_dev_signal_used(struct virtio_dev *vdev, struct virtq *vq);

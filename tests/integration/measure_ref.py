@@ -9,6 +9,9 @@ plus hand-made metadata) so the integration test can compare cvmm against it.
   measure_ref.py mrtd FIRMWARE
   measure_ref.py snp FIRMWARE VCPUS SIG FEATURES [KERNEL INITRD CMDLINE] [--firmware-only]
   measure_ref.py gen LAYOUT SEED OUT      (LAYOUT: see LAYOUTS below)
+  measure_ref.py rtmr12 KERNEL INITRD|- CMDLINE   (RTMR[1] and RTMR[2] of TDVF direct boot)
+  measure_ref.py authenticode IMAGE sha256|sha384
+  measure_ref.py genpe SEED OUT           (a small PE32+ image with a few sections)
 """
 import hashlib
 import random
@@ -33,6 +36,64 @@ HT_GUID = guid("9438d606-4f22-4cc9-b479-a793d411fd21")
 HT_CMDLINE = guid("97d02dd8-bd20-4c94-aa78-e7714d36ab2a")
 HT_INITRD = guid("44baf731-3a2f-4bd7-9af1-41e29169781d")
 HT_KERNEL = guid("4de79437-abd2-427f-b835-d5b172d2045b")
+
+# ---------------------------------------------------------------- TDVF direct boot RTMRs
+
+
+def authenticode(img, alg="sha384"):
+    """Authenticode digest of a PE/COFF image (the Microsoft PE spec), as virtee/tdx-measure
+    takes it for RTMR[1]: trailing data hashed only for signed images, then zero padding of the
+    file size to 8 bytes."""
+    h = hashlib.new(alg)
+    pe = struct.unpack_from("<I", img, 0x3c)[0]
+    if img[pe:pe + 4] != b"PE\0\0":
+        raise ValueError("not PE")
+    nsec, = struct.unpack_from("<H", img, pe + 6)
+    optsize, = struct.unpack_from("<H", img, pe + 20)
+    opt = pe + 24
+    magic, = struct.unpack_from("<H", img, opt)
+    csum = opt + 64
+    cert = opt + (112 if magic == 0x20b else 96) + 4 * 8
+    hdrs, = struct.unpack_from("<I", img, opt + 60)
+    h.update(img[:csum])
+    h.update(img[csum + 4:cert])
+    h.update(img[cert + 8:hdrs])
+    hashed = hdrs
+    secs = []
+    for i in range(nsec):
+        size, ptr = struct.unpack_from("<II", img, opt + optsize + 40 * i + 16)
+        if size:
+            secs.append((ptr, size))
+    for ptr, size in sorted(secs):
+        h.update(img[ptr:ptr + size])
+        hashed += size
+    cert_addr, cert_size = struct.unpack_from("<II", img, cert)
+    if cert_addr and cert_size and len(img) > hashed and len(img) - hashed > cert_size:
+        h.update(img[hashed:len(img) - cert_size])
+    if len(img) % 8:
+        h.update(bytes(8 - len(img) % 8))
+    return h.digest()
+
+
+def extend_log(events):
+    rtmr = bytes(48)
+    for ev in events:
+        rtmr = hashlib.sha384(rtmr + ev).digest()
+    return rtmr
+
+
+def rtmr12(kernel, initrd, cmdline):
+    """RTMR[1] and RTMR[2] of TDVF direct boot: kernel and fixed events; command line, initrd."""
+    sha = lambda b: hashlib.sha384(b).digest()
+    r1 = extend_log([authenticode(kernel), sha(b"Calling EFI Application from Boot Option"),
+                     sha(bytes(4)), sha(b"Exit Boot Services Invocation"),
+                     sha(b"Exit Boot Services Returned with Success")])
+    line = cmdline + (" initrd=initrd" if initrd is not None else "")
+    events = [sha(line.encode("latin-1").decode("latin-1").encode("utf-16-le") + b"\0\0")]
+    if initrd is not None:
+        events.append(sha(initrd))
+    return r1, extend_log(events)
+
 
 # ---------------------------------------------------------------- footer table
 
@@ -254,6 +315,25 @@ def gen(layout, seed, out):
         f.write(fw)
 
 
+def genpe(seed, out):
+    """A PE32+ image: DOS stub, headers, three sections out of file order, trailing bytes, a
+    size that is not a multiple of 8."""
+    rnd = random.Random(seed)
+    img = bytearray(rnd.randbytes(0x3000 + rnd.randrange(1, 700)))
+    pe = 0x80
+    struct.pack_into("<I", img, 0x3c, pe)
+    img[pe:pe + 4] = b"PE\0\0"
+    struct.pack_into("<HHIIIHH", img, pe + 4, 0x8664, 3, 0, 0, 0, 240, 0x22)
+    opt = pe + 24
+    struct.pack_into("<H", img, opt, 0x20b)
+    struct.pack_into("<I", img, opt + 60, 0x400)            # SizeOfHeaders
+    struct.pack_into("<II", img, opt + 112 + 32, 0, 0)      # no certificate table
+    for i, (ptr, size) in enumerate([(0x2000, 0x800), (0x400, 0x1000), (0x1400, 0x200)]):
+        struct.pack_into("<II", img, opt + 240 + 40 * i + 16, size, ptr)
+    with open(out, "wb") as f:
+        f.write(img)
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "mrtd":
         print(mrtd(open(argv[1], "rb").read()).hex())
@@ -270,6 +350,15 @@ def main(argv):
                          initrd, cmdline, "--firmware-only" in argv).hex())
     elif len(argv) == 4 and argv[0] == "gen":
         gen(argv[1], int(argv[2]), argv[3])
+    elif len(argv) == 4 and argv[0] == "rtmr12":
+        initrd = open(argv[2], "rb").read() if argv[2] != "-" else None
+        r1, r2 = rtmr12(open(argv[1], "rb").read(), initrd, argv[3])
+        print(r1.hex())
+        print(r2.hex())
+    elif len(argv) == 3 and argv[0] == "authenticode":
+        print(authenticode(open(argv[1], "rb").read(), argv[2]).hex())
+    elif len(argv) == 3 and argv[0] == "genpe":
+        genpe(int(argv[1]), argv[2])
     else:
         sys.stderr.write(__doc__)
         return 2

@@ -146,6 +146,25 @@ assert [x["mr_extend"] for x in r] == [True, False, False, False, False]
 assert [x["page_add"] for x in r] == [True, True, True, True, False]
 PY
 
+# RTMR[1] and RTMR[2] of TDVF direct boot against the reference, for PE images with and without
+# trailing data and an initrd (RTMR[0] depends on cvmm's own TD HOB and ACPI tables: unit tests).
+fw=$tmp/ovmf-1.fd
+for seed in 1 2 3; do
+	"${ref[@]}" genpe "$seed" "$tmp/pe-$seed.efi"
+	for rd in "$tmp/initrd" -; do
+		initrd_opt=()
+		[ "$rd" = - ] || initrd_opt=(--initrd "$rd")
+		want=$("${ref[@]}" rtmr12 "$tmp/pe-$seed.efi" "$rd" "root=/dev/vda console=hvc0" | tr '\n' ' ')
+		got=$("$cvmm" measure --tee tdx --firmware "$fw" --kernel "$tmp/pe-$seed.efi" \
+			"${initrd_opt[@]}" --cmdline "root=/dev/vda console=hvc0" --json |
+			python3 -c 'import json,sys; r=json.load(sys.stdin)["rtmr"]; print(r[1], r[2], end=" ")')
+		if [ "$got" = "$want" ]; then ok; else bad "RTMR[1..2], PE $seed, initrd $rd: $got != $want"; fi
+	done
+done
+"$cvmm" measure --tee tdx --firmware "$fw" --kernel "$tmp/kernel" --json |
+	python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["rtmr"] is None and "PE/COFF" in j["rtmr_note"]' &&
+	ok || bad "RTMRs of a kernel that is not PE/COFF"
+
 # ---- 3. bad usage and malformed input
 head -c 1000 "$fw" >"$tmp/truncated.fd"
 refuse "no --tee" --firmware "$fw"

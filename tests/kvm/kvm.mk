@@ -13,7 +13,7 @@ all: $(KVM_PROBE)
 $(KVM_PROBE): tests/kvm/probe.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $<
 
 $(KVM_L1_RD): $(NESTED_KVER) tests/kvm/l1-init $(NESTED_SRC)/mkinitramfs.sh
 	@$(if $(Q),echo "  CPIO    $@")

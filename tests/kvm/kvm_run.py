@@ -273,7 +273,7 @@ def run_nested(a, started, results):
     for f in ("console.log", "qemu.err", "virtiofsd.log"):
         open(os.path.join(run_dir, f), "w").close()
     write_run_files(a, run_dir)
-    sock_dir = tempfile.mkdtemp(prefix="cvmm-kvm-")
+    sock_dir = tempfile.mkdtemp(prefix=f"cvmm-kvm-{re.sub('[^A-Za-z0-9]', '_', a.label)}-")
     names = [n for n, _ in a.item]
     attempts = {}
     start_at, boots, done = 1, 0, False

@@ -35,9 +35,10 @@ check() {
 	ok
 }
 
-# Processes a run may leave behind: L1 QEMU and virtiofsd of this test's run directory.
+# Processes a run may leave behind: L1 QEMU and virtiofsd of this test's runs (label t_rt;
+# other runs on the machine use other labels).
 leftovers() {
-	pgrep -f "kvmrun.dir=$PWD/$out_dir" ; pgrep -f "cvmm-kvm-.*/vfs.sock"
+	pgrep -f "kvmrun.dir=$PWD/$out_dir" ; pgrep -f "cvmm-kvm-t_rt-.*/vfs.sock"
 }
 
 printf '#!/bin/sh\nexit 0\n' >"$tmp/probe-ok"
@@ -54,38 +55,38 @@ exit 3
 FAKE
 
 # Local path, with the fake.
-CVMM_KVM_DEVICE=$tmp/fake-kvm $RUN --probe "$tmp/probe-ok" --label t --out "$out_dir" \
+CVMM_KVM_DEVICE=$tmp/fake-kvm $RUN --probe "$tmp/probe-ok" --label t_rt --out "$out_dir" \
 	--item one "bash $tmp/fake-test.sh good" --item two "bash $tmp/fake-test.sh good" \
 	>"$tmp/o" 2>&1
 check "local, all pass" 0 "$tmp/o" $? "works here \\(a probe VM ran\\); running locally" \
-	"fake good: 3 passed" "t: ok   one" "t: all 2 passed \\(local /dev/kvm"
+	"fake good: 3 passed" "t_rt: ok   one" "t_rt: all 2 passed \\(local /dev/kvm"
 
-CVMM_KVM_DEVICE=$tmp/fake-kvm $RUN --probe "$tmp/probe-ok" --label t --out "$out_dir" \
+CVMM_KVM_DEVICE=$tmp/fake-kvm $RUN --probe "$tmp/probe-ok" --label t_rt --out "$out_dir" \
 	--host-item h "echo on the host" --item one "bash $tmp/fake-test.sh good" \
 	--item two "bash $tmp/fake-test.sh bad" >"$tmp/o" 2>&1
 check "local, one fails" 1 "$tmp/o" $? "FAIL: fake bad: the guest said no" \
-	"t: FAIL two: exit status 3" "t: 2 of 3 passed, failed: two" "t: ok   h .*on this machine"
+	"t_rt: FAIL two: exit status 3" "t_rt: 2 of 3 passed, failed: two" "t_rt: ok   h .*on this machine"
 
-CVMM_KVM=local CVMM_KVM_DEVICE=$tmp/fake-kvm $RUN --probe "$tmp/probe-bad" --label t \
+CVMM_KVM=local CVMM_KVM_DEVICE=$tmp/fake-kvm $RUN --probe "$tmp/probe-bad" --label t_rt \
 	--out "$out_dir" --item one true >"$tmp/o" 2>&1
 check "forced local, probe fails" 1 "$tmp/o" $? \
 	"CVMM_KVM=local, but .* a probe VM does not run \\(kvm-probe: KVM_CREATE_VM"
 
-CVMM_KVM=local CVMM_KVM_DEVICE=$tmp/none $RUN --probe "$tmp/probe-ok" --label t \
+CVMM_KVM=local CVMM_KVM_DEVICE=$tmp/none $RUN --probe "$tmp/probe-ok" --label t_rt \
 	--out "$out_dir" --item one true >"$tmp/o" 2>&1
 check "forced local, no device" 1 "$tmp/o" $? "CVMM_KVM=local, but no $tmp/none on this machine"
 
-CVMM_KVM=sideways $RUN --label t --out "$out_dir" --item one true >"$tmp/o" 2>&1
+CVMM_KVM=sideways $RUN --label t_rt --out "$out_dir" --item one true >"$tmp/o" 2>&1
 check "bad CVMM_KVM" 2 "$tmp/o" $? "CVMM_KVM=sideways: expected local, nested or auto"
 
 # Auto with a probe that fails: nested, saying why (L1 pieces missing here, so it stops there).
-CVMM_KVM_DEVICE=$tmp/fake-kvm python3 tests/kvm/kvm_run.py --probe "$tmp/probe-bad" --label t \
+CVMM_KVM_DEVICE=$tmp/fake-kvm python3 tests/kvm/kvm_run.py --probe "$tmp/probe-bad" --label t_rt \
 	--kernel "$tmp/none" --initrd "$tmp/none" --out "$out_dir" --item one true >"$tmp/o" 2>&1
 check "auto, probe fails" 1 "$tmp/o" $? \
 	"a probe VM does not run .*; running in the nested L1" "nested L1 needs --kernel"
 
 # Nested path, the real L1.
-CVMM_KVM=nested $RUN --label t --out "$out_dir" --host-item h "echo host side" \
+CVMM_KVM=nested $RUN --label t_rt --out "$out_dir" --host-item h "echo host side" \
 	--item kvm 'test -c /dev/kvm && echo "kvm here: $(uname -r)"' \
 	--item env 'echo "env ${RUNNER_TEST_MARK:-unset} in $PWD"' \
 	--item bad 'echo "reason: the frobnicator broke"; exit 4' \
@@ -94,14 +95,14 @@ CVMM_KVM=nested $RUN --label t --out "$out_dir" --host-item h "echo host side" \
 status=$?
 check "nested, output and verdicts" 1 "$tmp/o" $status "CVMM_KVM=nested; running in the nested L1" \
 	"kvm here: " "env unset in $PWD$" "reason: the frobnicator broke" \
-	"t: FAIL bad: exit status 4" "still running after a failure" \
-	"t: 4 of 5 passed, failed: bad \\(nested L1, 1 L1 boot"
-RUNNER_TEST_MARK=passed-through CVMM_KVM=nested $RUN --label t --out "$out_dir" \
+	"t_rt: FAIL bad: exit status 4" "still running after a failure" \
+	"t_rt: 4 of 5 passed, failed: bad \\(nested L1, 1 L1 boot"
+RUNNER_TEST_MARK=passed-through CVMM_KVM=nested $RUN --label t_rt --out "$out_dir" \
 	--item env 'echo "env ${RUNNER_TEST_MARK:-unset}"' >"$tmp/o" 2>&1 </dev/null
 check "nested, environment" 0 "$tmp/o" $? "env passed-through"
 [ -z "$(leftovers)" ] && ok || bad "processes left after nested runs: $(leftovers)"
 
-CVMM_KVM=nested $RUN --label t --out "$out_dir" --wedge-item 2 --heartbeat-limit 15 \
+CVMM_KVM=nested $RUN --label t_rt --out "$out_dir" --wedge-item 2 --heartbeat-limit 15 \
 	--item first 'echo first' --item second 'echo second ran' --item third 'echo third' \
 	>"$tmp/o" 2>&1 </dev/null
 check "nested, wedged L1 replaced" 0 "$tmp/o" $? "L1 sent no heartbeat for 15 s during second" \
@@ -109,13 +110,13 @@ check "nested, wedged L1 replaced" 0 "$tmp/o" $? "L1 sent no heartbeat for 15 s 
 	"ok   second .*second attempt: L1 hung on the first" "all 3 passed \\(nested L1, 2 L1 boot"
 [ -z "$(leftovers)" ] && ok || bad "processes left after the wedge run: $(leftovers)"
 
-CVMM_KVM=nested $RUN --label t --out "$out_dir" --wedge-item 1 --wedge-boots 2 \
+CVMM_KVM=nested $RUN --label t_rt --out "$out_dir" --wedge-item 1 --wedge-boots 2 \
 	--heartbeat-limit 15 --item stuck 'echo never' --item next 'echo next ran' >"$tmp/o" 2>&1 </dev/null
 check "nested, an item that wedges L1 twice fails" 1 "$tmp/o" $? "FAIL stuck: L1 hung on it twice" \
 	"next ran" "1 of 2 passed, failed: stuck \(nested L1, 3 L1 boot"
 
 # The runner killed in the middle of an item takes L1 and virtiofsd with it.
-CVMM_KVM=nested $RUN --label t --out "$out_dir" --item long 'echo long-started; sleep 600' \
+CVMM_KVM=nested $RUN --label t_rt --out "$out_dir" --item long 'echo long-started; sleep 600' \
 	>"$tmp/o" 2>&1 </dev/null &
 runner=$!
 for _ in $(seq 120); do

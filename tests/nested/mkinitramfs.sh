@@ -86,7 +86,6 @@ l1)
 	cp "$HERE/l1/init" "$STAGE/init"
 	mkdir -p "$STAGE/nested" "$STAGE/l2"
 	cp "$HERE/l1/runner.sh" "$STAGE/runner.sh"
-	cp "$HERE/l1/membench.sh" "$STAGE/membench.sh"
 	cp "$HERE/scenarios" "$STAGE/nested/scenarios"
 	cp "$ROOT/boot/vmlinuz-$KVER" "$STAGE/l2/bzImage"
 	cp "${VMLINUX:?}" "$STAGE/l2/vmlinux"

@@ -3,7 +3,6 @@
 #   make test-nested [L2_VMM=cvmm|qemu] [NESTED_ONLY=name,name] [NESTED_VERBOSE=1]
 #   make test-nested-tools                                agent, vmrun and hvsock checks, on the host
 #   make bench-nested [NESTED_RUNS=N] [NESTED_ONLY=...]   cvmm vs QEMU microvm boot times
-#   make bench-nested-memory [NESTED_RUNS=N]              conversions and bounce overhead
 #   make nested-shell                                     L1 shell after the scenarios
 # Downloads (Debian packages) and assembled archives are cached in NESTED_OUT.
 
@@ -105,7 +104,7 @@ $(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_HVSOCK) $
 		$(NESTED_TESTGUEST) \
 		$(NESTED_AGENT) \
 		$(NESTED_L2_RD) $(NESTED_VMLINUX) \
-		$(NESTED_SRC)/l1/init $(NESTED_SRC)/l1/runner.sh $(NESTED_SRC)/l1/membench.sh \
+		$(NESTED_SRC)/l1/init $(NESTED_SRC)/l1/runner.sh \
 		$(NESTED_SRC)/scenarios \
 		$(NESTED_SRC)/mkinitramfs.sh
 	@$(if $(Q),echo "  CPIO    $@")
@@ -145,12 +144,7 @@ bench-nested: $(NESTED_FULL_RD)
 	@$(NESTED_RUN) --mode bench --runs $(NESTED_RUNS) --timeout $(NESTED_BENCH_TIMEOUT) \
 		--initrd $(NESTED_FULL_RD)
 
-# The memory benchmark (conversion round trips, bounce overhead) with the test guest in L1; its
-# table is part of `make bench` (scripts/bench-memattr.mk).
-bench-nested-memory: $(NESTED_L1_RD)
-	@$(NESTED_RUN) --mode membench --runs $(NESTED_RUNS) --initrd $(NESTED_L1_RD)
-
 nested-shell: $(NESTED_FULL_RD)
 	@$(NESTED_RUN) --mode shell --vmm $(L2_VMM) --initrd $(NESTED_FULL_RD)
 
-.PHONY: nested-shell test-nested-tools bench-nested-memory
+.PHONY: nested-shell test-nested-tools

@@ -1,9 +1,8 @@
 #!/bin/bash
 # Host side of the nested harness: boots L1 (QEMU TCG with emulated AMD SVM) on the assembled
 # initramfs, follows the runner's verdicts on L1's second serial port, and prints one PASS/FAIL
-# line per scenario and a summary (test mode), a boot-time table (bench mode) or the memory
-# benchmark's table (membench mode, l1/membench.sh).
-#   run.sh --kernel VMLINUZ --initrd L1_INITRD --scenarios FILE [--mode test|bench|membench|shell]
+# line per scenario and a summary (test mode) or a boot-time table (bench mode).
+#   run.sh --kernel VMLINUZ --initrd L1_INITRD --scenarios FILE [--mode test|bench|shell]
 #          [--vmm cvmm|qemu] [--only a,b] [--runs N] [--smp N] [--timeout S] [--out DIR]
 #          [--verbose]
 # A watchdog covers L1 itself: TCG's SVM emulation occasionally wedges the whole L1 (no timer,
@@ -42,7 +41,7 @@ done
 [ -n "$KERNEL" ] && [ -n "$INITRD" ] && [ -n "$SCENARIOS" ] ||
 	{ echo "run.sh: --kernel, --initrd and --scenarios are required" >&2; exit 2; }
 case "$VMM" in cvmm | qemu) ;; *) echo "run.sh: --vmm cvmm|qemu" >&2; exit 2 ;; esac
-[ "$MODE" = bench ] || [ "$MODE" = membench ] && MAX_BOOTS=8
+[ "$MODE" = bench ] && MAX_BOOTS=8
 
 CONSOLE=$OUT/l1-console.log
 # No THP in L1: khugepaged was the CPU caught in a soft lockup when L1 wedged.
@@ -61,16 +60,14 @@ fi
 mapfile -t EXPECTED < <(grep -v '^[[:space:]]*#' "$SCENARIOS" | grep '|' |
 	awk -F'|' '{ gsub(/[[:space:]]/, "", $1); print $1 }' |
 	{ if [ "$ONLY" = all ]; then cat; else grep -Fx -f <(tr ',' '\n' <<<"$ONLY"); fi; })
-if [ "${#EXPECTED[@]}" -eq 0 ] && [ "$MODE" != membench ]; then
+if [ "${#EXPECTED[@]}" -eq 0 ]; then
 	echo "nested: no scenario selected (--only $ONLY)" >&2
 	exit 1
 fi
 
 declare -A VERDICT ATTEMPTS
 BENCH=$OUT/bench.log
-MEMBENCH=$OUT/membench.log
 : >"$BENCH"
-[ "$MODE" = membench ] && : >"$MEMBENCH"
 : >"$CONSOLE"
 : >"$OUT/l1-qemu.err"
 start=$(date +%s)
@@ -110,12 +107,6 @@ handle_line()
 		cur_idx=
 		deadline=$(($(now) + GAP_LIMIT))
 		echo "nested: bench $name $vmm run $run: $status, L2 init at $ms ms" ;;
-	"MEMBENCH "*)
-		echo "${line#MEMBENCH }" >>"$MEMBENCH"
-		[ -n "$cur_idx" ] && last_idx=$cur_idx
-		cur_idx=
-		deadline=$(($(now) + GAP_LIMIT))
-		echo "nested: membench ${line#MEMBENCH }" | cut -c1-150 ;;
 	"INFO "*) echo "nested: ${line#INFO } ($(($(now) - start)) s)" ;;
 	"ABORT "*) echo "nested: L1 aborted: ${line#ABORT }"; aborted=1 ;;
 	ALIVE) alive_deadline=$(($(now) + HEARTBEAT_LIMIT)) ;;
@@ -208,118 +199,6 @@ elapsed=$(($(now) - start))
 if [ "$done_seen" != 1 ]; then
 	echo "nested: the runner did not finish ($boots L1 boots, $elapsed s; limit $TIMEOUT s)"
 	sed 's/^/       | /' "$OUT/l1-qemu.err" | grep -v "TCG doesn't support" | tail -n 5
-fi
-
-# The memory benchmark's table from membench.log (see l1/membench.sh).
-membench_table()
-{
-	awk '
-		function kv(   i, p) {
-			delete f
-			for (i = 1; i <= NF; i++)
-				if ((p = index($i, "=")) > 0)
-					f[substr($i, 1, p - 1)] = substr($i, p + 1)
-		}
-		function median(list,   a, k, i, j, t) {
-			k = split(list, a, " ")
-			if (!k)
-				return -1
-			for (i = 1; i <= k; i++)
-				for (j = i + 1; j <= k; j++)
-					if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-			return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-		}
-		$1 == "env" { kv(); khz = f["tsc_khz"]; tck = f["clk_tck"]; runs = f["runs"] }
-		$1 == "convert" && !/failed/ {
-			kv(); sz = f["size"]; r = f["rounds"] + 0
-			split(f["cpu_ticks"], c, ",")
-			if (!(sz in lo) || r < lo[sz]) {
-				lo[sz] = r; lconv[sz] = f["conversions"]; luser[sz] = c[1] - c[3]; lsys[sz] = c[2]
-				lrun[sz] = c[4]
-			}
-			if (!(sz in hi) || r > hi[sz]) {
-				hi[sz] = r; hconv[sz] = f["conversions"]; huser[sz] = c[1] - c[3]; hsys[sz] = c[2]
-				hrun[sz] = c[4]
-				hc[sz] = f["hc_ns_avg"] / 1000; tot[sz] = f["total_ns_avg"] / 1000
-			}
-		}
-		function add(row, mode, run, val) {
-			v[row " " mode] = v[row " " mode] " " val
-			pv[row " " mode " " run] = val
-			if (mode == "bounced" && (row " plain " run) in pv && pv[row " plain " run] > 0)
-				rat[row] = rat[row] " " val / pv[row " plain " run]
-			if (mode == "plain" && (row " bounced " run) in pv && val > 0)
-				rat[row] = rat[row] " " pv[row " bounced " run] / val
-		}
-		$1 == "blk" && !/failed/ {
-			kv()
-			if (f["tsc"] > 0 && khz > 0)
-				add("blk " f["phase"], $2, f["run"], f["bytes"] * khz / (f["tsc"] * 1000))
-			ph[f["phase"]] = 1
-		}
-		$1 == "vsock" && !/failed/ {
-			kv()
-			add("vsock host->guest", $2, f["run"], f["sink_MBps"])
-			add("vsock guest->host", $2, f["run"], f["source_MBps"])
-		}
-		END {
-			print "Memory: conversions and bounce buffering (nested-TCG figures: the test guest under cvmm"
-			print "in a QEMU TCG L1 with emulated SVM; absolute values are TCG times, compare ratios)"
-			print ""
-			print "Conversion round trip, per conversion (KVM_HC_MAP_GPA_RANGE to shared or back):"
-			printf "%-7s %11s %16s %15s %15s %14s\n", "size", "guest (us)", "guest+gate (us)", \
-				"vCPU CPU (us)", "cvmm user (us)", "system (us)"
-			for (i = 1; i <= 2; i++) {
-				sz = i == 1 ? "4k" : "2m"
-				if (!(sz in hi) || !(sz in lo) || hconv[sz] == lconv[sz]) {
-					printf "%-7s %16s\n", sz, "FAIL"
-					continue
-				}
-				n = hconv[sz] - lconv[sz]
-				printf "%-7s %11.1f %16.1f %15.1f %15.1f %14.1f\n", \
-					(sz == "4k" ? "4 KiB" : "2 MiB"), hc[sz], tot[sz], \
-					(hrun[sz] - lrun[sz]) / 1000 / n, \
-					(huser[sz] - luser[sz]) * 1e6 / tck / n, (hsys[sz] - lsys[sz]) * 1e6 / tck / n
-			}
-			print "  guest: RDTSC around VMMCALL in ring 0 (gate: plus the int3 system call). The rest is"
-			print "  the vCPU thread of cvmm, per conversion, from /proc deltas between a run with 1 and"
-			print "  one with 2000 round trips: on-CPU time (schedstat, exact; includes the guest loop),"
-			print "  and from the tick-sampled split: user time minus guest time (the handler in cvmm)"
-			print "  and system time (KVM exit handling, fallocate, mprotect)."
-			print ""
-			printf "Bounce overhead, median of %d runs (MB/s), plain (no TEE) vs bounced", runs
-			print " (--tee emulated):"
-			printf "%-26s %10s %10s %15s %14s\n", "workload", "plain", "bounced", \
-				"bounced/plain", "range of runs"
-			nrow = 0
-			for (p in ph)
-				rows[++nrow] = "blk " p
-			rows[++nrow] = "vsock host->guest"
-			rows[++nrow] = "vsock guest->host"
-			for (i = 1; i <= nrow; i++) {
-				a = median(v[rows[i] " plain"]); b = median(v[rows[i] " bounced"])
-				k = split(rat[rows[i]], rr, " ")
-				lo_r = hi_r = rr[1]
-				for (j = 2; j <= k; j++) {
-					if (rr[j] + 0 < lo_r + 0) lo_r = rr[j]
-					if (rr[j] + 0 > hi_r + 0) hi_r = rr[j]
-				}
-				printf "%-26s %10s %10s %15s %14s\n", rows[i], \
-					(a < 0 ? "FAIL" : sprintf("%.1f", a)), (b < 0 ? "FAIL" : sprintf("%.1f", b)), \
-					(k ? sprintf("%.2f", median(rat[rows[i]])) : "-"), \
-					(k ? sprintf("%.2f-%.2f", lo_r, hi_r) : "-")
-			}
-			print "  bounced/plain: median over runs of the ratio within each run (plain and bounced back"
-			print "  to back, alternating which goes first); target: bounced >= 0.90 x plain"
-		}' "$MEMBENCH"
-}
-
-if [ "$MODE" = membench ]; then
-	echo
-	membench_table
-	echo "nested: membench finished in $elapsed s, $boots L1 boot(s) (raw lines in $MEMBENCH)"
-	[ "$done_seen" = 1 ]
-	exit
 fi
 
 if [ "$MODE" = bench ]; then

@@ -27,7 +27,16 @@ static unsigned nr_scripts;
 static int next_fd = 100;
 static bool punch_for_real;
 static bool run_blocks;
+static struct {
+	long cap;
+	int value;
+} cap_answers[REC_MAX_SCRIPTS];
+static unsigned nr_caps;
+static struct kvm_cpuid_entry2 supported_cpuid[REC_TDX_MAX_CPUID];
+static unsigned nr_supported_cpuid;
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void rec_tdx_reset(void);
 
 void rec_reset(void)
 {
@@ -36,6 +45,9 @@ void rec_reset(void)
 	next_fd = 100;
 	punch_for_real = false;
 	run_blocks = false;
+	nr_caps = 0;
+	nr_supported_cpuid = 0;
+	rec_tdx_reset();
 }
 
 void rec_punch_passthrough(bool on)
@@ -86,7 +98,7 @@ static int scripted(const char *op, int dflt)
 		}
 	}
 	for (unsigned i = 0; i < nr_scripts; i++)
-		if (!strcmp(scripts[i].op, op))
+		if (!strcmp(scripts[i].op, op) && !scripts[i].once)
 			return scripts[i].ret;
 	return dflt;
 }
@@ -170,9 +182,26 @@ int kvm_open(void)
 	return r ? r : real_fd("fake-kvm", 0);
 }
 
+void rec_set_cap(long cap, int value)
+{
+	for (unsigned i = 0; i < nr_caps; i++) {
+		if (cap_answers[i].cap == cap) {
+			cap_answers[i].value = value;
+			return;
+		}
+	}
+	if (nr_caps < REC_MAX_SCRIPTS)
+		cap_answers[nr_caps++] = (typeof(cap_answers[0])){ cap, value };
+}
+
 int kvm_check_extension(int fd, long cap)
 {
-	return record("kvm_check_extension", fd, NULL, 0, 1, U(cap));
+	int r = record("kvm_check_extension", fd, NULL, 0, 1, U(cap));
+
+	for (unsigned i = 0; i < nr_caps; i++)
+		if (cap_answers[i].cap == cap)
+			return cap_answers[i].value;
+	return r;
 }
 
 int kvm_get_vcpu_mmap_size(int kvm_fd)
@@ -182,13 +211,23 @@ int kvm_get_vcpu_mmap_size(int kvm_fd)
 	return r ? r : 4096 * 3;
 }
 
+void rec_set_supported_cpuid(const struct kvm_cpuid_entry2 *entries, unsigned nent)
+{
+	nr_supported_cpuid = nent < REC_TDX_MAX_CPUID ? nent : REC_TDX_MAX_CPUID;
+	memcpy(supported_cpuid, entries, nr_supported_cpuid * sizeof(*entries));
+}
+
 int kvm_get_supported_cpuid(int kvm_fd, struct kvm_cpuid2 *cpuid)
 {
 	int r = record("kvm_get_supported_cpuid", kvm_fd, NULL, 0, 1, U(cpuid->nent));
 
-	if (!r)
-		cpuid->nent = 0;
-	return r;
+	if (r)
+		return r;
+	if (cpuid->nent < nr_supported_cpuid)
+		return -E2BIG;
+	cpuid->nent = nr_supported_cpuid;
+	memcpy(cpuid->entries, supported_cpuid, nr_supported_cpuid * sizeof(supported_cpuid[0]));
+	return 0;
 }
 
 int kvm_create_vm(int kvm_fd, unsigned long type)
@@ -285,12 +324,18 @@ int kvm_create_vcpu(int vm_fd, unsigned long id)
 	return r ? r : real_fd("fake-vcpu", 4096 * 3);
 }
 
+static int rec_tdx_op(struct cvmm_kvm_tdx_cmd *c, int ret);
+
 int kvm_memory_encrypt_op(int fd, void *cmd)
 {
 	/* Both TDX and SEV commands start with a u32 id and carry a u64 data pointer at 8. */
 	const struct cvmm_kvm_tdx_cmd *c = cmd;
+	int r = record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
 
-	return record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
+	/* TDX command ids are 0..5, SEV ones 22 and up. */
+	if (c->id <= KVM_TDX_GET_CPUID)
+		r = rec_tdx_op(cmd, r);
+	return r;
 }
 
 void rec_run_blocks(bool on)
@@ -358,7 +403,8 @@ int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)
 
 int kvm_set_cpuid2(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
 {
-	return record("kvm_set_cpuid2", vcpu_fd, NULL, 0, 1, U(cpuid->nent));
+	return record("kvm_set_cpuid2", vcpu_fd, cpuid,
+		      sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]), 1, U(cpuid->nent));
 }
 
 int kvm_get_lapic(int vcpu_fd, struct kvm_lapic_state *lapic)
@@ -391,4 +437,111 @@ int host_punch_hole(int fd, uint64_t offset, uint64_t len)
 	    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len) < 0)
 		return -errno;
 	return r;
+}
+
+/* ---- TDX ---- */
+
+struct rec_tdx rec_tdx;
+static struct kvm_cpuid_entry2 tdx_caps_cpuid[REC_TDX_MAX_CPUID];
+static struct kvm_cpuid_entry2 tdx_init_vm_cpuid[REC_TDX_MAX_CPUID];
+static rec_tdx_page_fn tdx_page_fn;
+static void *tdx_page_ctx;
+
+static void rec_tdx_reset(void)
+{
+	memset(&rec_tdx, 0, sizeof(rec_tdx));
+	rec_tdx.caps_cpuid = tdx_caps_cpuid;
+	rec_tdx.init_vm_cpuid = tdx_init_vm_cpuid;
+	tdx_page_fn = NULL;
+	tdx_page_ctx = NULL;
+}
+
+void rec_tdx_set_caps(uint64_t attrs, uint64_t xfam, uint64_t user_r11,
+		      const struct kvm_cpuid_entry2 *entries, unsigned nent)
+{
+	rec_tdx.have_caps = true;
+	rec_tdx.supported_attrs = attrs;
+	rec_tdx.supported_xfam = xfam;
+	rec_tdx.user_r11 = user_r11;
+	rec_tdx.caps_nent = nent < REC_TDX_MAX_CPUID ? nent : REC_TDX_MAX_CPUID;
+	memcpy(tdx_caps_cpuid, entries, rec_tdx.caps_nent * sizeof(*entries));
+}
+
+void rec_tdx_on_page(rec_tdx_page_fn fn, void *ctx)
+{
+	tdx_page_fn = fn;
+	tdx_page_ctx = ctx;
+}
+
+static int tdx_capabilities(struct cvmm_kvm_tdx_cmd *c)
+{
+	struct cvmm_kvm_tdx_capabilities *caps = (void *)(uintptr_t)c->data;
+
+	if (!rec_tdx.have_caps)
+		return -EINVAL;
+	if (caps->cpuid.nent < rec_tdx.caps_nent)
+		return -E2BIG;
+	caps->supported_attrs = rec_tdx.supported_attrs;
+	caps->supported_xfam = rec_tdx.supported_xfam;
+	caps->user_tdvmcallinfo_1_r11 = rec_tdx.user_r11;
+	caps->cpuid.nent = rec_tdx.caps_nent;
+	memcpy(caps->cpuid.entries, tdx_caps_cpuid, rec_tdx.caps_nent * sizeof(tdx_caps_cpuid[0]));
+	return 0;
+}
+
+static void tdx_init_vm(const struct cvmm_kvm_tdx_cmd *c)
+{
+	const struct cvmm_kvm_tdx_init_vm *iv = (const void *)(uintptr_t)c->data;
+	unsigned n = iv->cpuid.nent < REC_TDX_MAX_CPUID ? iv->cpuid.nent : REC_TDX_MAX_CPUID;
+
+	memcpy(rec_tdx.init_vm, iv, sizeof(rec_tdx.init_vm));
+	rec_tdx.init_vm_nent = iv->cpuid.nent;
+	rec_tdx.init_vm_padding = iv->cpuid.padding;
+	memcpy(tdx_init_vm_cpuid, iv->cpuid.entries, n * sizeof(tdx_init_vm_cpuid[0]));
+}
+
+/* Adds pages as KVM does: all of them, or half of them when interrupted (ret -EINTR/-EAGAIN). */
+static int tdx_init_mem_region(const struct cvmm_kvm_tdx_cmd *c, int ret)
+{
+	struct cvmm_kvm_tdx_init_mem_region *r = (void *)(uintptr_t)c->data;
+	struct rec_tdx_mem_call *m = NULL;
+	uint64_t n;
+
+	if (rec_tdx.nr_mem < REC_TDX_MAX_MEM) {
+		m = &rec_tdx.mem[rec_tdx.nr_mem++];
+		*m = (struct rec_tdx_mem_call){ .call = (long)kvm_rec.nr_calls - 1, .gpa = r->gpa,
+						.nr_pages = r->nr_pages, .source = r->source_addr,
+						.flags = c->flags };
+	}
+	if (ret && ret != -EINTR && ret != -EAGAIN)
+		return ret;
+	if ((r->source_addr | r->gpa) & 4095 || !r->nr_pages)
+		return -EINVAL;
+	n = ret ? r->nr_pages / 2 : r->nr_pages;
+	for (uint64_t i = 0; i < n; i++) {
+		if (tdx_page_fn)
+			tdx_page_fn(tdx_page_ctx, r->gpa, (const uint8_t *)(uintptr_t)r->source_addr,
+				    c->flags & KVM_TDX_MEASURE_MEMORY_REGION);
+		r->source_addr += 4096;
+		r->gpa += 4096;
+		r->nr_pages--;
+	}
+	if (m)
+		m->pages_done = n;
+	return ret;
+}
+
+static int rec_tdx_op(struct cvmm_kvm_tdx_cmd *c, int ret)
+{
+	switch (c->id) {
+	case KVM_TDX_CAPABILITIES:
+		return ret ? ret : tdx_capabilities(c);
+	case KVM_TDX_INIT_VM:
+		tdx_init_vm(c);
+		return ret;
+	case KVM_TDX_INIT_MEM_REGION:
+		return tdx_init_mem_region(c, ret);
+	default:
+		return ret;
+	}
 }

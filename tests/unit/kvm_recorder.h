@@ -50,4 +50,57 @@ void rec_punch_passthrough(bool on);
  */
 void rec_run_blocks(bool on);
 
+/*
+ * Per-capability answers of kvm_check_extension() (they win over rec_set_result for that op);
+ * cleared by rec_reset().  For bit-mask capabilities such as KVM_CAP_VM_TYPES.
+ */
+void rec_set_cap(long cap, int value);
+/* What kvm_get_supported_cpuid() reports (copied; none after rec_reset()). */
+struct kvm_cpuid_entry2;
+void rec_set_supported_cpuid(const struct kvm_cpuid_entry2 *entries, unsigned nent);
+
+/* ---- TDX: KVM_MEMORY_ENCRYPT_OP with a struct cvmm_kvm_tdx_cmd (ids 0..5) ---- */
+
+#define REC_TDX_MAX_CPUID 64
+#define REC_TDX_MAX_MEM   256
+
+struct rec_tdx_mem_call {
+	long call;           /* index in kvm_rec.calls */
+	uint64_t gpa, nr_pages, source;
+	uint32_t flags;
+	uint64_t pages_done; /* how many pages this call added before returning */
+};
+
+struct rec_tdx {
+	/* KVM_TDX_CAPABILITIES answers with these (set by rec_tdx_set_caps) */
+	bool have_caps;
+	uint64_t supported_attrs, supported_xfam, user_r11, user_r12;
+	struct kvm_cpuid_entry2 *caps_cpuid;
+	unsigned caps_nent;
+	/* the last KVM_TDX_INIT_VM argument: the 256-byte head and its CPUID entries */
+	uint8_t init_vm[256];
+	uint32_t init_vm_nent, init_vm_padding;
+	struct kvm_cpuid_entry2 *init_vm_cpuid; /* REC_TDX_MAX_CPUID entries */
+	/* KVM_TDX_INIT_MEM_REGION calls, in order */
+	struct rec_tdx_mem_call mem[REC_TDX_MAX_MEM];
+	unsigned nr_mem;
+};
+
+extern struct rec_tdx rec_tdx;
+
+/*
+ * KVM_TDX_CAPABILITIES reports these; -E2BIG (the struct untouched, as the kernel does) while the
+ * caller's cpuid.nent is smaller than nent.  Without a call, CAPABILITIES fails with -EINVAL.
+ */
+void rec_tdx_set_caps(uint64_t attrs, uint64_t xfam, uint64_t user_r11,
+		      const struct kvm_cpuid_entry2 *entries, unsigned nent);
+
+/*
+ * Called for every page KVM_TDX_INIT_MEM_REGION adds, with the source page as it is at the time
+ * of the call.  A scripted -EINTR/-EAGAIN result makes the call add half of the remaining pages
+ * first and advance the struct in place, as KVM does when interrupted.
+ */
+typedef void (*rec_tdx_page_fn)(void *ctx, uint64_t gpa, const uint8_t *page, bool measure);
+void rec_tdx_on_page(rec_tdx_page_fn fn, void *ctx);
+
 #endif

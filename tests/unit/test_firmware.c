@@ -8,14 +8,20 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "boot/firmware.h"
 #include "snp/sev_metadata.h"
 #include "tdx/tdvf.h"
+#include "tdx/tdx_measure.h"
 #include "tests/unit/fw_image.h"
+#include "vmm/cmd_measure.h"
 #include "vmm/error.h"
+#include "vmm/exit_status.h"
 
 static struct error e_;
 /* The message of the last error; ERRP clears it before each call (the first error wins). */
@@ -270,8 +276,85 @@ static void test_tdvf_sections(void **state)
 	tdvf_refuses(4, 0, 0xffffffff, 4, "runs past the end");        /* raw data size */
 	tdvf_refuses(0, 1, 0xffffffff, 4, "runs past the end");        /* offset + size wraps */
 	tdvf_refuses(8, 3, 0x808000, 8, "overlap");
-	tdvf_refuses(8, 4, 0xfffffffffffff000ull, 8, "52-bit");        /* address + size wraps */
+	tdvf_refuses(8, 4, 0xfffffffffffff000ull, 8, "2^47");          /* address + size wraps */
 	tdvf_refuses(24, 3, TDVF_SECTION_TD_HOB, 4, "more than one TD_HOB");
+}
+
+#define GIB (1ULL << 30)
+
+/* A 64 KiB image: a measured BFV, a TD_HOB and one more section as given. */
+static void build_64k(struct fw_image *img, uint64_t gpa, uint64_t size, uint32_t type,
+		      uint32_t attrs)
+{
+	const struct fw_image_tdvf secs[] = {
+		{ 0x0, 0x8000, 0xffff0000, 0x10000, TDVF_SECTION_BFV, TDVF_ATTR_MR_EXTEND },
+		{ 0, 0, 0x809000, 0x2000, TDVF_SECTION_TD_HOB, 0 },
+		{ 0, 0, gpa, size, type, attrs },
+	};
+	const struct fw_image_layout l = { .size = 0x10000, .tdvf = secs, .nr_tdvf = 3 };
+
+	fw_image_build(img, &l);
+}
+
+static int parse_64k(uint64_t gpa, uint64_t size, uint32_t type, uint32_t attrs)
+{
+	struct fw_image img;
+	struct tdvf_metadata md;
+	int ret;
+
+	build_64k(&img, gpa, size, type, attrs);
+	ret = parse_tdvf(&img, &md);
+	fw_image_free(&img);
+	return ret;
+}
+
+/* What a TD can hold: private GPAs below 2^47, at most 1 GiB added page by page at launch. */
+static void test_tdvf_section_bounds(void **state)
+{
+	const uint64_t added = 0x10000 + 0x2000; /* BFV and TD_HOB */
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char path[256];
+	char *argv[] = { "measure", "--tee", "tdx", "--firmware", path, NULL };
+	struct launch_plan plan;
+	struct fw_image img;
+	int fd;
+
+	/* The 64 KiB image with a 1 TiB TempMem section: refused by the parser, at once. */
+	assert_int_equal(parse_64k(1ULL << 32, 1ULL << 40, TDVF_SECTION_TEMP_MEM, 0), -EINVAL);
+	assert_err("TDVF section 2 (TempMem)");
+	assert_err("at most 1 GiB");
+	build_64k(&img, 1ULL << 32, 1ULL << 40, TDVF_SECTION_TEMP_MEM, 0);
+	launch_plan_init(&plan, LAUNCH_TEE_TDX);
+	error_clear(&e_);
+	assert_int_equal(tdx_plan_build(&plan, img.data, img.len, ERRP), -EINVAL);
+	assert_err("at most 1 GiB");
+	launch_plan_free(&plan);
+	/* ... and so by `cvmm measure`, as bad input (exit status 2). */
+	snprintf(path, sizeof(path), "%s/cvmm-fw-XXXXXX", tmp);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img.data, img.len), (ssize_t)img.len);
+	close(fd);
+	assert_int_equal(cmd_measure(5, argv), VM_EXIT_USAGE);
+	unlink(path);
+	fw_image_free(&img);
+
+	/* The limit is on the sum of what is added: exactly 1 GiB passes, a page more does not. */
+	assert_int_equal(parse_64k(1ULL << 32, GIB - added, TDVF_SECTION_TEMP_MEM, 0), 0);
+	assert_int_equal(parse_64k(1ULL << 32, GIB - added + 0x1000, TDVF_SECTION_TEMP_MEM, 0),
+			 -EINVAL);
+	assert_err("at most 1 GiB");
+	/* PAGE.AUG sections (the guest accepts them itself): only the address space bounds them. */
+	assert_int_equal(parse_64k(1ULL << 32, 1ULL << 46, TDVF_SECTION_PERM_MEM,
+				   TDVF_ATTR_PAGE_AUG), 0);
+	/* Bit 47 is the shared bit of a TD with a 48-bit GPA width: nothing private lies above. */
+	assert_int_equal(parse_64k((1ULL << 47) - 0x2000, 0x2000, TDVF_SECTION_PERM_MEM,
+				   TDVF_ATTR_PAGE_AUG), 0);
+	assert_int_equal(parse_64k((1ULL << 47) - 0x1000, 0x2000, TDVF_SECTION_PERM_MEM,
+				   TDVF_ATTR_PAGE_AUG), -EINVAL);
+	assert_err("2^47");
+	assert_int_equal(parse_64k(1ULL << 47, 0x1000, TDVF_SECTION_TEMP_MEM, 0), -EINVAL);
+	assert_err("2^47");
 }
 
 static void sev_refuses(size_t field, unsigned i, uint32_t value, const char *needle)
@@ -327,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_missing_metadata),
 		cmocka_unit_test(test_tdvf_header),
 		cmocka_unit_test(test_tdvf_sections),
+		cmocka_unit_test(test_tdvf_section_bounds),
 		cmocka_unit_test(test_sev_metadata),
 	};
 

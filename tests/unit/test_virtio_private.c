@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,8 +27,10 @@
 #include <linux/virtio_vsock.h>
 
 #include "devices/blk.h"
+#include "devices/blk_priv.h"
 #include "devices/virtio/virtq.h"
 #include "tests/unit/kvm_recorder.h"
+#include "tests/unit/spin_guard.h"
 #include "tests/unit/virtio_harness.h"
 #include "vmm/convert.h"
 #include "vmm/layout.h"
@@ -265,10 +269,10 @@ static void start_dev(struct fx *f, unsigned nr_rings)
 		    VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
-static void open_blk(struct fx *f)
+static void open_blk_engine(struct fx *f, enum blk_engine engine)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	struct drive_config cfg = { .engine = BLK_ENGINE_SYNC };
+	struct drive_config cfg = { .engine = engine };
 	struct virtio_dev_params p;
 	uint8_t zero[DISK_SIZE] = { 0 };
 
@@ -281,6 +285,11 @@ static void open_blk(struct fx *f)
 	blk_dev_params(f->blk, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
+}
+
+static void open_blk(struct fx *f)
+{
+	open_blk_engine(f, BLK_ENGINE_SYNC);
 }
 
 static bool needs_reset(void *arg)
@@ -453,6 +462,198 @@ static void test_vsock_private_rx_buffer(void **state)
 	assert_int_equal(h.dst_port, 5000);
 }
 
+/* ---- conversions racing device I/O ---- */
+
+#define RACE_HDR    SHARED_GPA
+#define RACE_DATA   (SHARED_GPA + 2 * PG)
+#define RACE_STATUS (SHARED_GPA + 4 * PG) /* a page of its own */
+
+/* An IN request of 512 bytes from sector 0 into RACE_DATA, status in its own page. */
+static void blk_read_request(struct fx *f)
+{
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN };
+	struct vh_buf bufs[3] = {
+		{ RACE_HDR, 16, false }, { RACE_DATA, 512, true }, { RACE_STATUS, 1, true },
+	};
+
+	memcpy(gp(f, RACE_HDR, sizeof(h)), &h, sizeof(h));
+	*(uint8_t *)gp(f, RACE_STATUS, 1) = 0xee;
+	vh_publish(&f->rings[0], vh_chain(&f->rings[0], 0, bufs, 3));
+	vh_kick(f->vdev, 0);
+}
+
+/*
+ * The steps below run in a child (spin_guard_run): a device that writes into a page the guest
+ * made private faults while holding its lock, so the test must fail there, not hang in the
+ * teardown.  Plain checks in the child, each failure its own code.
+ */
+
+/* Reset, the status page shared again: the same read completes normally. */
+static int read_after_reset(struct fx *f)
+{
+	uint32_t id, len;
+
+	vh_wr(f->vdev, VIRTIO_MMIO_STATUS, 0);
+	if (converter_convert(&f->conv, RACE_STATUS, PG, false))
+		return 20;
+	vh_ring_init(&f->rings[0], mem(f), QSIZE, RING_GPA);
+	if (!(vh_driver_start(f->vdev, vh_device_features(f->vdev), f->rings, 1) &
+	      VIRTIO_CONFIG_S_DRIVER_OK))
+		return 21;
+	blk_read_request(f);
+	if (!vh_run_until_used(&f->v, &f->rings[0], 0) || !vh_take_used(&f->rings[0], &id, &len))
+		return 22;
+	if (len != 513 || *(uint8_t *)gp(f, RACE_STATUS, 1) != VIRTIO_BLK_S_OK)
+		return 23;
+	return 0;
+}
+
+/*
+ * io_uring: the guest takes the status page back while the read is with the kernel.  The
+ * completion must not write into it: the chain comes back with used length 0, the device needs
+ * a reset, and works after one.
+ */
+static int uring_in_flight_step(void *arg)
+{
+	struct fx *f = arg;
+	struct blk_counters bc;
+	uint32_t id, len;
+
+	blk_read_request(f);
+	/* One loop round serves the kick: the request is submitted, its completion not reaped. */
+	for (int i = 0; i < 10 && counters(f).kicks == 0; i++)
+		ev_loop_run_once(&f->v.loop, 0);
+	if (counters(f).kicks != 1 || vh_used_idx(&f->rings[0]) != 0)
+		return 1;
+	if (converter_convert(&f->conv, RACE_STATUS, PG, true))
+		return 2;
+	if (!vh_run_until_used(&f->v, &f->rings[0], 0) || !vh_take_used(&f->rings[0], &id, &len))
+		return 3;
+	if (id != 0 || len != 0)
+		return 4;
+	if (!(vh_rd(f->vdev, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET))
+		return 5;
+	blk_dev_counters(f->blk, &bc);
+	if (bc.memory_lost != 1)
+		return 6;
+	if (*(uint8_t *)gp(f, RACE_STATUS, 1) != 0) /* zeroed by the conversion, nothing since */
+		return 7;
+	return read_after_reset(f);
+}
+
+static void test_blk_uring_status_made_private_in_flight(void **state)
+{
+	struct fx *f = *state;
+
+	open_blk_engine(f, BLK_ENGINE_URING);
+	start_dev(f, 1);
+	assert_int_equal(spin_guard_run(uring_in_flight_step, f), 0);
+}
+
+/*
+ * The sync engine runs a request within the queue pass, but a vCPU thread can convert at any
+ * moment.  Here the conversion of the status page starts on another thread in the middle of the
+ * request: it must wait until the pass is over, so the request completes normally first.
+ */
+struct race {
+	struct fx *f;
+	pthread_t thread;
+	int started, done, ret;
+};
+
+static struct race race;
+
+static void *race_convert(void *arg)
+{
+	struct race *r = arg;
+
+	__atomic_store_n(&r->started, 1, __ATOMIC_SEQ_CST);
+	r->ret = converter_convert(&r->f->conv, RACE_STATUS, PG, true);
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void racing_submit(struct blk_dev *blk, struct blk_req *req)
+{
+	if (pthread_create(&race.thread, NULL, race_convert, &race))
+		_exit(99);
+	while (!__atomic_load_n(&race.started, __ATOMIC_SEQ_CST))
+		sched_yield();
+	/* Leave the conversion every chance to happen now (it must not). */
+	for (int i = 0; i < 10000 && !__atomic_load_n(&race.done, __ATOMIC_SEQ_CST); i++)
+		sched_yield();
+	blk_engine_sync.submit(blk, req);
+}
+
+static int sync_race_step(void *arg)
+{
+	struct fx *f = arg;
+	struct blk_io_engine racing = blk_engine_sync;
+	uint32_t id, len;
+
+	racing.submit = racing_submit;
+	race = (struct race){ .f = f };
+	f->blk->engine = &racing;
+	blk_read_request(f);
+	if (!vh_run_until_used(&f->v, &f->rings[0], 0) || !vh_take_used(&f->rings[0], &id, &len))
+		return 1;
+	if (len != 513 || *(uint8_t *)gp(f, RACE_STATUS, 1) != VIRTIO_BLK_S_OK)
+		return 2;
+	if (vh_rd(f->vdev, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return 3;
+	/* Then the conversion went through. */
+	if (pthread_join(race.thread, NULL) || race.ret)
+		return 4;
+	if (!mem_attr_range_is(mem(f)->attrs, RACE_STATUS, PG, MEM_ATTR_PRIVATE))
+		return 5;
+	f->blk->engine = &blk_engine_sync;
+	return read_after_reset(f);
+}
+
+static void test_blk_sync_conversion_during_request(void **state)
+{
+	struct fx *f = *state;
+
+	open_blk(f);
+	start_dev(f, 1);
+	assert_int_equal(spin_guard_run(sync_race_step, f), 0);
+}
+
+/*
+ * vsock fills receive buffers from socket events, not only from kicks: a receive ring the guest
+ * made private since its last kick must be caught there too, never touched.
+ */
+static int vsock_ring_step(void *arg)
+{
+	struct fx *f = arg;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	vsock_post_rx(f, SHARED_GPA + 4 * PG);
+	for (int i = 0; i < 10 && counters(f).kicks == 0; i++)
+		ev_loop_run_once(&f->v.loop, 0);
+	if (converter_convert(&f->conv, RING_GPA, 0x4000, true)) /* the receive ring */
+		return 1;
+	strncpy(a.sun_path, f->path, sizeof(a.sun_path) - 1);
+	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) ||
+	    write(c, "CONNECT 1024\n", 13) != 13)
+		return 2;
+	if (!vh_run_until(&f->v, needs_reset, f->vdev))
+		return 3;
+	if (counters(f).bad_chain[VIRTQ_ERR_RING_ADDR] != 1)
+		return 4;
+	close(c);
+	return 0;
+}
+
+static void test_vsock_rx_ring_made_private_before_host_data(void **state)
+{
+	struct fx *f = *state;
+
+	open_vsock(f);
+	assert_int_equal(spin_guard_run(vsock_ring_step, f), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +672,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vsock_private_tx_packet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vsock_private_rx_buffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blk_uring_status_made_private_in_flight, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_blk_sync_conversion_during_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vsock_rx_ring_made_private_before_host_data,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

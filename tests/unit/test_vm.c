@@ -209,6 +209,17 @@ static void test_error_classes(void **state)
 	assert_int_equal(rec_count("kvm_open"), 0);
 	config_free(&cfg);
 
+	/* The same for the payload, which the launch inputs check (once) before KVM. */
+	make_config(&cfg, 0, false);
+	config_set_string(&cfg.kernel, missing, "--kernel", NULL);
+	kvm_with_caps();
+	error_clear(&e);
+	assert_true(vm_create(&cfg, &vm, &e) < 0);
+	assert_int_equal(e.cls, ERROR_INPUT);
+	assert_non_null(strstr(e.msg, "kernel"));
+	assert_int_equal(rec_count("kvm_open"), 0);
+	config_free(&cfg);
+
 	/*
 	 * An injected KVM failure is the host's: exit 3, whatever the errno.  (A refused ioeventfd
 	 * is not fatal: the queue is then notified through the MMIO exit.)

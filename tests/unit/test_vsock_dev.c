@@ -23,6 +23,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_vsock.h>
 
+#include "tests/unit/spin_guard.h"
 #include "tests/unit/virtio_harness.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
@@ -394,6 +395,51 @@ static void test_small_rx_buffer(void **state)
 	close(c);
 }
 
+/* Serves the loop (at most 50 rounds, no waiting) until two more receive buffers were used. */
+static int header_only_dev_step(void *arg)
+{
+	struct fx *f = arg;
+	struct vh_ring *r = &f->ring[VSOCK_RX_QUEUE];
+	uint16_t want = (uint16_t)(r->last_used + 2);
+	struct vsock_dev_counters cnt;
+	struct vsock_hdr h;
+	uint32_t id, len;
+
+	for (int i = 0; i < 50 && vh_used_idx(r) != want; i++)
+		ev_loop_run_once(&f->v.loop, 0);
+	if (vh_used_idx(r) != want)
+		return 1;
+	/* The header-only buffer comes back empty, the data goes into the next one. */
+	if (!vh_take_used(r, &id, &len) || id != 1 || len != 0)
+		return 2;
+	if (!vh_take_used(r, &id, &len) || id != 2)
+		return 3;
+	vsock_hdr_decode(gp(f, RX_GPA + (uint64_t)id * RX_LEN, VSOCK_HDR_SIZE), &h);
+	if (h.op != VIRTIO_VSOCK_OP_RW || h.len != 5 || len != VSOCK_HDR_SIZE + 5 ||
+	    memcmp(gp(f, RX_GPA + (uint64_t)id * RX_LEN + VSOCK_HDR_SIZE, 5), "bytes", 5))
+		return 4;
+	vsock_dev_counters(f->d, &cnt);
+	return cnt.rx_buffers_small == 1 ? 0 : 5;
+}
+
+static void test_header_only_rx_buffer(void **state)
+{
+	struct fx *f = *state;
+	struct vh_ring *r = &f->ring[VSOCK_RX_QUEUE];
+	uint32_t hp;
+	int c;
+
+	/* One buffer for the REQUEST, then a header-only one and a normal one. */
+	post_rx(f, 1);
+	c = open_host_conn(f, &hp);
+	vh_publish(r, vh_chain(r, 1, &(struct vh_buf){ RX_GPA + RX_LEN, VSOCK_HDR_SIZE, true }, 1));
+	f->rx_next = 2;
+	post_rx(f, 1);
+	assert_int_equal(write(c, "bytes", 5), 5);
+	assert_int_equal(spin_guard_run(header_only_dev_step, f), 0);
+	close(c);
+}
+
 static bool accepted_one(void *arg)
 {
 	struct vsock_dev_counters cnt;
@@ -475,6 +521,7 @@ int main(void)
 		T(test_transport_reset_event),
 		T(test_driver_reset_drops_connections),
 		T(test_small_rx_buffer),
+		T(test_header_only_rx_buffer),
 		T(test_out_of_fds_pauses_listener),
 		T(test_listen_socket_rules),
 	};

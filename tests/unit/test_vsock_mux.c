@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <linux/virtio_vsock.h>
 
+#include "tests/unit/spin_guard.h"
 #include "tests/unit/vsock_fake.h"
 #include "vmm/log.h"
 #include "vsock/conn_table.h"
@@ -571,6 +572,35 @@ static void test_host_half_close_and_close(void **state)
 	assert_int_equal(vsock_mux_nr_conns(f->mux), 0);
 }
 
+static int host_gone_step(void *arg)
+{
+	struct vf *f = arg;
+	struct vsock_hdr h;
+
+	/* The socket is writable again (hung up): the buffered data has nowhere to go. */
+	vf_pump(f);
+	if (!vf_recv(f, &h, NULL, 0) || h.op != VIRTIO_VSOCK_OP_RST)
+		return 1;
+	return vsock_mux_nr_conns(f->mux) == 0 ? 0 : 2;
+}
+
+/* The host closes while guest data waits in the connection's buffer for its socket. */
+static void test_host_closes_with_data_buffered(void **state)
+{
+	struct vf *f = *state;
+	static uint8_t data[32768];
+	uint32_t hp;
+	int c;
+
+	f->sndbuf = 4096;
+	hp = host_connect(f, &c, 19);
+	/* The socket takes a few KiB; the rest is buffered. */
+	send_rw(f, 19, hp, data, sizeof(data), 0);
+	close(c);
+	/* In a child: a write that raises SIGPIPE would kill it, not the suite. */
+	assert_int_equal(spin_guard_run(host_gone_step, f), 0);
+}
+
 static void test_guest_closes_after_host_eof(void **state)
 {
 	struct vf *f = *state;
@@ -739,6 +769,59 @@ static void test_small_rx_buffers_and_fairness(void **state)
 	}
 	for (int i = 0; i < N; i++)
 		close(cl[i]);
+}
+
+struct header_only {
+	struct vf *f;
+	uint32_t hp;
+};
+
+static int header_only_step(void *arg)
+{
+	struct header_only *t = arg;
+	struct vf *f = t->f;
+	static uint8_t buf[4096];
+	struct vsock_hdr h;
+
+	/* Only data waits, on two connections: no packet fits, and each call says so. */
+	f->rx_buf_size = VSOCK_HDR_SIZE;
+	for (int i = 0; i < 3; i++)
+		if (vf_recv(f, &h, NULL, 0))
+			return 1;
+	/* A control packet does fit: the answer to a CREDIT_REQUEST goes out in one. */
+	vf_send(f, &(struct vf_pkt){ .op = VIRTIO_VSOCK_OP_CREDIT_REQUEST, .src_port = 20,
+				     .dst_port = t->hp, .buf_alloc = GUEST_BUF, .len = -1 });
+	if (!vf_recv(f, &h, NULL, 0) || h.op != VIRTIO_VSOCK_OP_CREDIT_UPDATE ||
+	    h.src_port != t->hp || h.len != 0)
+		return 2;
+	if (vf_recv(f, &h, NULL, 0))
+		return 3;
+	/* With room again, both connections' data is there, one packet each. */
+	f->rx_buf_size = VSOCK_HDR_SIZE + sizeof(buf);
+	for (int i = 0; i < 2; i++)
+		if (!vf_recv(f, &h, buf, sizeof(buf)) || h.op != VIRTIO_VSOCK_OP_RW ||
+		    h.len != 3000)
+			return 4 + i;
+	return 0;
+}
+
+static void test_header_only_rx_buffer(void **state)
+{
+	struct vf *f = *state;
+	struct header_only t = { .f = f };
+	static uint8_t data[3000];
+	int a, b;
+
+	memset(data, 0x33, sizeof(data));
+	t.hp = host_connect(f, &a, 20);
+	host_connect(f, &b, 21);
+	write_all(a, data, sizeof(data));
+	write_all(b, data, sizeof(data));
+	vf_pump(f);
+	/* In a child: a multiplexer that spins on the buffer is stopped there. */
+	assert_int_equal(spin_guard_run(header_only_step, &t), 0);
+	close(a);
+	close(b);
 }
 
 static void test_churn_no_leak(void **state)
@@ -922,11 +1005,13 @@ int main(void)
 		T(test_guest_close_flushes_then_rst),
 		T(test_stuck_close_times_out),
 		T(test_host_half_close_and_close),
+		T(test_host_closes_with_data_buffered),
 		T(test_guest_closes_after_host_eof),
 		T(test_malformed_packets),
 		T(test_wrong_state_packets),
 		T(test_header_split_across_buffers),
 		T(test_small_rx_buffers_and_fairness),
+		T(test_header_only_rx_buffer),
 		T(test_churn_no_leak),
 		T(test_reset_keeps_what_the_guest_never_saw),
 		T(test_too_many_connections),

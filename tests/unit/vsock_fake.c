@@ -100,6 +100,8 @@ int vf_client(struct vf *f)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	if (f->sndbuf > 0)
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &f->sndbuf, sizeof(f->sndbuf));
 	vsock_mux_host_accept(f->mux, sv[1]);
 	return sv[0];
 }

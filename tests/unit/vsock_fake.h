@@ -27,6 +27,7 @@ struct vf {
 	int peers[VF_MAX_PEERS];               /* host ends of guest-initiated connections */
 	unsigned nr_peers;
 	size_t rx_buf_size;                    /* guest receive buffer size (header included) */
+	int sndbuf;                            /* > 0: SO_SNDBUF of the mux's end of new clients */
 };
 
 int vf_init(struct vf *f);

@@ -2,10 +2,9 @@
 # Scenario runner inside L1.  Reads /nested/scenarios (format described there), boots the L2 for
 # each with the VMM under test, judges the result, and writes one line per verdict to $1:
 #   INFO text | START index name vmm limit_s | RESULT name PASS|FAIL|SKIP detail |
-#   TAIL name console-line | BENCH name vmm run status marker_ms total_ms | MEMBENCH ... | DONE
+#   TAIL name console-line | BENCH name vmm run status marker_ms total_ms | DONE
 # Every VMM run is a numbered item (test: one per selected scenario; bench: per scenario, run and
 # VMM); START announces one so the host can tell which item a hung L1 was running.
-# nested.mode=membench runs the memory benchmark of membench.sh instead of the scenarios.
 # Parameters come from the L1 kernel command line: nested.mode=test|bench, nested.vmm=cvmm|qemu,
 # nested.only=name,name  nested.runs=N (bench)  nested.from=N (skip the items before N)
 # nested.verbose=1 (L2 kernels without `quiet`).  L2 consoles stream to this console as they run.
@@ -421,11 +420,6 @@ selected()
 TSC_KHZ=$(tsc_khz)
 emit "INFO L1 ready: $(nproc) CPU, kvm-amd nested=$(cat /sys/module/kvm_amd/parameters/nested)," \
 	"mode=$MODE vmm=$VMM"
-if [ "$MODE" = membench ]; then
-	. /membench.sh
-	emit "DONE"
-	exit 0
-fi
 grep -v '^[[:space:]]*#' $SCENARIOS | grep '|' | while IFS='|' read -r f_name f_kernel f_opts f_expect
 do
 	set -- $f_name

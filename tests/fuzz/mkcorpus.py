@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/.
+
+The seeds are small scripts in each target's input format (see the comment at the top of
+tests/fuzz/fuzz_<target>.c), chosen so that every path the target is meant to reach is a few
+mutations away.  Run from the repository root:  python3 tests/fuzz/mkcorpus.py
+"""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+import measure_ref  # noqa: E402  (the firmware image generator)
+
+CORPUS = os.path.join(os.path.dirname(__file__), "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------- fuzz_vsock
+
+RAW, PKT, RX, CLIENT, HOST_WRITE, HOST_READ, HOST_CLOSE, EVENT, TIME = range(9)
+REQUEST, RESPONSE, RST, SHUTDOWN, RW, CREDIT_UPDATE, CREDIT_REQUEST = range(1, 8)
+RX_SMALL, RX_HEADER, RX_FEW, RX_4K, RX_64K = range(5)
+EPOLLIN, EPOLLOUT = 0, 1  # indexes into the target's event table
+
+
+def rec(kind, arg=0, data=b""):
+    return struct.pack("<BBH", kind, arg, len(data)) + data
+
+
+def pkt(op, ports, payload=b"", flags=0, buf_alloc=16, fwd=0, cut=0, repeat=1):
+    """A well-formed guest packet; ports < 0x80: a learned pair, else a guest-chosen one."""
+    return rec(PKT, cut, bytes([op, flags | (repeat - 1) << 3, ports, buf_alloc, fwd]) + payload)
+
+
+def rx(size_class, count=1, cut=0):
+    return rec(RX, size_class, bytes([count - 1, cut]))
+
+
+def raw(hdr_fields, payload=b"", cut=0):
+    src_cid, dst_cid, src_port, dst_port, length, typ, op, flags, buf_alloc, fwd = hdr_fields
+    h = struct.pack("<QQIIIHHIII", src_cid, dst_cid, src_port, dst_port, length, typ, op, flags,
+                    buf_alloc, fwd)
+    return rec(RAW, cut, h + payload)
+
+
+def vsock_seeds():
+    # A host client connects, the guest accepts, data both ways (the guest's more than the
+    # host socket holds, so it waits in the ring), half-close, close.
+    host = (rec(CLIENT, 0, b"CONNECT 52\nearly") + rec(EVENT, 0, bytes([EPOLLIN])) + rx(RX_4K) +
+            pkt(RESPONSE, 0) + rec(EVENT, 0, bytes([EPOLLIN])) + rx(RX_4K) +
+            rec(HOST_WRITE, 0, b"to the guest") + rec(EVENT, 0, bytes([EPOLLIN])) + rx(RX_4K, 2) +
+            pkt(RW, 0, bytes(range(256)) * 40, cut=0x85) + rec(HOST_READ, 0, b"\x07") +
+            rec(EVENT, 0, bytes([EPOLLOUT])) + rec(HOST_READ, 0, b"\x7f") +
+            rec(EVENT, 0, bytes([EPOLLOUT])) + rx(RX_4K) + pkt(SHUTDOWN, 0, flags=2) +
+            rec(HOST_CLOSE, 0, b"\x01") + rec(EVENT, 0, bytes([EPOLLIN])) + rx(RX_4K, 3) +
+            pkt(SHUTDOWN, 0, flags=3) + rec(TIME, 60))
+    write("fuzz_vsock", "host_connect", host)
+    # The guest connects to an even port (accepted) and an odd one (refused), talks, asks for
+    # credit, and closes.
+    guest = (pkt(REQUEST, 0x80) + pkt(REQUEST, 0x91) + rx(RX_4K, 2) +
+             pkt(RW, 0, b"hello host") + rec(HOST_READ, 0, b"\x00") +
+             rec(HOST_WRITE, 0, b"hello guest") + rec(EVENT, 0, bytes([EPOLLIN])) + rx(RX_64K) +
+             pkt(CREDIT_REQUEST, 0) + rx(RX_FEW) + pkt(CREDIT_UPDATE, 0, fwd=0) +
+             pkt(SHUTDOWN, 0, flags=1) + pkt(RST, 0) + rx(RX_4K))
+    write("fuzz_vsock", "guest_connect", guest)
+    # Receive buffers of every size while only data waits: below a header, a header alone
+    # (control packets only), a few bytes.
+    small = (rec(CLIENT, 0, b"connect 1024\n") + rec(EVENT, 0, bytes([EPOLLIN])) + rx(RX_4K) +
+             pkt(RESPONSE, 0, buf_alloc=10) +
+             rec(HOST_WRITE, 0, bytes(3000)) + rec(EVENT, 0, bytes([EPOLLIN])) +
+             rx(RX_SMALL | 0x50) + rx(RX_HEADER, 3) + pkt(CREDIT_REQUEST, 0) + rx(RX_HEADER) +
+             rx(RX_FEW | 0x40, 2, cut=0x31) + rx(RX_64K) + rx(RX_4K))
+    write("fuzz_vsock", "header_only_buffers", small)
+    # The guest fills most of the 256 KiB window while the host reads slowly: the ring holds
+    # it, wraps around, and a packet beyond the window is a credit violation.
+    block = bytes(range(251)) * 32  # 8032 bytes
+    drain = (rec(HOST_READ, 0, b"\x7f") + rec(EVENT, 0, bytes([EPOLLOUT]))) * 24
+    wrap = (pkt(REQUEST, 0x80) + rx(RX_4K) + pkt(RW, 0, block, repeat=24) + drain +
+            rx(RX_4K, 2) + pkt(RW, 0, block, repeat=12) + drain + rx(RX_4K, 2) +
+            pkt(RW, 0, block, repeat=32) + rx(RX_4K, 2))
+    write("fuzz_vsock", "ring_wrap", wrap)
+    # Malformed packets of each class, raw.
+    good = [3, 2, 1000, 0, 0, 1, REQUEST, 0, 4096, 0]
+    bad = b""
+    for i, v in ((0, 4), (1, 3), (2, 0xffffffff), (5, 2), (6, 9), (4, 5), (7, 8)):
+        f = list(good)
+        f[i] = v
+        bad += raw(f, cut=0x21)
+    bad += rec(RAW, 0, b"short") + raw(good, cut=0xf0)
+    write("fuzz_vsock", "malformed", bad)
+
+
+# ---------------------------------------------------------------- fuzz_virtq
+
+WIN = 64 * 1024
+VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT = 1, 2, 4
+HIGH = 1 << 32
+
+
+def virtq_input(qexp, flags, low, high, shared_low=0xffff, shared_high=0xffff, extra=(0, 0),
+                start=0):
+    hdr = struct.pack("<BB", qexp, flags) + struct.pack(">H", start) + \
+        struct.pack("<HHIH", shared_low, shared_high, extra[0], extra[1])
+    # Both windows, the same length each: the target splits the rest in halves.
+    n = max(len(low), len(high))
+    return hdr + low.ljust(n, b"\0") + high.ljust(n, b"\0")
+
+
+def ring(qsize, chains, extra=(), start=0):
+    """Window bytes with the rings at the bottom: descriptors (idx, addr, len, flags, next),
+    the avail ring publishing chains (head indexes) from ring index start, and extra
+    (offset, bytes) blobs."""
+    mem = bytearray(WIN)
+    for i, addr, length, flags, nxt in chains["desc"]:
+        struct.pack_into("<QIHH", mem, 16 * i, addr, length, flags, nxt)
+    avail = 16 * qsize
+    heads = chains["heads"]
+    struct.pack_into("<HH", mem, avail, 0, (start + len(heads)) & 0xffff)
+    for k, h in enumerate(heads):
+        struct.pack_into("<H", mem, avail + 4 + 2 * ((start + k) % qsize), h)
+    for off, blob in extra:
+        mem[off:off + len(blob)] = blob
+    return bytes(mem).rstrip(b"\0") or b"\0"
+
+
+def virtq_seeds():
+    q = 4
+    # A plain three-buffer chain in low RAM.
+    low = ring(16, {"desc": [(0, 0x8000, 16, VRING_DESC_F_NEXT, 1),
+                             (1, 0x9000, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2),
+                             (2, 0xa000, 1, VRING_DESC_F_WRITE, 0)], "heads": [0]})
+    write("fuzz_virtq", "chain", virtq_input(q, 0, low, b""))
+    # An indirect table, EVENT_IDX, a start index near the 16-bit wrap.
+    table = struct.pack("<QIHH", 0x8000, 16, VRING_DESC_F_NEXT, 1) + \
+        struct.pack("<QIHH", 0x9000, 64, VRING_DESC_F_WRITE, 0)
+    low = ring(16, {"desc": [(0, 0x800, 32, VRING_DESC_F_INDIRECT, 0)], "heads": [0]},
+               extra=[(0x800, table)], start=0xfffe)
+    write("fuzz_virtq", "indirect", virtq_input(q, 3, low, b"", start=0xfffe))
+    # Rings in high RAM, buffers in both regions, one across the top of low RAM.
+    high = ring(16, {"desc": [(0, HIGH + 0x8000, 16, VRING_DESC_F_NEXT, 1),
+                              (1, 0x8000, 4096, VRING_DESC_F_NEXT, 2),
+                              (2, 0xbffff000, 0x2000, VRING_DESC_F_WRITE, 0)], "heads": [0]})
+    write("fuzz_virtq", "high_ram", virtq_input(q, 8, b"", high))
+    # Two buffers of 2.5 GiB: more than 4 GiB in one chain.
+    low = ring(16, {"desc": [(0, 0x10000, 0xa0000000, VRING_DESC_F_NEXT, 1),
+                             (1, 0x10000, 0xa0000000, VRING_DESC_F_WRITE, 0)], "heads": [0]})
+    write("fuzz_virtq", "over_4g", virtq_input(q, 0, low, b""))
+    # Confidential: rings and some pages shared, a buffer in a private page, another in a
+    # shared range far away.
+    low = ring(16, {"desc": [(0, 0x8000, 16, VRING_DESC_F_NEXT, 1),
+                             (1, 0x40000000, 8192, VRING_DESC_F_NEXT, 2),
+                             (2, 0xe000, 1, VRING_DESC_F_WRITE, 0),
+                             (3, 0x8000, 16, 0, 0)], "heads": [0, 3]})
+    write("fuzz_virtq", "confidential", virtq_input(q, 4 | 2, low, b"", shared_low=0x81ff,
+                                                    shared_high=0, extra=(0x40000, 16)))
+
+
+# ---------------------------------------------------------------- fuzz_firmware
+
+def firmware_seeds():
+    # A 64 KiB image whose TempMem section is 1 TiB (refused: more than a launch can add) and
+    # one with 256 MiB of TempMem (accepted: a larger walk, still fast, added pages only).
+    for name, size in (("big-section.fd", 1 << 40), ("large-tempmem.fd", 256 << 20)):
+        measure_ref.LAYOUTS[name] = dict(
+            size=0x10000,
+            tdvf=[(0x0, 0x8000, 0xffff8000, 0x8000, 0, 1),
+                  (0, 0, 0x809000, 0x2000, 2, 0),
+                  (0, 0, 1 << 32, size, 3, 0)],
+            sev=[(0x800000, 0x1000, 1), (0x801000, 0x1000, 2), (0x802000, 0x1000, 3)],
+            hashes=(0x802000, 0x400))
+        measure_ref.gen(name, 7, os.path.join(CORPUS, "fuzz_firmware", name))
+
+
+def main():
+    vsock_seeds()
+    virtq_seeds()
+    firmware_seeds()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
