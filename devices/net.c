@@ -219,6 +219,7 @@ static void net_reset(struct virtio_dev *vdev)
 	/* Nothing is in flight: every pass completes under the lock.  The limiters are kept, so a
 	 * reset does not refill them. */
 	net->mrg_rxbuf = false;
+	net->rx_slack_used = false;
 	if (net->be.set_offloads)
 		net->be.set_offloads(net->be.fd, 0);
 }
@@ -329,6 +330,7 @@ int net_dev_open_backend(const struct net_config *cfg, const struct net_backend 
 	net->be.ifname[IFNAMSIZ - 1] = 0;
 	net->loop = loop;
 	net->mtu = cfg->mtu;
+	net->rx_slack_ns = NET_RX_SLACK_US * 1000ULL;
 	net->rx_timer_fd = net->tx_timer_fd = net->wake_fd = -1;
 	snprintf(net->name, sizeof(net->name), "virtio-net %s", cfg->id ? cfg->id : net->be.ifname);
 	fill_config(net, cfg);
