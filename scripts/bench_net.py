@@ -25,10 +25,10 @@ left out of the table.
 import argparse
 import os
 import re
-import select
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -109,53 +109,43 @@ class Run:
     def go(self, timeout_s):
         p = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.PIPE)
-        fd, buf, cur, result, filled = p.stdout.fileno(), b"", None, None, {}
-        deadline = time.monotonic() + timeout_s
+        watchdog = threading.Timer(timeout_s, p.kill)
+        cur, result, filled = None, None, {}
+        watchdog.start()
         try:
-            while result is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError("timed out")
-                ready, _, _ = select.select([fd], [], [], left)
-                if not ready:
-                    continue
-                chunk = os.read(fd, 65536)
+            for raw in p.stdout:  # one console line at a time, as the guest prints it
                 now = time.perf_counter()
-                if not chunk:
+                text = raw.decode(errors="replace").strip()
+                w = text.split()
+                if text.startswith("BENCH ready "):
+                    filled[w[2]] = self.fill(w[2])
+                    p.stdin.write(b"g")
+                    p.stdin.flush()
+                elif text.startswith("BENCH begin "):
+                    cur = {"t0": now, "cpu0": vmm_threads(p.pid, self.vcpu_prefix)}
+                    self.results[w[2]] = cur
+                elif text.startswith("BENCH end ") and cur:
+                    cur["t1"] = now
+                    cur["cpu_ns"] = cpu_delta(cur["cpu0"], vmm_threads(p.pid, self.vcpu_prefix))
+                elif text.startswith("BENCH result "):
+                    kv = dict(x.split("=", 1) for x in w[3:])
+                    self.results[w[2]].update({k: int(v) for k, v in kv.items()})
+                    self.results[w[2]]["sender"] = filled.get(w[2], "")
+                elif text.startswith("FAIL "):
+                    sys.stderr.write(text + "\n")
+                elif text.startswith("RESULT:"):
+                    result = text
                     break
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    text = line.decode(errors="replace").strip()
-                    w = text.split()
-                    if text.startswith("BENCH ready "):
-                        filled[w[2]] = self.fill(w[2])
-                        p.stdin.write(b"g")
-                        p.stdin.flush()
-                    elif text.startswith("BENCH begin "):
-                        cur = {"t0": now, "cpu0": vmm_threads(p.pid, self.vcpu_prefix)}
-                        self.results[w[2]] = cur
-                    elif text.startswith("BENCH end ") and cur:
-                        cur["t1"] = now
-                        cur["cpu_ns"] = cpu_delta(cur["cpu0"],
-                                                  vmm_threads(p.pid, self.vcpu_prefix))
-                    elif text.startswith("BENCH result "):
-                        kv = dict(x.split("=", 1) for x in w[3:])
-                        self.results[w[2]].update({k: int(v) for k, v in kv.items()})
-                        self.results[w[2]]["sender"] = filled.get(w[2], "")
-                    elif text.startswith("FAIL "):
-                        sys.stderr.write(text + "\n")
-                    elif text.startswith("RESULT:"):
-                        result = text
         finally:
+            watchdog.cancel()
             try:
-                p.wait(timeout=10)
+                err = p.communicate(timeout=10)[1]
             except subprocess.TimeoutExpired:
                 p.kill()
-                p.wait()
-        if result is None or "PASS" not in result:
-            err = p.stderr.read().decode(errors="replace").strip().splitlines()[-3:]
-            raise RuntimeError(f"guest did not pass ({result}): {' '.join(err)}")
+                err = p.communicate()[1]
+        if not (result and "PASS" in result):
+            last = err.decode(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"the guest did not pass ({result}): {' / '.join(last)}")
         return self.results
 
 

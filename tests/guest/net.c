@@ -16,17 +16,6 @@ bool gnet_has(const struct gnet *n, unsigned feature)
 	return n->features & BIT64(feature);
 }
 
-static uint32_t config32(struct gnet *n, uint32_t off)
-{
-	uint32_t gen, v;
-
-	do {
-		gen = vmmio_read32(n->dev, VIRTIO_MMIO_CONFIG_GENERATION);
-		v = vmmio_read32(n->dev, VIRTIO_MMIO_CONFIG + off);
-	} while (gen != vmmio_read32(n->dev, VIRTIO_MMIO_CONFIG_GENERATION));
-	return v;
-}
-
 static uint8_t *rx_buf(struct gnet *n, int head)
 {
 	return n->rx_bufs + (uint64_t)head * GNET_RX_BUF;
@@ -60,13 +49,13 @@ const char *gnet_init(struct gnet *n, struct virtio_mmio_dev *dev, uint64_t want
 		return why;
 	if (!gnet_has(n, VIRTIO_NET_F_MRG_RXBUF))
 		return "device does not offer MRG_RXBUF";
-	w = config32(n, 0);
+	w = gvirtio_config32(n->dev, 0);
 	memcpy(n->mac, &w, 4);
-	w = config32(n, 4);
+	w = gvirtio_config32(n->dev, 4);
 	n->mac[4] = (uint8_t)w;
 	n->mac[5] = (uint8_t)(w >> 8);
 	n->status = gnet_has(n, VIRTIO_NET_F_STATUS) ? (uint16_t)(w >> 16) : VIRTIO_NET_S_LINK_UP;
-	n->mtu = gnet_has(n, VIRTIO_NET_F_MTU) ? (uint16_t)(config32(n, 8) >> 16) : 1500;
+	n->mtu = gnet_has(n, VIRTIO_NET_F_MTU) ? (uint16_t)(gvirtio_config32(n->dev, 8) >> 16) : 1500;
 	if (!n->rx_bufs) {
 		n->rx_bufs = dma_alloc((uint64_t)GNET_QSIZE * GNET_RX_BUF, 4096);
 		n->tx_hdrs = dma_alloc(sizeof(*n->tx_hdrs) * GNET_QSIZE, 64);

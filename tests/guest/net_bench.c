@@ -225,8 +225,8 @@ bool check_netbench(struct check_result *res)
 			      BIT64(VIRTIO_NET_F_GUEST_CSUM) | BIT64(VIRTIO_NET_F_GUEST_TSO4);
 	static struct gnet n;
 	struct virtio_mmio_dev *dev = net_find_device();
-	const char *list = DEFAULT_PHASES, *why;
-	size_t len = sizeof(DEFAULT_PHASES) - 1, i = 0;
+	const char *list = DEFAULT_PHASES, *why, *item;
+	size_t len = sizeof(DEFAULT_PHASES) - 1, pos = 0, item_len;
 	uint8_t *small, *stream;
 	unsigned phases = 0;
 
@@ -247,21 +247,17 @@ bool check_netbench(struct check_result *res)
 	build_stream_frame(stream, n.mac);
 	result_add(res, "features 0x%lx", n.features);
 	cmdline_get(boot.cmdline, "cvmmtest.netbench", &list, &len);
-	while (i < len && !why) {
+	while (!why && list_next(list, len, &pos, &item, &item_len)) {
 		struct bench_phase ph;
-		size_t j = i;
 
-		while (j < len && list[j] != ',')
-			j++;
-		if (!parse_phase(list + i, j - i, &ph)) {
-			result_add(res, "bad phase \"%.*s\"", (int)(j - i), list + i);
+		if (!parse_phase(item, item_len, &ph)) {
+			result_add(res, "bad phase \"%.*s\"", (int)item_len, item);
 			return false;
 		}
 		why = ph.rx ? run_rx(&n, &ph, phases) : run_tx(&n, &ph, ph.stream ? stream : small);
 		if (why)
 			result_add(res, "%s: %s", ph.name, why);
 		phases++;
-		i = j + 1;
 	}
 	gvirtio_reset(dev);
 	result_add(res, "%u phases", phases);

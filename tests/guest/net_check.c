@@ -120,8 +120,8 @@ bool check_net(struct check_result *res)
 			      BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_STATUS);
 	static struct gnet n;
 	struct virtio_mmio_dev *dev = net_find_device();
-	const char *sizes = DEFAULT_SIZES, *why = NULL;
-	size_t sizes_len = sizeof(DEFAULT_SIZES) - 1;
+	const char *sizes = DEFAULT_SIZES, *why = NULL, *item;
+	size_t sizes_len = sizeof(DEFAULT_SIZES) - 1, pos = 0, item_len;
 	uint64_t mtu, other = 0;
 	uint8_t *frame, *got;
 	uint16_t seq = 0;
@@ -150,17 +150,13 @@ bool check_net(struct check_result *res)
 		why = "out of memory";
 	cmdline_get(boot.cmdline, "cvmmtest.net_echo", &sizes, &sizes_len);
 	result_add(res, "echoed");
-	for (size_t i = 0; !why && i < sizes_len; seq++) {
-		size_t j = i;
+	for (; !why && list_next(sizes, sizes_len, &pos, &item, &item_len); seq++) {
 		uint64_t size;
 
-		while (j < sizes_len && sizes[j] != ',')
-			j++;
-		if (!parse_u64(sizes + i, j - i, &size) || size < 16 || size > MAX_FRAME) {
+		if (!parse_u64(item, item_len, &size) || size < 16 || size > MAX_FRAME) {
 			why = "bad cvmmtest.net_echo";
 			break;
 		}
-		i = j + 1;
 		build(frame, (uint32_t)size, seq, n.mac);
 		why = send_one(&n, frame, (uint32_t)size);
 		if (!why)
