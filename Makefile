@@ -12,9 +12,12 @@ BUILD   ?= build
 SAN     ?= 0
 OPT     ?= -O2
 
-PKGS    := jansson liburing libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKGS    := jansson liburing libcrypto uuid
+# libmicrohttpd (the API's HTTP server) is kept apart: Debian builds it with HTTPS, whose GnuTLS
+# cannot be linked statically; the static cvmm links vmm/api_tls_off.c in GnuTLS's place.
+API_PKG := libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(API_PKG) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) $(API_PKG) 2>/dev/null)
 TEST_LIBS  := -lcmocka
 
 # cvmm (and the start-up floor it is compared with, build/kvm-probe) are linked statically: no
@@ -24,8 +27,8 @@ TEST_LIBS  := -lcmocka
 STATIC  ?= $(if $(filter 1,$(SAN)),0,1)
 BIN_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
 BIN_LINK    := $(if $(filter 1,$(STATIC)),bash scripts/link-static.sh)
-BIN_LIBS    := $(if $(filter 1,$(STATIC)),$(shell pkg-config --static --libs $(PKGS) 2>/dev/null),\
-		 $(PKG_LIBS))
+BIN_LIBS    := $(if $(filter 1,$(STATIC)),$(BUILD)/obj/vmm/api_tls_off.o -lmicrohttpd \
+		 $(shell pkg-config --static --libs $(PKGS) 2>/dev/null),$(PKG_LIBS))
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wvla

@@ -637,6 +637,73 @@ void blk_dev_destroy(void *opaque)
 	free_blk(blk);
 }
 
+/* A backing file swap, prepared by the caller and carried out on the loop thread. */
+struct blk_swap {
+	struct blk_dev *blk;
+	struct blk_dev next; /* only fd, size, is_blockdev and path are used */
+	int flush_err;
+};
+
+static void swap_on_loop(void *arg)
+{
+	struct blk_swap *sw = arg;
+	struct blk_dev *blk = sw->blk;
+	int fd = blk->fd;
+	char *path = blk->path;
+
+	virtio_dev_lock(blk->vdev);
+	/* Requests in flight finish on the old file, and what they wrote is made durable. */
+	blk->engine->drain(blk, true);
+	if (virtio_queue_live(blk->vdev, blk_vq(blk)))
+		virtio_dev_signal_used(blk->vdev, blk_vq(blk));
+	sw->flush_err = blk->read_only ? 0 : blk_backend_flush(blk);
+	blk->fd = sw->next.fd;
+	blk->size = sw->next.size;
+	blk->is_blockdev = sw->next.is_blockdev;
+	blk->path = sw->next.path;
+	fill_config(blk);
+	blk->counters.updates++;
+	/* The guest rereads the configuration: capacity (and write-zeroes unmap) may differ. */
+	virtio_dev_config_changed(blk->vdev);
+	virtio_dev_unlock(blk->vdev);
+	sw->next.fd = fd;
+	sw->next.path = path;
+}
+
+int blk_dev_swap_backend(struct blk_dev *blk, const char *path, struct ev_loop *loop,
+			 struct error *e)
+{
+	struct blk_swap sw = { .blk = blk };
+	int ret;
+
+	sw.next.fd = -1;
+	sw.next.path = strdup(path);
+	if (!sw.next.path)
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	ret = blk_backend_open(&sw.next, path, blk->read_only, e);
+	if (ret) {
+		free(sw.next.path);
+		blk->counters.update_fails++;
+		return ret;
+	}
+	ret = ev_loop_call(loop, swap_on_loop, &sw, BLK_SWAP_TIMEOUT_MS);
+	/* After a swap, next holds the old file; otherwise the new one: closed either way. */
+	close(sw.next.fd);
+	free(sw.next.path);
+	if (ret) {
+		blk->counters.update_fails++;
+		return error_set(e, ERROR_HOST, ret, "drive %s: the device did not take the new file: "
+				 "%s", path, ret == -ETIMEDOUT ? "its event loop did not answer"
+							       : "the VM is stopping");
+	}
+	if (sw.flush_err)
+		log_warn("%s: flush of the replaced file failed: %s", blk->name,
+			 strerror(-sw.flush_err));
+	log_info("%s: now backed by %s, %llu sectors; the guest was told", blk->name, path,
+		 (unsigned long long)blk_dev_capacity(blk));
+	return 0;
+}
+
 void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out)
 {
 	if (blk->vdev)

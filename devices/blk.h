@@ -37,9 +37,12 @@ struct blk_counters {
 	uint64_t bytes_read, bytes_written;
 	uint64_t ioerr;       /* requests completed with VIRTIO_BLK_S_IOERR */
 	uint64_t bad_request; /* short header, missing status byte, misaligned or out of range */
+	uint64_t updates, update_fails; /* backing file swaps (blk_dev_swap_backend) */
 	uint64_t memory_lost; /* in flight while the guest made its memory private: no status */
 	struct rate_limiter_counters throttled; /* requests held back by rate= */
 };
+
+#define BLK_SWAP_TIMEOUT_MS 5000
 
 /* The parts, for tests and other transports. */
 /*
@@ -56,5 +59,14 @@ void blk_dev_stop(void *blk);
 void blk_dev_destroy(void *blk);
 void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out);
 uint64_t blk_dev_capacity(const struct blk_dev *blk); /* in 512-byte sectors */
+/*
+ * Replaces the backing file with path (any thread but the loop's; the device must be running):
+ * the new file is opened and checked here, the swap runs on loop's thread after the requests in
+ * flight completed on the old file, which is then flushed and closed; the guest gets a
+ * configuration-change interrupt.  An input error for an unusable file, a host error when the
+ * loop did not take it.
+ */
+int blk_dev_swap_backend(struct blk_dev *blk, const char *path, struct ev_loop *loop,
+			 struct error *e);
 
 #endif

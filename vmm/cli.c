@@ -12,6 +12,7 @@
 #include "vmm/cli.h"
 #include "vmm/error.h"
 #include "vmm/kv_list.h"
+#include "vmm/log.h"
 #include "vmm/rate_limit_spec.h"
 #include "vmm/util.h"
 
@@ -442,10 +443,113 @@ static int parse_quote_service(struct vm_config *cfg, struct cli_extra *x, const
 	return config_set_string(&cfg->tdx.quote_service, arg, "--quote-service", e);
 }
 
+static int parse_snp_policy(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			    struct error *e)
+{
+	if (parse_u64(arg, &cfg->snp.policy, false))
+		return BAD("'%s' is not a 64-bit guest policy (e.g. 0x30000)", arg);
+	cfg->snp.policy_set = true;
+	return 0;
+}
+
+static int parse_host_data(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			   struct error *e)
+{
+	if (parse_hex_bytes(arg, cfg->snp.host_data, sizeof(cfg->snp.host_data)))
+		return BAD("'%s' is not 64 hex digits (32 bytes)", arg);
+	cfg->snp.host_data_set = true;
+	return 0;
+}
+
+static int parse_snp_id_block(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			      struct error *e)
+{
+	return config_set_string(&cfg->snp.id_block, arg, "--snp-id-block", e);
+}
+
+static int parse_snp_id_auth(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			     struct error *e)
+{
+	return config_set_string(&cfg->snp.id_auth, arg, "--snp-id-auth", e);
+}
+
 static int parse_json(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 		      struct error *e)
 {
 	x->json = true;
+	return 0;
+}
+
+static int parse_rng(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+		     struct error *e)
+{
+	cfg->rng = true;
+	return 0;
+}
+
+static int parse_api_sock(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			  struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->api_sock = arg;
+	return 0;
+}
+
+static int parse_config_file(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			     struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->config_file = arg;
+	return 0;
+}
+
+static int parse_no_api(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			struct error *e)
+{
+	x->no_api = true;
+	return 0;
+}
+
+static int parse_id(struct vm_config *cfg, struct cli_extra *x, const char *arg, struct error *e)
+{
+	size_t n = strlen(arg);
+
+	if (!n || n > CLI_ID_MAX || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789-_") != n)
+		return BAD("'%.80s' is not an id (1 to %d letters, digits, '-' or '_')", arg,
+			   CLI_ID_MAX);
+	x->id = arg;
+	return 0;
+}
+
+static int parse_log_path(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			  struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->log_path = arg;
+	return 0;
+}
+
+static int parse_level(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+		       struct error *e)
+{
+	enum log_level l;
+
+	if (log_parse_level(arg, &l))
+		return BAD("'%s' is not one of Error, Warning, Info, Debug", arg);
+	x->level = arg;
+	return 0;
+}
+
+static int parse_metrics_path(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			      struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->metrics_path = arg;
 	return 0;
 }
 
@@ -477,6 +581,8 @@ static const struct cli_option options[] = {
 	  parse_net, FOR_BOTH },
 	{ "--vsock", "SPEC", "virtio-vsock: cid=N,uds=PATH (hybrid Unix-socket vsock)", parse_vsock,
 	  FOR_BOTH },
+	{ "--rng", NULL, "virtio-rng: an entropy device fed by the host's getrandom()", parse_rng,
+	  FOR_BOTH },
 	{ "--tee", "KIND", "none, emulated, tdx or snp (default none)", parse_tee, FOR_BOTH },
 	{ "--firmware", "PATH", "firmware for confidential launches (OVMF/TDVF/td-shim)",
 	  parse_firmware, FOR_BOTH },
@@ -497,12 +603,33 @@ static const struct cli_option options[] = {
 	{ "--quote-service", "ADDR",
 	  "tdx: quote generation service for GetQuote: unix:PATH or vsock:CID:PORT",
 	  parse_quote_service, FOR_BOTH },
-	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",
-	  parse_vcpu_sig, FOR_MEASURE },
+	{ "--vcpu-sig", "SIG",
+	  "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); measure: required, VM: the host's",
+	  parse_vcpu_sig, FOR_BOTH },
 	{ "--guest-features", "BITS", "snp: VMSA sev_features (default 0x1)", parse_guest_features,
-	  FOR_MEASURE },
+	  FOR_BOTH },
+	{ "--snp-policy", "BITS", "snp: guest policy (default 0x30000)", parse_snp_policy,
+	  FOR_BOTH },
+	{ "--host-data", "HEX", "snp: 32 bytes (64 hex digits) the attestation report carries",
+	  parse_host_data, FOR_BOTH },
+	{ "--snp-id-block", "PATH", "snp: ID block (96 bytes, `cvmm snp-id-block` writes one)",
+	  parse_snp_id_block, FOR_BOTH },
+	{ "--snp-id-auth", "PATH", "snp: ID authentication block (4096 bytes) of the ID block",
+	  parse_snp_id_auth, FOR_BOTH },
 	{ "--json", NULL, "print inputs, launch plan and measurement as JSON", parse_json,
 	  FOR_MEASURE },
+	{ "--api-sock", "PATH", "serve the Firecracker-compatible API on this Unix socket (0600)",
+	  parse_api_sock, FOR_RUN },
+	{ "--config-file", "PATH", "the API's JSON (boot-source, drives, ...): boot it at once",
+	  parse_config_file, FOR_RUN },
+	{ "--no-api", NULL, "no API socket (with --config-file or VM options)", parse_no_api,
+	  FOR_RUN },
+	{ "--id", "ID", "instance id in GET /, logs and metrics (default: a fresh UUID)", parse_id,
+	  FOR_RUN },
+	{ "--log-path", "PATH", "log file or FIFO (one line per message)", parse_log_path, FOR_RUN },
+	{ "--level", "LEVEL", "log level: Error, Warning, Info or Debug", parse_level, FOR_RUN },
+	{ "--metrics-path", "PATH", "metrics file or FIFO (JSON lines, every 60 s and on request)",
+	  parse_metrics_path, FOR_RUN },
 	{ "--help", NULL, "this text", parse_help, FOR_BOTH },
 };
 
@@ -510,8 +637,11 @@ void cli_print_usage(FILE *out, enum cli_command cmd)
 {
 	if (cmd == CLI_RUN)
 		fprintf(out, "usage: cvmm --kernel PATH [OPTIONS]\n"
+			     "       cvmm --api-sock PATH [--config-file PATH] [OPTIONS]\n"
 			     "       cvmm --tee tdx|snp --firmware PATH [--kernel PATH] [OPTIONS]\n"
 			     "       cvmm measure --tee tdx|snp --firmware PATH [OPTIONS]\n"
+			     "       cvmm snp-id-block --key KEY.pem --measurement HEX|"
+			     "--from-measure ... --out DIR\n"
 			     "       cvmm --help | --version\n\noptions:\n");
 	else
 		fprintf(out, "usage: cvmm measure --tee tdx --firmware PATH [VM OPTIONS] [--json]\n"

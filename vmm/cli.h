@@ -20,11 +20,20 @@ enum cli_command {
 	CLI_MEASURE, /* cvmm measure [OPTIONS] */
 };
 
-/* Options that are not part of the VM's description. */
+/* Options that are not part of the VM's description (strings point into argv). */
 struct cli_extra {
 	bool help;
 	bool json; /* measure: print inputs, plan and measurement as JSON */
+	const char *api_sock;     /* serve the API on this Unix socket */
+	const char *config_file;  /* the API's JSON, applied at start; the VM boots at once */
+	bool no_api;
+	const char *id;           /* instance id (default: a fresh UUID) */
+	const char *log_path;     /* log file or FIFO */
+	const char *level;        /* its level */
+	const char *metrics_path; /* metrics file or FIFO */
 };
+
+#define CLI_ID_MAX 64
 
 /* Fills cfg (config_init()ed here) from argv; argv[0] is the program or the subcommand. */
 int cli_parse(int argc, char **argv, enum cli_command cmd, struct vm_config *cfg,

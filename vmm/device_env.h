@@ -85,6 +85,7 @@ static inline void device_counters_add(struct device_counters *c, const char *na
 /* One device instance as the manager keeps it. */
 struct device {
 	char name[32];
+	const struct device_kind *kind;
 	void *opaque;
 	void (*stop)(void *opaque);    /* vCPUs stopped: flush backends (may be NULL) */
 	void (*destroy)(void *opaque); /* free everything */

@@ -138,6 +138,7 @@ int dm_create_devices(struct device_manager *dm, struct device_env *env,
 			}
 			if (!dev->name[0])
 				snprintf(dev->name, sizeof(dev->name), "%s", k->name);
+			dev->kind = k;
 			dm->nr_devices++;
 		}
 	}
@@ -175,6 +176,14 @@ static void destroy_devices(struct device_manager *dm)
 	free(dm->devices);
 	dm->devices = NULL;
 	dm->nr_devices = dm->cap_devices = 0;
+}
+
+void *dm_find_model(struct device_manager *dm, const struct device_kind *k, unsigned nth)
+{
+	for (unsigned i = 0; i < dm->nr_devices; i++)
+		if (dm->devices[i].kind == k && nth-- == 0)
+			return dm->devices[i].opaque;
+	return NULL;
 }
 
 void dm_for_each_virtio(struct device_manager *dm,

@@ -46,6 +46,9 @@ void dm_stop_devices(struct device_manager *dm);
 /* Frees the devices in reverse order (their bus ranges first), then the buses. */
 void dm_destroy(struct device_manager *dm);
 
+/* The model (opaque) of the nth device of kind k, or NULL. */
+void *dm_find_model(struct device_manager *dm, const struct device_kind *k, unsigned nth);
+
 /* Calls fn for each virtio device (counters while the VM runs). */
 void dm_for_each_virtio(struct device_manager *dm,
 			void (*fn)(void *ctx, const struct device *dev), void *ctx);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -11,6 +12,46 @@
 
 #define EV_BATCH 64
 
+enum { CALL_QUEUED, CALL_RUNNING, CALL_DONE, CALL_CANCELED };
+
+/* Runs the calls queued so far (each once), then tells their callers. */
+static void run_calls(struct ev_loop *loop)
+{
+	struct ev_call *list, *c;
+
+	pthread_mutex_lock(&loop->calls_lock);
+	list = loop->calls;
+	loop->calls = NULL;
+	for (c = list; c; c = c->next)
+		c->state = CALL_RUNNING;
+	pthread_mutex_unlock(&loop->calls_lock);
+	if (!list)
+		return;
+	for (c = list; c; c = c->next)
+		c->fn(c->arg);
+	pthread_mutex_lock(&loop->calls_lock);
+	for (c = list; c;) {
+		struct ev_call *next = c->next;
+
+		c->state = CALL_DONE; /* c may be gone as soon as the lock drops */
+		c = next;
+	}
+	pthread_cond_broadcast(&loop->calls_done);
+	pthread_mutex_unlock(&loop->calls_lock);
+}
+
+/* The loop has ended: calls still queued will never run. */
+static void close_calls(struct ev_loop *loop)
+{
+	pthread_mutex_lock(&loop->calls_lock);
+	loop->calls_closed = true;
+	for (struct ev_call *c = loop->calls; c; c = c->next)
+		c->state = CALL_CANCELED;
+	loop->calls = NULL;
+	pthread_cond_broadcast(&loop->calls_done);
+	pthread_mutex_unlock(&loop->calls_lock);
+}
+
 static void wake_handler(void *opaque, int fd, uint32_t events)
 {
 	struct ev_loop *loop = opaque;
@@ -20,14 +61,69 @@ static void wake_handler(void *opaque, int fd, uint32_t events)
 		return;
 	if (__atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE))
 		return;
+	run_calls(loop);
+}
+
+int ev_loop_call(struct ev_loop *loop, void (*fn)(void *arg), void *arg, int timeout_ms)
+{
+	struct ev_call call = { .fn = fn, .arg = arg, .state = CALL_QUEUED };
+	struct timespec deadline;
+	uint64_t one = 1;
+	int ret = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&loop->calls_lock);
+	if (loop->calls_closed || __atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_unlock(&loop->calls_lock);
+		return -ECANCELED;
+	}
+	call.next = loop->calls;
+	loop->calls = &call;
+	pthread_mutex_unlock(&loop->calls_lock);
+	if (write(loop->wake_fd, &one, sizeof(one)) < 0) {
+		/* Counter saturated: a wake-up is already pending. */
+	}
+	pthread_mutex_lock(&loop->calls_lock);
+	while (call.state == CALL_QUEUED && !ret)
+		ret = pthread_cond_timedwait(&loop->calls_done, &loop->calls_lock, &deadline);
+	if (call.state == CALL_QUEUED) {
+		/* Not started in time: take it back so that it never runs. */
+		for (struct ev_call **pp = &loop->calls; *pp; pp = &(*pp)->next) {
+			if (*pp == &call) {
+				*pp = call.next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&loop->calls_lock);
+		return -ETIMEDOUT;
+	}
+	/* Started: it finishes whatever the deadline said. */
+	while (call.state == CALL_RUNNING)
+		pthread_cond_wait(&loop->calls_done, &loop->calls_lock);
+	ret = call.state == CALL_CANCELED ? -ECANCELED : 0;
+	pthread_mutex_unlock(&loop->calls_lock);
+	return ret;
 }
 
 int ev_loop_init(struct ev_loop *loop)
 {
 	int err;
 
+	pthread_condattr_t ca;
+
 	memset(loop, 0, sizeof(*loop));
 	loop->clock = &clock_monotonic;
+	pthread_mutex_init(&loop->calls_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&loop->calls_done, &ca);
+	pthread_condattr_destroy(&ca);
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0)
 		return -errno;
@@ -53,6 +149,8 @@ void ev_loop_destroy(struct ev_loop *loop)
 		close(loop->wake_fd);
 	free(loop->sources);
 	loop->sources = NULL;
+	pthread_mutex_destroy(&loop->calls_lock);
+	pthread_cond_destroy(&loop->calls_done);
 	loop->nr_sources = 0;
 	loop->epfd = loop->wake_fd = -1;
 }
@@ -214,13 +312,12 @@ int ev_loop_run_once(struct ev_loop *loop, int timeout_ms)
 
 int ev_loop_run(struct ev_loop *loop)
 {
-	while (!__atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE)) {
-		int ret = ev_loop_run_once(loop, -1);
+	int ret = 0;
 
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	while (!__atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE) && ret >= 0)
+		ret = ev_loop_run_once(loop, -1);
+	close_calls(loop);
+	return ret < 0 ? ret : 0;
 }
 
 void ev_loop_stop(struct ev_loop *loop)

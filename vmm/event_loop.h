@@ -8,6 +8,7 @@
 #ifndef CVMM_EVENT_LOOP_H
 #define CVMM_EVENT_LOOP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -42,6 +43,14 @@ struct ev_poller {
 
 #define EV_POLL_FD_CHECK_NS 20000
 
+/* A function another thread asks the loop thread to run (ev_loop_call). */
+struct ev_call {
+	void (*fn)(void *arg);
+	void *arg;
+	int state; /* the loop's */
+	struct ev_call *next;
+};
+
 struct ev_loop {
 	int epfd;
 	int wake_fd;   /* eventfd: ev_loop_stop() from any thread */
@@ -52,6 +61,10 @@ struct ev_loop {
 	struct ev_poller *pollers; /* armed ones */
 	uint64_t last_fd_check_ns;
 	const struct clock *clock; /* busy-poll windows; CLOCK_MONOTONIC unless a test replaces it */
+	pthread_mutex_t calls_lock;
+	pthread_cond_t calls_done;
+	struct ev_call *calls; /* queued by ev_loop_call, run by the loop thread */
+	bool calls_closed;     /* the loop has ended: no call will run any more */
 };
 
 int ev_loop_init(struct ev_loop *loop);
@@ -73,6 +86,13 @@ void ev_poller_arm(struct ev_loop *loop, struct ev_poller *p);
 void ev_poller_disarm(struct ev_loop *loop, struct ev_poller *p);
 /* Thread-safe and async-signal-safe. */
 void ev_loop_stop(struct ev_loop *loop);
+
+/*
+ * Runs fn(arg) on the loop thread, between handlers, and waits for it to finish (any thread but
+ * the loop's).  -ETIMEDOUT if it has not started within timeout_ms (it then never runs),
+ * -ECANCELED if the loop has ended.
+ */
+int ev_loop_call(struct ev_loop *loop, void (*fn)(void *arg), void *arg, int timeout_ms);
 
 /* A timerfd registered with the loop; first expiry after ms, then every period_ms (0: once).
  * Returns the timer's fd (remove it with ev_timer_del) or -errno. */

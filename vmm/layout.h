@@ -27,6 +27,8 @@
 #define LAYOUT_CMDLINE_ADDR     0x20000ULL
 #define LAYOUT_CMDLINE_MAX      4096ULL
 #define LAYOUT_EBDA_START       0x9fc00ULL
+#define LAYOUT_MPTABLE_START    0x9fc00ULL  /* MP floating pointer + table (acpi=off guests) */
+#define LAYOUT_MPTABLE_END      0xe0000ULL
 #define LAYOUT_ACPI_START       0xe0000ULL  /* RSDP first, then the other tables */
 #define LAYOUT_ACPI_END         0x100000ULL
 #define LAYOUT_KERNEL_ADDR      0x100000ULL /* default load address (1 MiB) */

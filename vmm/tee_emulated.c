@@ -49,6 +49,20 @@ static int emulated_memory_fault(struct vm *vm, struct vcpu *vcpu, struct kvm_ru
 	return cvm_handle_memory_fault(vm, vm->tee, vcpu, run);
 }
 
+static void emulated_counters(struct vm *vm, struct vm_counters *out)
+{
+	struct convert_stats s;
+
+	if (!vm->tee)
+		return;
+	converter_get_stats(vm->tee, &s);
+	out->conversions.to_shared = s.to_shared;
+	out->conversions.to_private = s.to_private;
+	out->conversions.pages_to_shared = s.pages_to_shared;
+	out->conversions.pages_to_private = s.pages_to_private;
+	out->conversions.rejected = s.rejected;
+}
+
 const struct tee_ops tee_emulated_ops = {
 	.name = "emulated",
 	.vm_type = 0,
@@ -57,4 +71,5 @@ const struct tee_ops tee_emulated_ops = {
 	.destroy = emulated_destroy,
 	.handle_hypercall = emulated_hypercall,
 	.handle_memory_fault = emulated_memory_fault,
+	.counters = emulated_counters,
 };

@@ -16,6 +16,8 @@
 
 #include "boot/boot.h"
 #include "boot/cpu_setup.h"
+#include "devices/blk.h"
+#include "devices/i8042.h"
 #include "vmm/error.h"
 #include "vmm/kvm_api.h"
 #include "vmm/log.h"
@@ -119,6 +121,12 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	int ret;
 
 	vm->kvm_fd = kvm_open();
+	/*
+	 * A TEE kind says first, in its own words, whether this host can run it at all (also when
+	 * the open failed: see vmm/tee.h).
+	 */
+	if (vm->tee_ops && vm->tee_ops->probe && (ret = vm->tee_ops->probe(vm, e)))
+		return ret;
 	if (vm->kvm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->kvm_fd, "cannot open %s: %s%s", kvm_device_path(),
 				 strerror(-vm->kvm_fd), kvm_missing_hint(vm->kvm_fd));
@@ -130,8 +138,6 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	    kvm_check_extension(vm->kvm_fd, KVM_CAP_SPLIT_IRQCHIP) <= 0)
 		return error_set(e, ERROR_HOST, ENOTSUP,
 				 "--irqchip split: KVM lacks KVM_CAP_SPLIT_IRQCHIP");
-	if (vm->tee_ops && vm->tee_ops->probe && (ret = vm->tee_ops->probe(vm, e)))
-		return ret;
 	vm->vm_fd = kvm_create_vm(vm->kvm_fd, type);
 	if (vm->vm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->vm_fd, "KVM_CREATE_VM (type %lu) failed: %s",
@@ -225,6 +231,10 @@ static int place_direct(struct vm *vm, struct error *e)
 	if (!acpi)
 		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the ACPI tables");
 	memcpy(acpi, li->acpi, li->acpi_len);
+	acpi = guest_mem_ptr(&vm->mem, LAYOUT_MPTABLE_START, li->mptable_len);
+	if (!acpi)
+		return error_set(e, ERROR_HOST, EFAULT, "no guest RAM for the MP table");
+	memcpy(acpi, li->mptable, li->mptable_len);
 	return boot_write_info(&vm->mem, &li->kernel, &li->initrd, li->cmdline, li->acpi_gpa,
 			       &vm->boot, e);
 }
@@ -302,7 +312,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	*out = NULL;
 	/*
 	 * Everything the user named is checked before KVM is touched: the config here, the payload
-	 * files by launch_inputs_build() below (the same checks as CONFIG_CHECK_ALL, done once).
+	 * files by launch_inputs_build() and launch_inputs_check_boot() below (the same checks as
+	 * CONFIG_CHECK_ALL, done once).
 	 */
 	ret = config_validate(cfg, CONFIG_CHECK_NO_PAYLOAD, e);
 	if (ret)
@@ -312,6 +323,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	if (!vm)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	ret = launch_inputs_build(cfg, &vm->launch, e);
+	if (!ret)
+		ret = launch_inputs_check_boot(cfg, &vm->launch, e);
 	if (!ret)
 		ret = tee_select(cfg->tee, &vm->tee_ops, e);
 	log_startup("launch inputs built");
@@ -550,5 +563,42 @@ void vm_get_counters(struct vm *vm, struct vm_counters *out)
 				    __atomic_load_n(&s[VCPU_STAT_EOI], __ATOMIC_RELAXED) +
 				    __atomic_load_n(&s[VCPU_STAT_INTR], __ATOMIC_RELAXED);
 	}
+	if (vm->tee_ops && vm->tee_ops->counters)
+		vm->tee_ops->counters(vm, out);
 	dm_for_each_virtio(&vm->dm, add_virtio, out);
+}
+
+static int require_live(struct vm *vm, const char *what, struct error *e)
+{
+	enum vm_state s = vm_get_state(vm);
+
+	if ((s != VM_RUNNING && s != VM_PAUSED) || vm_is_stopping(vm))
+		return error_set(e, ERROR_USAGE, EBUSY, "%s: the VM is %s", what,
+				 vm_is_stopping(vm) ? "stopping" : vm_state_name(s));
+	return 0;
+}
+
+int vm_update_drive(struct vm *vm, unsigned index, const char *path, struct error *e)
+{
+	struct blk_dev *blk = dm_find_model(&vm->dm, &virtio_blk_device, index);
+	int ret = require_live(vm, "drive update", e);
+
+	if (ret)
+		return ret;
+	if (!blk)
+		return error_set(e, ERROR_USAGE, ENOENT, "drive update: no drive %u", index);
+	return blk_dev_swap_backend(blk, path, &vm->loop, e);
+}
+
+int vm_send_ctrl_alt_del(struct vm *vm, struct error *e)
+{
+	struct i8042 *k = dm_find_model(&vm->dm, &i8042_device, 0);
+	int ret = require_live(vm, "SendCtrlAltDel", e);
+
+	if (ret)
+		return ret;
+	if (!k)
+		return error_set(e, ERROR_HOST, ENODEV, "SendCtrlAltDel: no i8042 keyboard");
+	i8042_send_ctrl_alt_del(k);
+	return 0;
 }

@@ -74,6 +74,9 @@ struct vm {
 /* Exits of each kind, over all vCPUs, and what devices count (readable while running). */
 struct vm_counters {
 	uint64_t exits_io, exits_mmio, exits_hypercall, exits_memory_fault, exits_other;
+	struct { /* confidential memory: the guest's conversion requests (tee kinds with memory) */
+		uint64_t to_shared, to_private, pages_to_shared, pages_to_private, rejected;
+	} conversions;
 	unsigned nr_virtio;
 	struct {
 		char name[32];
@@ -119,6 +122,16 @@ bool vm_is_stopping(struct vm *vm);
  */
 bool vm_is_confidential(const struct vm *vm);
 void vm_get_counters(struct vm *vm, struct vm_counters *out);
+
+/*
+ * A running VM's drive `index` (in config order) gets the backing file at path: opened like the
+ * original (read-only stays read-only), swapped in on the event loop thread once the requests in
+ * flight on the old file completed, then the guest gets a configuration-change interrupt and the
+ * new capacity.  The old file is flushed and closed.
+ */
+int vm_update_drive(struct vm *vm, unsigned index, const char *path, struct error *e);
+/* Ctrl+Alt+Del on the i8042 keyboard (a guest with a keyboard driver reboots, usually). */
+int vm_send_ctrl_alt_del(struct vm *vm, struct error *e);
 
 /* For the TEE kinds (vmm/tee_*.c): one KVM memslot per RAM region, plain memory. */
 int vm_register_memslots(struct vm *vm, struct error *e);

@@ -31,9 +31,13 @@ $(FUZZ_BUILD)/libcvmm.a: $(FUZZ_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+# Targets that reach the VM link the recording KVM in place of the ioctl seam.
+$(FUZZ_BUILD)/fuzz_api: FUZZ_EXTRA := tests/unit/kvm_recorder.c
+
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libcvmm.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libcvmm.a $(LDLIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_EXTRA) $(FUZZ_BUILD)/libcvmm.a \
+		$(LDLIBS) -o $@
 
 # fuzz_net drives the whole device through the unit tests' virtio harness and KVM stand-in.
 FUZZ_NET_SUPPORT := tests/unit/virtio_harness.c tests/unit/kvm_recorder.c

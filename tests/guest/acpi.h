@@ -27,9 +27,19 @@ struct acpi_info {
 	uint32_t ioapic_gsi_base;
 	uint32_t com1_gsi;	/* ISA IRQ 4, after interrupt source overrides */
 	uint16_t com1_flags;	/* MPS INTI flags of the override (0 = bus default) */
+	/* MP table only: ISA IRQ n -> IOAPIC pin (with ACPI, a GSI is its pin). */
+	bool irq_routed[256];
+	uint8_t irq_pin[256];
+	uint16_t irq_flags[256];
 };
 
 /* Parses the tables once (ring 3) and returns the cached result. */
 const struct acpi_info *acpi_get(void);
+/* The same from the MP table (mptable.c). */
+const struct acpi_info *mptable_get(void);
+/* acpi=off is on the command line: the guest uses the MP table, as Linux would. */
+bool guest_acpi_off(void);
+/* What the CPU and interrupt checks use: the MP table with acpi=off, else ACPI. */
+const struct acpi_info *platform_get(void);
 
 #endif

@@ -31,6 +31,9 @@
 extern uint64_t lapic_base;
 
 void apic_init(void);
+/* Masks the 8259s and software-enables the LAPIC (TPR 0): IOAPIC interrupts reach this CPU.
+ * Returns its APIC ID. */
+uint32_t apic_take_interrupts(void);
 
 static inline uint32_t lapic_read(uint32_t reg)
 {

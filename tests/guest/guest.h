@@ -50,6 +50,8 @@ bool check_vsock(struct check_result *res);
 bool check_net(struct check_result *res);
 bool check_netbench(struct check_result *res);
 bool check_cvm(struct check_result *res);
+bool check_mptable(struct check_result *res);
+bool check_devirq(struct check_result *res);
 
 /* Prints FAIL for the running check and the RESULT line, exits with failure (any ring). */
 __attribute__((noreturn)) void guest_abort(const char *why);

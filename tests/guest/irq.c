@@ -15,8 +15,6 @@
 #include "tests/guest/trap.h"
 
 #define IRQ_ROUNDS 4
-#define PIC1_DATA  0x21
-#define PIC2_DATA  0xa1
 
 static volatile uint32_t com1_irqs;
 
@@ -41,7 +39,7 @@ static bool wait_irqs(uint32_t n)
 
 bool check_irq(struct check_result *res)
 {
-	const struct acpi_info *a = acpi_get();
+	const struct acpi_info *a = platform_get();
 	uint64_t ioapic = a->has_ioapic ? a->ioapic_addr : 0xfec00000;
 	uint32_t gsi = a->com1_gsi, pin, max_pin, rte, bsp, rounds = 0;
 	uint8_t mcr;
@@ -58,11 +56,7 @@ bool check_irq(struct check_result *res)
 		return false;
 	}
 
-	outb(PIC1_DATA, 0xff);
-	outb(PIC2_DATA, 0xff);
-	lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | VEC_SPURIOUS);
-	lapic_write(LAPIC_TPR, 0);
-	bsp = lapic_id();
+	bsp = apic_take_interrupts();
 
 	rte = VEC_COM1;
 	if ((a->com1_flags & 3) == 3)

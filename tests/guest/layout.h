@@ -49,6 +49,7 @@
 /* Interrupt vectors.  INT3 (#BP, gate DPL 3) is the system call: see trap.h. */
 #define VEC_SYSCALL  3
 #define VEC_COM1     0x30
+#define VEC_DEVIRQ   0x31
 #define VEC_SPURIOUS 0xff
 
 /* Architectural bits the entry code needs. */

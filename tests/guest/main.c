@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 
+#include "tests/guest/acpi.h"
 #include "tests/guest/apic.h"
 #include "tests/guest/blk_check.h"
 #include "tests/guest/cmdline.h"
@@ -26,13 +27,19 @@ struct check {
 	bool on_request;       /* runs only when named in cvmmtest.only */
 };
 
+static bool acpi_on(void)
+{
+	return !guest_acpi_off();
+}
+
 /* In the order they run; smp and irq come late because they change the machine's state. */
 static const struct check checks[] = {
 	{ "memmap", check_memmap, NULL, false },
 	{ "cmdline", check_cmdline, NULL, false },
 	{ "initrd", check_initrd, NULL, false },
-	{ "acpi", check_acpi, NULL, false },
-	{ "madt-cpus", check_madt_cpus, NULL, false },
+	{ "acpi", check_acpi, acpi_on, false },
+	{ "madt-cpus", check_madt_cpus, acpi_on, false },
+	{ "mptable", check_mptable, guest_acpi_off, false },
 	{ "ring0", check_ring0, NULL, false },
 	{ "devices", check_devices, NULL, false },
 	{ "cvm", check_cvm, NULL, true }, /* before the device checks: they then bounce */
@@ -43,6 +50,7 @@ static const struct check checks[] = {
 	{ "netbench", check_netbench, NULL, true },
 	{ "smp", check_smp, NULL, false },
 	{ "irq", check_irq, NULL, false },
+	{ "devirq", check_devirq, NULL, true },
 	{ "vsock", check_vsock, NULL, true },
 };
 

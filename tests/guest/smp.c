@@ -47,7 +47,7 @@ static bool send_ipi(uint32_t apic_id, uint32_t icr)
 
 bool check_smp(struct check_result *res)
 {
-	const struct acpi_info *a = acpi_get();
+	const struct acpi_info *a = platform_get();
 	uint32_t bsp, expected = 0, arrived = 0;
 	uint64_t want;
 	bool ok = true, first = true;

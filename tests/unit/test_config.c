@@ -478,7 +478,7 @@ static void test_device_limit(void **state)
 		n.tap = "t0";
 		assert_int_equal(config_add_net(&cfg, &n, NULL), 0);
 	}
-	USAGE_ERR(&cfg, "15 virtio devices requested (drives, nets, vsock); a VM has room for 14");
+	USAGE_ERR(&cfg, "15 virtio devices requested (drives, nets, vsock, rng); a VM has room for 14");
 }
 
 static void test_allocator(void **state)

@@ -167,6 +167,8 @@ static const struct {
 	{ "blk-io", cmd_blk_io, "O_DIRECT pattern write, fsync, read back and compare on vda" },
 	{ "blk-ro", cmd_blk_ro, "vda refuses writes and holds the host's pattern" },
 	{ "blk-pattern", cmd_blk_pattern, "fill|check FILE SEED BYTES: the blk pattern in a file" },
+	{ "blk-swap", cmd_blk_swap,
+	  "wait until blk_dev grows to swap_bytes (the host swapped its file), check the pattern" },
 	{ "blk-bench", cmd_blk_bench, "O_DIRECT sequential write and read throughput of vda" },
 	{ "vsock-echo", cmd_vsock_echo, "echo host connections on AF_VSOCK port 1024" },
 	{ "vsock-exec", cmd_vsock_exec,

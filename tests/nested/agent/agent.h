@@ -65,6 +65,7 @@ int cmd_check(int argc, char **argv);
 int cmd_blk_io(int argc, char **argv);
 int cmd_blk_ro(int argc, char **argv);
 int cmd_blk_pattern(int argc, char **argv);
+int cmd_blk_swap(int argc, char **argv);
 int cmd_vsock_echo(int argc, char **argv);
 int cmd_vsock_exec(int argc, char **argv);
 int cmd_blk_bench(int argc, char **argv);

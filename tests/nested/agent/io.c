@@ -296,6 +296,60 @@ int cmd_blk_ro(int argc, char **argv)
 	return agent_check("blk_ro", !why, "%s: %s", dev, why ? why : "") ? 0 : 1;
 }
 
+/*
+ * A drive whose backing file the host swaps while the guest runs (the API's PATCH /drives): wait
+ * until the disk nested.blk_dev (default /dev/vdb) has grown to nested.swap_bytes (the host's
+ * configuration-change interrupt and new capacity), then read it with O_DIRECT and find the
+ * pattern of nested.blk_seed in it.
+ */
+int cmd_blk_swap(int argc, char **argv)
+{
+	char dev[64] = "/dev/vdb", path[128], text[64];
+	uint64_t seed = 0, bytes = BLK_IO_BYTES, sectors = 0, waited_ms = 0;
+	uint64_t *w = NULL, *r = NULL;
+	const char *why = NULL;
+	int fd = -1;
+
+	(void)argc;
+	(void)argv;
+	agent_param("blk_dev", dev, sizeof(dev));
+	agent_param_u64("swap_bytes", &bytes);
+	if (!agent_param_u64("blk_seed", &seed) || !bytes || bytes % 4096 || bytes > (64u << 20))
+		return agent_check("blk_swap", false, "no nested.blk_seed, or a bad swap_bytes") ? 0
+											      : 1;
+	agent_path(path, sizeof(path), "/sys/block/%s/size", strrchr(dev, '/') + 1);
+	printf(AGENT_PREFIX "blk_swap: waiting for %s to hold %llu bytes\n", dev,
+	       (unsigned long long)bytes);
+	while (waited_ms < ECHO_WAIT_MS) {
+		if (agent_read_file(path, text, sizeof(text)) > 0)
+			sectors = strtoull(text, NULL, 10);
+		if (sectors * 512 >= bytes)
+			break;
+		usleep(50 * 1000);
+		waited_ms += 50;
+	}
+	printf(AGENT_PREFIX "blk_swap: %s has %llu sectors after %llu ms\n", dev,
+	       (unsigned long long)sectors, (unsigned long long)waited_ms);
+	if (sectors * 512 < bytes)
+		why = "the disk never grew";
+	else if (posix_memalign((void **)&w, 4096, bytes) || posix_memalign((void **)&r, 4096, bytes))
+		why = "out of memory";
+	else if ((fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC)) < 0)
+		why = "open";
+	else if (pread(fd, r, bytes, 0) != (ssize_t)bytes)
+		why = "O_DIRECT read";
+	if (!why) {
+		fill_pattern(w, bytes / 8, 0, seed);
+		if (memcmp(w, r, bytes))
+			why = "the disk does not hold the host's new file";
+	}
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	free(r);
+	return agent_check("blk_swap", !why, "%s: %s", dev, why ? why : "") ? 0 : 1;
+}
+
 int cmd_blk_pattern(int argc, char **argv)
 {
 	static uint64_t want[8192], got[8192];

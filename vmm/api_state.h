@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the management API manages: the pre-boot configuration (a struct vm_config being filled),
+ * then the VM it started, the network interfaces and metrics the API was given, and the per-
+ * request counters.  The API dialects (vmm/api_fc.c) parse and validate requests into calls here;
+ * this file knows the VM's life and nothing about HTTP or JSON.
+ */
+#ifndef CVMM_API_STATE_H
+#define CVMM_API_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/config.h"
+#include "vmm/metrics.h"
+
+struct error;
+struct vm;
+
+#define API_ID_MAX      64
+#define API_MAX_NETS    8
+#define API_IFACE_ID_MAX 64
+#define API_IFNAME_MAX  15 /* IFNAMSIZ - 1 */
+
+/* A token bucket of a rate limiter; size 0 means no limit. */
+struct api_bucket {
+	uint64_t size, one_time_burst, refill_time_ms;
+};
+
+struct api_limiter {
+	struct api_bucket bandwidth, ops;
+};
+
+/* A network interface as the API describes it (Firecracker's NetworkInterface). */
+struct api_net {
+	char id[API_IFACE_ID_MAX + 1];
+	char host_dev_name[API_IFNAME_MAX + 1];
+	uint8_t mac[6];
+	bool has_mac;
+	struct api_limiter rx, tx;
+};
+
+struct api_vmm {
+	char id[API_ID_MAX + 1];
+	struct vm_config cfg;  /* pre-boot; the VM keeps a pointer to it once created */
+	struct vm *vm;         /* NULL until InstanceStart */
+	bool root_set;         /* a drive is the root device (the first) */
+	bool root_read_only;
+	char *root_partuuid;
+	struct api_net nets[API_MAX_NETS];
+	unsigned nr_nets;
+	char *log_path, *metrics_path;
+	uint64_t counts[API_CNT__COUNT], fails[API_CNT__COUNT];
+	uint64_t started_ns;      /* CLOCK_MONOTONIC at process start */
+	uint64_t api_ready_us;    /* start -> API socket listening */
+	uint64_t api_ready_cpu_us;
+};
+
+/* Takes cfg over (cfg is left config_init()ed). */
+void api_vmm_init(struct api_vmm *a, const char *id, struct vm_config *cfg);
+/* Stops and frees the VM if any, frees the config. */
+void api_vmm_free(struct api_vmm *a);
+
+/* "Not started", "Running" or "Paused" (Firecracker's InstanceInfo.state). */
+const char *api_vmm_state(struct api_vmm *a);
+bool api_vmm_started(const struct api_vmm *a);
+/* A usage error naming what when the VM has started (pre-boot-only resources). */
+int api_require_preboot(const struct api_vmm *a, const char *what, struct error *e);
+
+/* Pre-boot changes.  Each validates what it can without touching the rest of the config. */
+int api_set_boot_source(struct api_vmm *a, const char *kernel, const char *initrd,
+			const char *cmdline, const char *firmware, struct error *e);
+/* Adds a drive or replaces the one with the same id; root: it becomes the first drive. */
+int api_put_drive(struct api_vmm *a, const struct drive_config *d, bool root,
+		  const char *partuuid, struct error *e);
+/* Records a network interface and hands it to the config (see api_state.c). */
+int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e);
+/* The running VM: swaps the drive's backing file (the guest sees a new capacity). */
+int api_patch_drive(struct api_vmm *a, const char *id, const char *path, struct error *e);
+int api_patch_net(struct api_vmm *a, const struct api_net *n, struct error *e);
+
+/* Actions. */
+int api_instance_start(struct api_vmm *a, struct error *e);
+int api_pause(struct api_vmm *a, struct error *e);
+int api_resume(struct api_vmm *a, struct error *e);
+int api_ctrl_alt_del(struct api_vmm *a, struct error *e);
+int api_flush_metrics(struct api_vmm *a, struct error *e);
+/* One metrics line now (the periodic timer); -EAGAIN when the FIFO was full. */
+int api_write_metrics(struct api_vmm *a);
+
+/* Logger and metrics outputs (files or FIFOs). */
+int api_set_logger(struct api_vmm *a, const char *path, const char *level, bool show_level,
+		   bool show_origin, struct error *e);
+int api_set_metrics(struct api_vmm *a, const char *path, struct error *e);
+
+/* The drive with this id, or -1. */
+int api_find_drive(const struct api_vmm *a, const char *id);
+
+#endif
