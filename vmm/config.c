@@ -122,21 +122,30 @@ int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct
 	return 0;
 }
 
+/* A copy of n with its own strings. */
+static int copy_net(struct net_config *copy, const struct net_config *n, struct error *e)
+{
+	*copy = *n;
+	copy->tap = copy->mac = copy->id = NULL;
+	if (config_set_string(&copy->tap, n->tap, "tap", e) ||
+	    config_set_string(&copy->mac, n->mac, "mac", e) ||
+	    config_set_string(&copy->id, n->id, "id", e)) {
+		config_net_free(copy);
+		return -e->errnum;
+	}
+	return 0;
+}
+
 int config_add_net(struct vm_config *cfg, const struct net_config *n, struct error *e)
 {
-	struct net_config copy = *n, *grown;
+	struct net_config copy, *grown;
 
 	/* As for drives: the allocator's limit is config_validate()'s. */
 	if (cfg->nr_nets >= RESOURCES_MAX_VIRTIO)
 		return USAGE("at most %d virtio devices (drives, nets, vsock, rng) are supported",
 			     RESOURCES_MAX_VIRTIO);
-	copy.tap = copy.mac = copy.id = NULL;
-	if (config_set_string(&copy.tap, n->tap, "tap", e) ||
-	    config_set_string(&copy.mac, n->mac, "mac", e) ||
-	    config_set_string(&copy.id, n->id, "id", e)) {
-		config_net_free(&copy);
+	if (copy_net(&copy, n, e))
 		return -e->errnum;
-	}
 	grown = realloc(cfg->nets, (cfg->nr_nets + 1) * sizeof(*grown));
 	if (!grown) {
 		config_net_free(&copy);
@@ -144,6 +153,17 @@ int config_add_net(struct vm_config *cfg, const struct net_config *n, struct err
 	}
 	cfg->nets = grown;
 	cfg->nets[cfg->nr_nets++] = copy;
+	return 0;
+}
+
+int config_set_net(struct net_config *dst, const struct net_config *n, struct error *e)
+{
+	struct net_config copy;
+
+	if (copy_net(&copy, n, e))
+		return -e->errnum;
+	config_net_free(dst);
+	*dst = copy;
 	return 0;
 }
 

@@ -176,6 +176,8 @@ void config_drive_free(struct drive_config *d);
 void config_net_init(struct net_config *n);
 /* Appends a copy of n (its strings duplicated). */
 int config_add_net(struct vm_config *cfg, const struct net_config *n, struct error *e);
+/* Replaces *dst with a copy of n (dst keeps its old value when that fails). */
+int config_set_net(struct net_config *dst, const struct net_config *n, struct error *e);
 void config_net_free(struct net_config *n);
 /* Parses "xx:xx:xx:xx:xx:xx" (hex digits, either case): 0, or -EINVAL. */
 int config_parse_mac(const char *s, uint8_t mac[6]);
