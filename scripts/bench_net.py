@@ -217,8 +217,8 @@ def main():
                     continue
                 for ph, _ in phases:
                     samples[name][ph].append(got[ph])
-                    if got[ph].get("sender"):
-                        senders.append(f"{name} {ph}: {got[ph]['sender']}")
+                    if got[ph].get("sender") and len(samples[name][ph]) == 1:
+                        senders.append(f"{name} {ph} (first run): {got[ph]['sender']}")
     finally:
         sh("ip", "netns", "del", a.netns, check=False)
 
