@@ -11,9 +11,11 @@
 
 #include <stdint.h>
 
+#include "devices/rate_limiter.h"
 #include "vmm/config.h"
 
 struct device_env;
+struct clock;
 struct device_kind;
 struct error;
 struct ev_loop;
@@ -41,20 +43,24 @@ struct blk_counters {
 	/* The backend failed (ENOSPC, EIO, ...): the guest got IOERR (devices/blk_errors.c). */
 	uint64_t read_errors, write_errors, flush_errors, discard_errors;
 	uint64_t errors_not_logged; /* failures beyond the log's rate limit */
+	struct rate_limiter_counters throttled; /* requests held back by rate= */
 };
 
 #define BLK_SWAP_TIMEOUT_MS 5000
 
 /* The parts, for tests and other transports. */
-/* Opens cfg->path (an input error naming it when unusable) and prepares the engine. */
-int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out,
-		 struct error *e);
+/*
+ * Opens cfg->path (an input error naming it when unusable) and prepares the engine; clock drives
+ * the rate limiter of cfg->rate (NULL: CLOCK_MONOTONIC; it must outlive the device).
+ */
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, const struct clock *clock,
+		 struct blk_dev **out, struct error *e);
 /* Transport parameters (device id, features, queue, config size, ops; opaque = blk); the
  * transport created from them becomes the device's own (dev_ref). */
 void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p);
 /*
- * The VM's environment: its clock for the error log's rate limit and its data-loss report.
- * Without it (a device opened alone) errors are still counted and logged.
+ * The VM's environment, for its data-loss report.  Without it (a device opened alone) errors are
+ * still counted and logged.
  */
 void blk_dev_attach_env(struct blk_dev *blk, const struct device_env *env);
 /*

@@ -26,7 +26,7 @@ void blk_dev_attach_env(struct blk_dev *blk, const struct device_env *env)
 
 static uint64_t now_ns(const struct blk_dev *blk)
 {
-	return clock_now_ns(blk->env ? blk->env->clock : &clock_monotonic);
+	return clock_now_ns(blk->clock ? blk->clock : &clock_monotonic);
 }
 
 static const char *op_name(uint32_t type)

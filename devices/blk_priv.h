@@ -9,6 +9,7 @@
 #include <linux/virtio_blk.h>
 
 #include "devices/blk.h"
+#include "devices/rate_limiter.h"
 #include "devices/virtio/virtio.h"
 #include "vmm/event_loop.h"
 #include "vmm/log_ratelimit.h"
@@ -79,10 +80,16 @@ struct blk_dev {
 	unsigned in_flight;
 	bool stalled;           /* ran out of slots; a completion resumes the queue */
 
+	/* --drive rate=: a held request's chain waits in the ring until rate_timer_fd fires. */
+	struct rate_limiter limit;
+	int rate_timer_fd;      /* -1 without a limit */
+	bool throttled;
+
 	struct blk_counters counters;
 
 	/* When the backend fails (devices/blk_errors.c). */
-	const struct device_env *env; /* clock and data-loss report; NULL: a device alone (tests) */
+	const struct device_env *env; /* the data-loss report; NULL: a device alone (tests) */
+	const struct clock *clock;    /* for the error log's rate limit */
 	int flush_error;        /* errno of the first failed flush: every later FLUSH fails too */
 	bool data_lost;         /* a write or flush failed: reported to the VM once */
 	struct log_ratelimit err_log;

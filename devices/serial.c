@@ -349,16 +349,14 @@ static void setup_stdin(struct serial *s)
 	}
 }
 
-static unsigned serial_stats(void *opaque, struct device_stat *out, unsigned max)
+static void serial_counters(void *opaque, struct device_counters *out)
 {
 	struct serial *s = opaque;
-	unsigned n = 0;
 
 	pthread_mutex_lock(&s->lock);
-	device_stat_put(out, max, &n, "tx_bytes", s->tx_bytes);
-	device_stat_put(out, max, &n, "dropped_bytes", s->dropped_bytes);
+	device_counters_add(out, "tx_bytes", s->tx_bytes);
+	device_counters_add(out, "dropped_bytes", s->dropped_bytes);
 	pthread_mutex_unlock(&s->lock);
-	return n;
 }
 
 int serial_create(const struct device_env *env, enum serial_mode mode, const char *path,
@@ -413,7 +411,7 @@ int serial_create(const struct device_env *env, enum serial_mode mode, const cha
 		.name = "com1",
 		.opaque = s,
 		.destroy = serial_destroy,
-		.stats = serial_stats,
+		.counters = serial_counters,
 	};
 	return 0;
 fail:

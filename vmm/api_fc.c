@@ -111,7 +111,8 @@ static uint64_t juint(const json_t *o, const char *name, uint64_t dflt)
 }
 
 /* A RateLimiter: {bandwidth, ops}, each a TokenBucket {size, one_time_burst, refill_time}. */
-static int parse_bucket(const json_t *o, const char *what, struct api_bucket *b, struct error *e)
+static int parse_bucket(const json_t *o, const char *what, struct rl_bucket_config *b,
+			struct error *e)
 {
 	static const struct jfield f[] = {
 		{ "size", J_UINT, true },
@@ -130,7 +131,7 @@ static int parse_bucket(const json_t *o, const char *what, struct api_bucket *b,
 	return 0;
 }
 
-static int parse_limiter(const json_t *o, const char *what, struct api_limiter *l,
+static int parse_limiter(const json_t *o, const char *what, struct rate_limit_config *l,
 			 struct error *e)
 {
 	static const struct jfield f[] = {
@@ -155,20 +156,20 @@ static int parse_limiter(const json_t *o, const char *what, struct api_limiter *
 	return ret;
 }
 
-static bool limiter_limits(const struct api_limiter *l)
+static bool limiter_limits(const struct rate_limit_config *l)
 {
 	return l->bandwidth.size || l->ops.size;
 }
 
-/* Rate limits on drives and the entropy device are not implemented: an actual limit is refused. */
-static int refuse_limits(const json_t *o, const char *what, struct error *e)
+/* A limiter cvmm cannot apply there (why): an actual limit is refused, an empty one accepted. */
+static int refuse_limits(const json_t *o, const char *what, const char *why, struct error *e)
 {
-	struct api_limiter l;
+	struct rate_limit_config l;
 	int ret = parse_limiter(o, what, &l, e);
 
 	if (!ret && limiter_limits(&l))
-		return BAD("%s: rate limiting is not implemented by cvmm yet (only an empty limiter, "
-			   "or buckets of size 0, are accepted)", what);
+		return BAD("%s: %s (only an empty limiter, or buckets of size 0, are accepted)", what,
+			   why);
 	return ret;
 }
 
@@ -474,7 +475,7 @@ static int fc_drive_put(struct api_vmm *a, const json_t *o, const char *id, stru
 		return BAD("drives %s: io_engine '%s' is not one of Sync, Async", d.id, s);
 	if (jhas(o, "partuuid") && !jbool(o, "is_root_device", false))
 		return BAD("drives %s: partuuid applies to the root device only", d.id);
-	ret = refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter", e);
+	ret = parse_limiter(json_object_get(o, "rate_limiter"), "drives.rate_limiter", &d.rate, e);
 	if (ret)
 		return ret;
 	return api_put_drive(a, &d, jbool(o, "is_root_device", false), jstr(o, "partuuid"), e);
@@ -494,7 +495,8 @@ static int fc_drive_patch(struct api_vmm *a, const json_t *o, const char *id, st
 		ret = check_id("drives", "drive_id", jstr(o, "drive_id"), id, e);
 	if (ret)
 		return ret;
-	ret = refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter", e);
+	ret = refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter",
+			    "a running drive's rate limit cannot be changed", e);
 	if (ret)
 		return ret;
 	if (!api_vmm_started(a))
@@ -666,7 +668,8 @@ static int fc_entropy(struct api_vmm *a, const json_t *o, const char *param, str
 
 	ret = api_require_preboot(a, "entropy", e) ?:
 	      check_object(o, "entropy", f, ARRAY_SIZE(f), e) ?:
-	      refuse_limits(json_object_get(o, "rate_limiter"), "entropy.rate_limiter", e);
+	      refuse_limits(json_object_get(o, "rate_limiter"), "entropy.rate_limiter",
+			    "the entropy device has no rate limiter", e);
 	if (ret)
 		return ret;
 	a->cfg.rng = true;

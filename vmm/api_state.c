@@ -172,16 +172,37 @@ int api_put_drive(struct api_vmm *a, const struct drive_config *d, bool root,
 	return 0;
 }
 
+/* The index in cfg->nets of the interface called id, or -1. */
+static int find_net(const struct vm_config *cfg, const char *id)
+{
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].id && !strcmp(cfg->nets[i].id, id))
+			return (int)i;
+	return -1;
+}
+
 /*
- * Hands a validated network interface to the config.  This build has no network device yet (the
- * virtio-net device and config_add_net() are being added separately), so every interface is
- * refused here, naming it; wire config_add_net() in at this one place.
+ * Hands a validated network interface to the config: the tap by name, the interface's id, its
+ * MAC and limiters; a PUT for an existing id replaces it in place (the guest's order stays).
+ * config_validate() judges the rest at InstanceStart.
  */
 static int net_to_config(struct vm_config *cfg, const struct api_net *n, struct error *e)
 {
-	return error_set(e, ERROR_USAGE, ENOTSUP,
-			 "network-interfaces %s: no network device in this build yet (host_dev_name "
-			 "%s not attached)", n->id, n->host_dev_name);
+	struct net_config want;
+	char mac[18];
+	int i = find_net(cfg, n->id);
+
+	config_net_init(&want);
+	want.tap = (char *)n->host_dev_name;
+	want.id = (char *)n->id;
+	if (n->has_mac) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
+			 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+		want.mac = mac;
+	}
+	want.rx_rate = n->rx;
+	want.tx_rate = n->tx;
+	return i < 0 ? config_add_net(cfg, &want, e) : config_set_net(&cfg->nets[i], &want, e);
 }
 
 int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)

@@ -66,16 +66,26 @@ struct device_env {
 	const struct device_firmware_boot *firmware; /* firmware boots only, else NULL */
 };
 
-/* One named counter of a device (vm_get_counters(), metrics). */
-struct device_stat {
-	const char *name; /* a string constant */
-	uint64_t value;
+/* What a device model counts beyond its transport, as name/value pairs (static names). */
+#define DEVICE_COUNTERS_MAX 32
+
+struct device_counters {
+	unsigned nr;
+	struct {
+		const char *name;
+		uint64_t value;
+	} v[DEVICE_COUNTERS_MAX];
 };
 
-#define DEVICE_STATS_MAX 48
-
-/* Fills at most max counters of the device (any thread, while it runs); returns how many. */
-typedef unsigned (*device_stats_fn)(void *opaque, struct device_stat *out, unsigned max);
+static inline void device_counters_add(struct device_counters *c, const char *name,
+				       uint64_t value)
+{
+	if (c->nr < DEVICE_COUNTERS_MAX) {
+		c->v[c->nr].name = name;
+		c->v[c->nr].value = value;
+		c->nr++;
+	}
+}
 
 /* One device instance as the manager keeps it. */
 struct device {
@@ -84,7 +94,8 @@ struct device {
 	void *opaque;
 	void (*stop)(void *opaque);    /* vCPUs stopped: flush backends (may be NULL) */
 	void (*destroy)(void *opaque); /* free everything */
-	device_stats_fn stats;         /* may be NULL */
+	/* Its model's counters, any thread (may be NULL): port devices set it themselves. */
+	void (*counters)(void *opaque, struct device_counters *out);
 	struct virtio_dev *vdev;       /* virtio devices: the transport (freed by destroy) */
 	unsigned first_map;            /* its bus ranges in the manager's record */
 };
@@ -106,7 +117,8 @@ struct device_kind {
 			   void **model, struct virtio_dev_params *params, struct error *e);
 	void (*stop)(void *model);
 	void (*destroy)(void *model); /* frees the transport too, once it exists */
-	device_stats_fn stats;        /* virtio models' own counters (may be NULL) */
+	/* A virtio model's own counters (rx/tx, drops, throttles), any thread; may be NULL. */
+	void (*counters)(void *model, struct device_counters *out);
 };
 
 /*
@@ -132,13 +144,6 @@ static inline void device_report_data_loss(const struct device_env *env)
 		env->report_data_loss(env->stop_ctx);
 }
 
-/* Appends a counter to out[*n] when there is room (for stats functions). */
-static inline void device_stat_put(struct device_stat *out, unsigned max, unsigned *n,
-				   const char *name, uint64_t value)
-{
-	if (*n < max)
-		out[(*n)++] = (struct device_stat){ .name = name, .value = value };
-}
 
 /* The record of mapped ranges (used by the manager and by tests that create devices alone). */
 struct device_map_entry {

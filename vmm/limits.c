@@ -41,10 +41,9 @@ int limits_parse(struct vm_limits *l, const char *spec, struct error *e)
 {
 	const char *cursor = spec;
 	struct kv_pair kv;
-	char err[128];
 	int r;
 
-	while ((r = kv_list_next(&cursor, &kv, err, sizeof(err))) > 0) {
+	while ((r = kv_list_next(&cursor, &kv, e)) > 0) {
 		const struct limit_row *row = NULL;
 		uint64_t v;
 
@@ -61,9 +60,7 @@ int limits_parse(struct vm_limits *l, const char *spec, struct error *e)
 					 kv.val, row->min, row->max);
 		*field(l, row) = (unsigned)v;
 	}
-	if (r < 0)
-		return error_set(e, ERROR_USAGE, EINVAL, "%s", err);
-	return 0;
+	return r < 0 ? -EINVAL : 0;
 }
 
 int limits_validate(const struct vm_limits *l, struct error *e)

@@ -87,7 +87,50 @@ static json_t *api_groups(json_t *line, const struct metrics_input *a)
 	return line;
 }
 
-static json_t *device_json(const struct virtio_counters *c)
+/* Model counter name of a device (0 when it has none of that name). */
+static uint64_t model(const struct device_counters *m, const char *name)
+{
+	for (unsigned i = 0; i < m->nr; i++)
+		if (!strcmp(m->v[i].name, name))
+			return m->v[i].value;
+	return 0;
+}
+
+/* The sum of a device's model counters whose names start with prefix. */
+static uint64_t model_sum(const struct device_counters *m, const char *prefix)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < m->nr; i++)
+		if (!strncmp(m->v[i].name, prefix, strlen(prefix)))
+			sum += m->v[i].value;
+	return sum;
+}
+
+/* Firecracker's "net" group: the network devices' model counters, summed. */
+enum net_sum { NS_RX_BYTES, NS_RX_PACKETS, NS_TX_BYTES, NS_TX_PACKETS, NS_RX_THROTTLED,
+	       NS_TX_THROTTLED, NS_RX_DROPPED, NS_TX_MALFORMED, NS_EVENTS, NS__COUNT };
+
+static const char *const net_sum_names[NS__COUNT] = {
+	"rx_bytes_count", "rx_packets_count", "tx_bytes_count", "tx_packets_count",
+	"rx_rate_limiter_throttled", "tx_rate_limiter_throttled", "rx_dropped",
+	"tx_malformed_frames", "event_count",
+};
+
+static void net_add(uint64_t sum[NS__COUNT], const struct device_counters *m, uint64_t kicks)
+{
+	sum[NS_RX_BYTES] += model(m, "rx_bytes");
+	sum[NS_RX_PACKETS] += model(m, "rx_frames");
+	sum[NS_TX_BYTES] += model(m, "tx_bytes");
+	sum[NS_TX_PACKETS] += model(m, "tx_frames");
+	sum[NS_RX_THROTTLED] += model(m, "rx_bandwidth_throttled") + model(m, "rx_ops_throttled");
+	sum[NS_TX_THROTTLED] += model(m, "tx_bandwidth_throttled") + model(m, "tx_ops_throttled");
+	sum[NS_RX_DROPPED] += model_sum(m, "rx_dropped_");
+	sum[NS_TX_MALFORMED] += model_sum(m, "tx_dropped_");
+	sum[NS_EVENTS] += kicks;
+}
+
+static json_t *device_json(const struct virtio_counters *c, const struct device_counters *m)
 {
 	json_t *d = json_object();
 	uint64_t bad = 0;
@@ -104,48 +147,32 @@ static json_t *device_json(const struct virtio_counters *c)
 	put(d, "needs_reset", c->needs_reset);
 	put(d, "bad_chains", bad);
 	put(d, "private_dma_refused", c->bad_chain[VIRTQ_ERR_DESC_PRIVATE]);
+	for (unsigned i = 0; i < m->nr; i++)
+		put(d, m->v[i].name, m->v[i].value);
 	return d;
 }
 
-/* A device's own counter by name (0 when it has none). */
-static uint64_t stat_of(const struct vm_counters *c, unsigned d, const char *name)
-{
-	for (unsigned i = 0; i < c->devices[d].nr; i++)
-		if (!strcmp(c->devices[d].stat[i].name, name))
-			return c->devices[d].stat[i].value;
-	return 0;
-}
-
 /*
- * Each device's own counters (I/O errors, refusals at a limit, ...) in its entry of cvmm.devices,
- * and their sums in Firecracker's block and uart groups.
+ * Firecracker's block and uart groups from the devices' own counters (I/O errors included), and
+ * the port devices' counters (com1: output dropped at its file limit) in cvmm.devices.
  */
-static void device_stats(json_t *devs, json_t *block, json_t *uart, const struct vm_counters *c)
+static void device_sums(json_t *devs, json_t *block, json_t *uart, const struct vm_counters *c)
 {
-	uint64_t rd = 0, wr = 0, fl = 0, rb = 0, wb = 0, bad = 0, io_fails = 0, tx = 0, dropped = 0;
+	uint64_t rd = 0, wr = 0, fl = 0, rb = 0, wb = 0, bad = 0, io_fails = 0;
 
-	for (unsigned d = 0; d < c->nr_devices; d++) {
-		json_t *o = json_object_get(devs, c->devices[d].name);
+	for (unsigned i = 0; i < c->nr_virtio; i++) {
+		const struct device_counters *m = &c->virtio[i].model;
 
-		if (!o) {
-			o = json_object();
-			json_object_set_new(devs, c->devices[d].name, o);
-		}
-		for (unsigned i = 0; i < c->devices[d].nr; i++)
-			put(o, c->devices[d].stat[i].name, c->devices[d].stat[i].value);
-		if (strstr(c->devices[d].name, "blk")) {
-			rd += stat_of(c, d, "reads");
-			wr += stat_of(c, d, "writes");
-			fl += stat_of(c, d, "flushes");
-			rb += stat_of(c, d, "bytes_read");
-			wb += stat_of(c, d, "bytes_written");
-			bad += stat_of(c, d, "bad_request");
-			io_fails += stat_of(c, d, "read_errors") + stat_of(c, d, "write_errors") +
-				 stat_of(c, d, "flush_errors") + stat_of(c, d, "discard_errors");
-		} else if (!strcmp(c->devices[d].name, "com1")) {
-			tx += stat_of(c, d, "tx_bytes");
-			dropped += stat_of(c, d, "dropped_bytes");
-		}
+		if (!strstr(c->virtio[i].name, "blk"))
+			continue;
+		rd += model(m, "reads");
+		wr += model(m, "writes");
+		fl += model(m, "flushes");
+		rb += model(m, "bytes_read");
+		wb += model(m, "bytes_written");
+		bad += model(m, "bad_request");
+		io_fails += model_sum(m, "read_errors") + model_sum(m, "write_errors") +
+			    model_sum(m, "flush_errors") + model_sum(m, "discard_errors");
 	}
 	put(block, "read_count", rd);
 	put(block, "write_count", wr);
@@ -154,8 +181,18 @@ static void device_stats(json_t *devs, json_t *block, json_t *uart, const struct
 	put(block, "write_bytes", wb);
 	put(block, "invalid_reqs_count", bad);
 	put(block, "execute_fails", io_fails);
-	put(uart, "write_count", tx);
-	put(uart, "missed_write_count", dropped);
+	for (unsigned i = 0; i < c->nr_other; i++) {
+		const struct device_counters *m = &c->other[i].c;
+		json_t *d = json_object();
+
+		for (unsigned k = 0; k < m->nr; k++)
+			put(d, m->v[k].name, m->v[k].value);
+		json_object_set_new(devs, c->other[i].name, d);
+		if (!strcmp(c->other[i].name, "com1")) {
+			put(uart, "write_count", model(m, "tx_bytes"));
+			put(uart, "missed_write_count", model(m, "dropped_bytes"));
+		}
+	}
 }
 
 /* Firecracker's per-kind device groups (queue events) and cvmm's group. */
@@ -163,23 +200,28 @@ static void vm_groups(json_t *line, struct vm *vm)
 {
 	json_t *cvmm = json_object(), *devs = json_object(), *conv = json_object();
 	json_t *block = json_object(), *vsock = json_object(), *rng = json_object();
-	json_t *uart = json_object();
-	uint64_t blk_kicks = 0, vsock_kicks = 0, rng_kicks = 0, refused = 0;
+	json_t *net = json_object(), *uart = json_object();
+	uint64_t blk_kicks = 0, vsock_kicks = 0, rng_kicks = 0, refused = 0, net_sum[NS__COUNT] = { 0 };
 	static struct vm_counters c; /* large; metrics lines come from one thread at a time */
 
 	vm_get_counters(vm, &c);
 	for (unsigned i = 0; i < c.nr_virtio; i++) {
 		const struct virtio_counters *v = &c.virtio[i].c;
 
-		json_object_set_new(devs, c.virtio[i].name, device_json(v));
+		json_object_set_new(devs, c.virtio[i].name, device_json(v, &c.virtio[i].model));
 		refused += v->bad_chain[VIRTQ_ERR_DESC_PRIVATE];
-		if (strstr(c.virtio[i].name, "blk"))
+		if (strstr(c.virtio[i].name, "blk")) {
 			blk_kicks += v->kicks;
-		else if (strstr(c.virtio[i].name, "vsock"))
+		} else if (strstr(c.virtio[i].name, "vsock")) {
 			vsock_kicks += v->kicks;
-		else if (strstr(c.virtio[i].name, "rng"))
+		} else if (strstr(c.virtio[i].name, "rng")) {
 			rng_kicks += v->kicks;
+		} else if (strstr(c.virtio[i].name, "net")) {
+			net_add(net_sum, &c.virtio[i].model, v->kicks);
+		}
 	}
+	for (unsigned i = 0; i < NS__COUNT; i++)
+		put(net, net_sum_names[i], net_sum[i]);
 	put(block, "queue_event_count", blk_kicks);
 	put(vsock, "queue_event_count", vsock_kicks);
 	put(rng, "entropy_event_count", rng_kicks);
@@ -195,9 +237,10 @@ static void vm_groups(json_t *line, struct vm *vm)
 	put(conv, "rejected", c.conversions.rejected);
 	json_object_set_new(cvmm, "conversions", conv);
 	put(cvmm, "private_dma_refused", refused);
-	device_stats(devs, block, uart, &c);
+	device_sums(devs, block, uart, &c);
 	json_object_set_new(cvmm, "devices", devs);
 	json_object_set_new(line, "block", block);
+	json_object_set_new(line, "net", net);
 	json_object_set_new(line, "uart", uart);
 	json_object_set_new(line, "vsock", vsock);
 	json_object_set_new(line, "entropy", rng);

@@ -593,19 +593,20 @@ static void add_virtio(void *ctx, const struct device *dev)
 		return;
 	snprintf(out->virtio[out->nr_virtio].name, sizeof(out->virtio[0].name), "%s", dev->name);
 	virtio_dev_counters(dev->vdev, &out->virtio[out->nr_virtio].c);
+	if (dev->counters)
+		dev->counters(dev->opaque, &out->virtio[out->nr_virtio].model);
 	out->nr_virtio++;
 }
 
-static void add_device_stats(void *ctx, const struct device *dev)
+static void add_other(void *ctx, const struct device *dev)
 {
 	struct vm_counters *out = ctx;
-	unsigned i = out->nr_devices;
 
-	if (!dev->stats || i >= VM_COUNTERS_MAX_DEVICES)
+	if (dev->vdev || !dev->counters || out->nr_other >= VM_COUNTERS_MAX_OTHER)
 		return;
-	snprintf(out->devices[i].name, sizeof(out->devices[0].name), "%s", dev->name);
-	out->devices[i].nr = dev->stats(dev->opaque, out->devices[i].stat, DEVICE_STATS_MAX);
-	out->nr_devices++;
+	snprintf(out->other[out->nr_other].name, sizeof(out->other[0].name), "%s", dev->name);
+	dev->counters(dev->opaque, &out->other[out->nr_other].c);
+	out->nr_other++;
 }
 
 void vm_get_counters(struct vm *vm, struct vm_counters *out)
@@ -626,7 +627,7 @@ void vm_get_counters(struct vm *vm, struct vm_counters *out)
 	if (vm->tee_ops && vm->tee_ops->counters)
 		vm->tee_ops->counters(vm, out);
 	dm_for_each_virtio(&vm->dm, add_virtio, out);
-	dm_for_each_device(&vm->dm, add_device_stats, out);
+	dm_for_each_device(&vm->dm, add_other, out);
 }
 
 static int require_live(struct vm *vm, const char *what, struct error *e)

@@ -74,12 +74,12 @@ struct vm {
 	struct seccomp_filters seccomp; /* each thread's filter, installed by the thread itself */
 };
 
-#define VM_COUNTERS_MAX_DEVICES (RESOURCES_MAX_VIRTIO + 8)
+#define VM_COUNTERS_MAX_OTHER 8
 
 /*
- * Exits of each kind, over all vCPUs, and what devices count (readable while running): the
- * virtio transport's counters of each virtio device, and each device's own (I/O errors,
- * refusals, limits reached) by name.
+ * Exits of each kind, over all vCPUs, and what devices count (readable while running): each
+ * virtio device's transport and model counters, and port devices' own (I/O errors, refusals,
+ * limits reached: named pairs).
  */
 struct vm_counters {
 	uint64_t exits_io, exits_mmio, exits_hypercall, exits_memory_fault, exits_other;
@@ -89,14 +89,14 @@ struct vm_counters {
 	unsigned nr_virtio;
 	struct {
 		char name[32];
-		struct virtio_counters c;
+		struct virtio_counters c;     /* the transport's */
+		struct device_counters model; /* the device model's (virtio-net: rx/tx, drops) */
 	} virtio[RESOURCES_MAX_VIRTIO];
-	unsigned nr_devices;
-	struct {
+	unsigned nr_other;
+	struct { /* port devices with counters of their own (com1) */
 		char name[32];
-		unsigned nr;
-		struct device_stat stat[DEVICE_STATS_MAX];
-	} devices[VM_COUNTERS_MAX_DEVICES];
+		struct device_counters c;
+	} other[VM_COUNTERS_MAX_OTHER];
 };
 
 /*

@@ -602,14 +602,13 @@ static int vsock_model_open(const struct device_env *env, const struct vm_config
 	return 0;
 }
 
-static unsigned vsock_stats(void *opaque, struct device_stat *out, unsigned max)
+static void vsock_model_counters(void *opaque, struct device_counters *out)
 {
 	struct vsock_dev_counters c;
-	unsigned n = 0;
 
 	vsock_dev_counters(opaque, &c);
-#define PUT(field) device_stat_put(out, max, &n, #field, c.field)
-#define PUT_MUX(field) device_stat_put(out, max, &n, #field, c.mux.field)
+#define PUT(field) device_counters_add(out, #field, c.field)
+#define PUT_MUX(field) device_counters_add(out, #field, c.mux.field)
 	PUT(accepted);
 	PUT(rx_buffers_small);
 	PUT(transport_resets);
@@ -637,7 +636,6 @@ static unsigned vsock_stats(void *opaque, struct device_stat *out, unsigned max)
 	PUT_MUX(bytes_to_guest);
 #undef PUT_MUX
 #undef PUT
-	return n;
 }
 
 const struct device_kind virtio_vsock_device = {
@@ -646,5 +644,5 @@ const struct device_kind virtio_vsock_device = {
 	.open_virtio = vsock_model_open,
 	.stop = vsock_dev_stop,
 	.destroy = vsock_dev_destroy,
-	.stats = vsock_stats,
+	.counters = vsock_model_counters,
 };

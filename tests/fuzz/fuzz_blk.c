@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(z.disk_path, sizeof(z.disk_path), "/proc/self/fd/%d", z.disk_fd);
 	cfg.engine = data[0] & 1 ? BLK_ENGINE_URING : BLK_ENGINE_SYNC;
 	cfg.read_only = data[0] & 2;
-	if (blk_dev_open(&cfg, &z.v.loop, &z.blk, NULL))
+	if (blk_dev_open(&cfg, &z.v.loop, &z.v.clock.clock, &z.blk, NULL))
 		abort();
 	blk_dev_attach_env(z.blk, &z.v.dev_env);
 	blk_dev_params(z.blk, &params);

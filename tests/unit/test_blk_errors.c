@@ -92,7 +92,7 @@ static void open_dev(struct fx *f, enum blk_engine engine)
 	struct drive_config cfg = { .path = f->path, .id = (char *)"d", .engine = engine };
 	struct virtio_dev_params p;
 
-	assert_int_equal(blk_dev_open(&cfg, &f->v.loop, &f->blk, NULL), 0);
+	assert_int_equal(blk_dev_open(&cfg, &f->v.loop, &f->v.clock.clock, &f->blk, NULL), 0);
 	blk_dev_attach_env(f->blk, &f->v.dev_env);
 	blk_dev_params(f->blk, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
@@ -312,16 +312,15 @@ static void test_final_flush_failure(void **state)
 static void test_stats_by_name(void **state)
 {
 	struct fx *f = *state;
-	struct device_stat s[DEVICE_STATS_MAX];
-	unsigned n;
+	struct device_counters m = { 0 };
 	bool seen = false;
 
 	fdatasync_fails = 1;
 	assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0, 0), VIRTIO_BLK_S_IOERR);
-	n = virtio_blk_device.stats(f->blk, s, DEVICE_STATS_MAX);
-	for (unsigned i = 0; i < n; i++)
-		if (!strcmp(s[i].name, "flush_errors")) {
-			assert_int_equal(s[i].value, 1);
+	virtio_blk_device.counters(f->blk, &m);
+	for (unsigned i = 0; i < m.nr; i++)
+		if (!strcmp(m.v[i].name, "flush_errors")) {
+			assert_int_equal(m.v[i].value, 1);
 			seen = true;
 		}
 	assert_true(seen);

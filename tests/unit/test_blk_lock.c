@@ -109,12 +109,12 @@ static void test_second_drive_refused(void **state)
 	struct ev_loop loop;
 
 	assert_int_equal(ev_loop_init(&loop), 0);
-	assert_int_equal(blk_dev_open(&cfg, &loop, &a, &e), 0);
-	assert_int_equal(blk_dev_open(&cfg, &loop, &b, &e), -EBUSY);
+	assert_int_equal(blk_dev_open(&cfg, &loop, &clock_monotonic, &a, &e), 0);
+	assert_int_equal(blk_dev_open(&cfg, &loop, &clock_monotonic, &b, &e), -EBUSY);
 	assert_int_equal(error_exit_status(&e), 2);
 	blk_dev_destroy(a);
 	error_clear(&e);
-	assert_int_equal(blk_dev_open(&cfg, &loop, &b, &e), 0);
+	assert_int_equal(blk_dev_open(&cfg, &loop, &clock_monotonic, &b, &e), 0);
 	blk_dev_destroy(b);
 	ev_loop_destroy(&loop);
 }

@@ -105,9 +105,8 @@ static int irq_level(void)
 static void test_file_limit(void **state)
 {
 	struct fixture *f = *state;
-	struct device_stat st[4];
+	struct device_counters m = { 0 };
 	struct stat sb;
-	unsigned n;
 	int fd;
 
 	strcpy(f->out_path, "/tmp/cvmm-test-serial-XXXXXX");
@@ -119,12 +118,12 @@ static void test_file_limit(void **state)
 		wr(f, THR, 'x');
 	assert_int_equal(stat(f->out_path, &sb), 0);
 	assert_int_equal(sb.st_size, 100);
-	n = f->v.devices[0].stats(f->v.devices[0].opaque, st, 4);
-	assert_int_equal(n, 2);
-	assert_string_equal(st[0].name, "tx_bytes");
-	assert_int_equal(st[0].value, 100);
-	assert_string_equal(st[1].name, "dropped_bytes");
-	assert_int_equal(st[1].value, 900);
+	f->v.devices[0].counters(f->v.devices[0].opaque, &m);
+	assert_int_equal(m.nr, 2);
+	assert_string_equal(m.v[0].name, "tx_bytes");
+	assert_int_equal(m.v[0].value, 100);
+	assert_string_equal(m.v[1].name, "dropped_bytes");
+	assert_int_equal(m.v[1].value, 900);
 }
 
 static void test_transmit_to_file(void **state)
