@@ -184,6 +184,9 @@ int sandbox_check(const struct vm_config *cfg, struct error *e)
 	if (cfg->seccomp != SECCOMP_LEVEL_STRICT)
 		return BAD("--sandbox-policy %s: the sandbox runs with the strictest seccomp filters "
 			   "(no --no-seccomp)", r->path);
+	if (!r->network && cfg->nr_nets)
+		return BAD("--net: the sandbox policy allows no network device (\"network\": true "
+			   "would)");
 	for (unsigned i = 0; i < cfg->nr_drives; i++)
 		if (!cfg->drives[i].read_only && !is_output(r, cfg->drives[i].id))
 			return BAD("--drive %s: the sandbox policy allows writing only to its "

@@ -80,6 +80,8 @@ unsigned seccomp_features(const struct vm_config *cfg)
 	}
 	if (cfg->vsock.enabled)
 		f |= SECCOMP_F_VSOCK;
+	if (cfg->nr_nets)
+		f |= SECCOMP_F_NET;
 	if (cfg->tee != TEE_NONE)
 		f |= SECCOMP_F_CVM;
 	if (cfg->serial == SERIAL_STDIO)

@@ -7,7 +7,7 @@
  *
  *   vcpu         vCPU threads: KVM_RUN and the exits they handle (port and MMIO devices,
  *                conversions of confidential memory, interrupts)
- *   loop         the event loop thread: device backends (disk I/O, vsock sockets), timers
+ *   loop         the event loop thread: device backends (disk I/O, vsock sockets, taps), timers
  *   supervisor   the thread that started the VM (main, or the API): waits, signals, stops, and
  *                tears the VM down
  *

@@ -8,6 +8,7 @@
  */
 #include <seccomp.h>
 #include <linux/fs.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <asm-generic/ioctls.h>
 
@@ -54,7 +55,7 @@ const struct seccomp_rule seccomp_rules[] = {
 	ROW(epoll_ctl, SC_LOOP | SC_SUP, 0),
 	ROW(timerfd_create, SC_LOOP, 0),
 	ROW(timerfd_settime, SC_LOOP, 0),
-	ROW(readv, SC_LOOP, 0),
+	ROW(readv, SC_LOOP, 0),  /* virtio-net's frames from and to the tap */
 	ROW(writev, SC_LOOP, 0),
 	/* ... drives (sync engine, discard / write-zeroes, flushes) */
 	ROW(pread64, SC_LOOP, SECCOMP_F_BLK),
@@ -127,6 +128,7 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	{ KVM_SET_GSI_ROUTING, SC_VCPU, SECCOMP_F_SPLIT_IRQ }, /* IOAPIC redirection writes */
 	{ CVMM_KVM_SET_MEMORY_ATTRIBUTES, SC_VCPU, SECCOMP_F_CVM },
 	{ CVMM_KVM_MEMORY_ENCRYPT_OP, SC_VCPU, SECCOMP_F_CVM }, /* TDX/SNP exits */
+	{ TUNSETOFFLOAD, SC_VCPU, SECCOMP_F_NET }, /* the offloads the guest acked (DRIVER_OK) */
 	{ BLKDISCARD, SC_LOOP, SECCOMP_F_BLK_RW },
 	{ BLKZEROOUT, SC_LOOP, SECCOMP_F_BLK_RW },
 	/* Tear-down: notifiers and interrupt eventfds unregistered, the terminal restored. */

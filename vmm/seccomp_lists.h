@@ -16,6 +16,7 @@
 #define SECCOMP_F_STRICT    (1u << 7) /* no executable memory (mmap/mprotect PROT_EXEC) */
 #define SECCOMP_F_API       (1u << 8) /* the supervisor serves the API while the VM runs */
 #define SECCOMP_F_QGS       (1u << 9) /* TDX: a quote generation service to talk to */
+#define SECCOMP_F_NET       (1u << 10) /* virtio-net over a tap */
 
 #define SC_VCPU (1u << 0) /* 1 << SECCOMP_VCPU */
 #define SC_LOOP (1u << 1)

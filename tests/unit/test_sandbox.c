@@ -144,6 +144,14 @@ static void test_refused_combinations(void **state)
 	assert_int_equal(sandbox_check(&cfg, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "caps memory at 320 MiB, of which cvmm keeps 32"));
 	config_free(&cfg);
+	{
+		char *net[] = { "cvmm", "--sandbox-policy", policy, "--net", "tap=tap0", NULL };
+
+		assert_int_equal(parse(&cfg, &e, 5, net), 0);
+		assert_int_equal(sandbox_check(&cfg, &e), -EINVAL);
+		assert_non_null(strstr(e.msg, "allows no network device"));
+		config_free(&cfg);
+	}
 	assert_int_equal(parse(&cfg, &e, 5, twice), -EINVAL);
 	assert_non_null(strstr(e.msg, "only one --sandbox-policy"));
 	config_free(&cfg);
