@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,12 +126,26 @@ static void put_num(char *buf, size_t cap, size_t *n, long v)
 		buf[(*n)++] = digits[--k];
 }
 
+static void put_hex(char *buf, size_t cap, size_t *n, uintptr_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[2 * sizeof(v)];
+	int k = 0;
+
+	do
+		digits[k++] = hex[v & 15];
+	while ((v >>= 4) && k < (int)sizeof(digits));
+	while (k && *n < cap)
+		buf[(*n)++] = digits[--k];
+}
+
 static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 {
 	const ucontext_t *uc = ctx;
 	const greg_t *r = uc->uc_mcontext.gregs;
 	int nr = si->si_syscall;
 	void *frames[MAX_FRAMES];
+	int nr_frames;
 	char line[256];
 	size_t n = 0;
 
@@ -150,8 +165,20 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nothing left to tell it with */
 	}
-	/* Where it came from, for whoever has to decide whether the list lacks something. */
-	backtrace_symbols_fd(frames, backtrace(frames, MAX_FRAMES), STDERR_FILENO);
+	/*
+	 * Where it came from, for whoever has to decide whether the list lacks something: return
+	 * addresses for addr2line -e cvmm, one write() each (backtrace_symbols_fd() uses writev,
+	 * which most threads may not make).
+	 */
+	nr_frames = backtrace(frames, MAX_FRAMES);
+	for (int i = 0; i < nr_frames; i++) {
+		n = 0;
+		put_str(line, sizeof(line), &n, "cvmm:   at 0x");
+		put_hex(line, sizeof(line), &n, (uintptr_t)frames[i]);
+		put_str(line, sizeof(line), &n, "\n");
+		if (write(STDERR_FILENO, line, n) < 0)
+			break;
+	}
 	/* The same call with the same arguments traps again, now fatally (see the top). */
 	syscall(nr, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]);
 	_exit(128 + SIGSYS); /* not reached */

@@ -156,6 +156,10 @@ static void expect_killed(enum seccomp_thread kind, unsigned features, enum atte
 		 seccomp_thread_name(kind), call);
 	if (!strstr(o.err, want))
 		fail_msg("no line '%s...' in: %s", want, o.err);
+	/* ... and where it came from, written with what every thread may use. */
+	if (!strstr(o.err, "cvmm:   at 0x"))
+		fail_msg("%s thread, %s: no return address after the line: %s",
+			 seccomp_thread_name(kind), call, o.err);
 }
 
 static void expect_survives(enum seccomp_thread kind, unsigned features, enum attempt what)
