@@ -128,7 +128,8 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	{ KVM_SET_GSI_ROUTING, SC_VCPU, SECCOMP_F_SPLIT_IRQ }, /* IOAPIC redirection writes */
 	{ CVMM_KVM_SET_MEMORY_ATTRIBUTES, SC_VCPU, SECCOMP_F_CVM },
 	{ CVMM_KVM_MEMORY_ENCRYPT_OP, SC_VCPU, SECCOMP_F_CVM }, /* TDX/SNP exits */
-	{ TUNSETOFFLOAD, SC_VCPU, SECCOMP_F_NET }, /* the offloads the guest acked (DRIVER_OK) */
+	/* A tap's offloads: the guest's at DRIVER_OK, none at a reset (also the one at tear-down). */
+	{ TUNSETOFFLOAD, SC_VCPU | SC_SUP, SECCOMP_F_NET },
 	{ BLKDISCARD, SC_LOOP, SECCOMP_F_BLK_RW },
 	{ BLKZEROOUT, SC_LOOP, SECCOMP_F_BLK_RW },
 	/* Tear-down: notifiers and interrupt eventfds unregistered, the terminal restored. */
