@@ -76,8 +76,14 @@ int jail_cgroup_setup(const struct jail_args *a, const struct jail_vm_shape *sha
 
 	if (!mount_point)
 		mount_point = cgroup2_mount(mnt, sizeof(mnt));
-	if (!mount_point)
-		return error_set(e, ERROR_HOST, ENOENT, "no cgroup v2 file system is mounted");
+	if (!mount_point && a->nr_cgroups)
+		return error_set(e, ERROR_HOST, ENOENT, "--cgroup: no cgroup v2 file system is mounted");
+	if (!mount_point) {
+		fprintf(stderr, "cvmm-jailer: warning: no cgroup v2 file system is mounted: the VM gets "
+				"no cgroup limits\n");
+		out->path[0] = 0;
+		return 0;
+	}
 	if (strlen(mount_point) + strlen(a->id) + 300 > sizeof(out->path))
 		return error_set(e, ERROR_USAGE, ENAMETOOLONG, "cgroup path too long");
 	snprintf(out->path, sizeof(out->path), "%.*s/%s/%s", 512, mount_point,

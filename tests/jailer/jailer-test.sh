@@ -36,6 +36,13 @@ expect() {
 	if grep -qx -- "$2" "$tmp/out"; then ok; else bad "$1: want '$2', got '$(grep "^${2%%=*}=" "$tmp/out")'"; fi
 }
 
+# cgroup v2: mounted here if there is none (a test VM), before any jail.
+mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+if [ -z "$mnt" ] && mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; then
+	mnt=/sys/fs/cgroup
+	cg_mounted=$mnt
+fi
+
 base=$tmp/jail
 "$JAILER" --id probe-1 --exec-file "$PROBE" --uid 4242 --gid 4343 --chroot-base-dir "$base" \
 	-- one two >"$tmp/out" 2>"$tmp/err"
@@ -93,12 +100,7 @@ status=$?
 [ "$status" -eq 7 ] && ! grep -q '^uid=' "$tmp/out" && ok ||
 	bad "--daemonize: status $status, output '$(head -c 200 "$tmp/out")'"
 
-# cgroup v2: mounted here if it is not (a test VM), limits checked where the controllers exist.
-mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-if [ -z "$mnt" ] && mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; then
-	mnt=/sys/fs/cgroup
-	cg_mounted=$mnt
-fi
+# cgroup v2 limits, where the host has the controllers.
 if [ -n "$mnt" ] && grep -qw memory "$mnt/cgroup.controllers" &&
    grep -qw pids "$mnt/cgroup.controllers"; then
 	"$JAILER" --id probe-5 --exec-file "$PROBE" --uid 1 --gid 1 --chroot-base-dir "$base" \
