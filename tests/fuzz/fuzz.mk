@@ -35,6 +35,8 @@ $(FUZZ_BUILD)/libcvmm.a: $(FUZZ_OBJS)
 $(FUZZ_BUILD)/fuzz_api: FUZZ_EXTRA := tests/unit/kvm_recorder.c
 # fuzz_blk drives the device through the unit tests' virtio harness and KVM stand-in.
 $(FUZZ_BUILD)/fuzz_blk: FUZZ_EXTRA := tests/unit/virtio_harness.c tests/unit/kvm_recorder.c
+# fuzz_launch reaches the device table, whose devices link the KVM seam: its stand-in.
+$(FUZZ_BUILD)/fuzz_launch: FUZZ_EXTRA := tests/unit/kvm_recorder.c
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libcvmm.a
 	@mkdir -p $(dir $@)
