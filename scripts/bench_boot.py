@@ -2,7 +2,8 @@
 """Boot benchmark: exec -> first guest byte on the serial port, and the VMM's RSS beyond guest
 memory, for cvmm and QEMU (-M microvm) booting the same PVH test guest, interleaved in one run,
 next to the floor: kvm-probe --floor, a bare C program that creates a VM and writes the byte its
-first guest instruction sends out (the least any VMM must do).
+first guest instruction sends out (the least any VMM must do).  cvmm-ns is cvmm with --no-seccomp
+on the first-byte guest: the difference is what building and installing the filters costs.
 
 RSS beyond guest memory = the process's resident set minus the resident pages of its guest-RAM
 mapping (Firecracker's way of measuring VMM overhead), sampled while the guest is still running.
@@ -110,6 +111,7 @@ def main():
     have_qemu = subprocess.run(["which", a.qemu], capture_output=True).returncode == 0
     runs = [("first-byte", "floor", [a.floor, "--floor"]),
             ("first-byte", "cvmm", cvmm(tiny, "")),
+            ("first-byte", "cvmm-ns", cvmm(tiny, "") + ["--no-seccomp"]),
             ("first-byte", "qemu", qemu(tiny, "")),
             ("test guest", "cvmm", cvmm(a.guest, a.append)),
             ("test guest", "qemu", qemu(a.guest, a.append))]
@@ -135,16 +137,18 @@ def main():
           f"{a.mem_mib} MiB; first-byte guest: its first instruction writes the byte; "
           f"test guest: {os.path.basename(a.guest)} (ring-0 prologue first)")
     print(bench_machine.describe())
-    print(f"{'guest':<11} {'VMM':<6} {'first byte (ms)':>16} {'min (ms)':>10} "
+    print(f"{'guest':<11} {'VMM':<7} {'first byte (ms)':>16} {'min (ms)':>10} "
           f"{'RSS beyond guest (MiB)':>24}")
     for guest, name, _ in runs:
         ms, rss = results[(guest, name)]
         if not ms:
             continue
         r = f"{med(rss) / 1024:.2f}" if rss else ""
-        print(f"{guest:<11} {name:<6} {med(ms):>16.2f} {min(ms):>10.2f} {r:>24}")
+        print(f"{guest:<11} {name:<7} {med(ms):>16.2f} {min(ms):>10.2f} {r:>24}")
     f_ms = med(results[("first-byte", "floor")][0])
     c_ms = med(results[("first-byte", "cvmm")][0])
+    n_ms = med(results[("first-byte", "cvmm-ns")][0])
+    print(f"seccomp (cvmm-ns: --no-seccomp): {c_ms - n_ms:+.2f} ms on the first byte")
     print(f"first-byte: cvmm / floor {c_ms / f_ms:.2f} (target <= 1.5)", end="")
     if have_qemu:
         q_ms = med(results[("first-byte", "qemu")][0])
