@@ -185,8 +185,8 @@ def main():
     spec = ",".join(f"{n}:{c}" if n.startswith("tx") else n for n, c in phases)
     append = f"cvmmtest.only=netbench cvmmtest.netbench={spec}"
     ns = ["ip", "netns", "exec", a.netns]
-    configs = [("cvmm", ns + [a.cvmm, "--kernel", a.guest, "--mem-mib", "256", "--cmdline",
-                                append, "--net", f"tap={TAP},mtu={MTU}"], "vcpu")]
+    configs = [("cvmm", ns + [a.cvmm, "--debug-exit", "--kernel", a.guest, "--mem-mib", "256",
+                                "--cmdline", append, "--net", f"tap={TAP},mtu={MTU}"], "vcpu")]
     have_qemu = not a.no_qemu and subprocess.run(
         ["which", a.qemu], capture_output=True).returncode == 0
     vhost_modes = ["off"] + (["on"] if os.path.exists("/dev/vhost-net") else [])

@@ -53,11 +53,11 @@ MAC=52:54:00:12:34:56
 echo_run() {
 	local name=$1 spec=$2 status
 	if [ $# -gt 2 ]; then
-		in_ns python3 -c "$3" "$CVMM" --kernel "$GUEST" --net "$spec" --cmdline "$ECHO" \
-			>"$tmp/out" 2>"$tmp/err" </dev/null
+		in_ns python3 -c "$3" "$CVMM" --debug-exit --kernel "$GUEST" --net "$spec" \
+			--cmdline "$ECHO" >"$tmp/out" 2>"$tmp/err" </dev/null
 	else
-		in_ns timeout 300 "$CVMM" --kernel "$GUEST" --net "$spec" --cmdline "$ECHO" \
-			--verbose >"$tmp/out" 2>"$tmp/err" </dev/null
+		in_ns timeout 300 "$CVMM" --debug-exit --kernel "$GUEST" --net "$spec" \
+			--cmdline "$ECHO" --verbose >"$tmp/out" 2>"$tmp/err" </dev/null
 	fi
 	status=$?
 	if [ "$status" -eq 0 ] && grep -q "^PASS net: mac $MAC, mtu 9000, echoed 60 1514 9000 9014" \
