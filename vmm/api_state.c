@@ -2,7 +2,8 @@
 /*
  * The state the management API works on: the pre-boot config, then the VM.  Pre-boot requests
  * change the config (each checks what it can at once; config_validate() judges the whole at
- * InstanceStart), InstanceStart creates and starts the VM, later requests act on it.
+ * InstanceStart), InstanceStart creates and starts the VM, later requests act on it.  Cloud
+ * Hypervisor's dialect gives the whole config at once (api_create), then boots it (api_boot).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,9 @@ void api_vmm_free(struct api_vmm *a)
 		a->vm = NULL;
 	}
 	config_free(&a->cfg);
+	for (unsigned i = 0; i < a->nr_tap_fds; i++)
+		close(a->tap_fds[i]);
+	a->nr_tap_fds = 0;
 	free(a->root_partuuid);
 	free(a->log_path);
 	free(a->metrics_path);
@@ -45,6 +49,11 @@ void api_vmm_free(struct api_vmm *a)
 bool api_vmm_started(const struct api_vmm *a)
 {
 	return a->vm != NULL;
+}
+
+bool api_vmm_paused(struct api_vmm *a)
+{
+	return a->vm && vm_get_state(a->vm) == VM_PAUSED;
 }
 
 const char *api_vmm_state(struct api_vmm *a)
@@ -172,20 +181,36 @@ int api_put_drive(struct api_vmm *a, const struct drive_config *d, bool root,
 	return 0;
 }
 
+/* A network interface on its way to the config, as either dialect describes it. */
+struct net_spec {
+	const char *what;              /* "network-interfaces eth0", "vm.add-net" */
+	const char *tap;               /* a tap by name, or NULL */
+	int fd;                        /* an open tap queue, or -1 */
+	const struct api_limiter *rx, *tx;
+};
+
 /*
- * Hands a validated network interface to the config.  This build has no network device yet (the
- * virtio-net device and config_add_net() are being added separately), so every interface is
- * refused here, naming it; wire config_add_net() in at this one place.
+ * Hands a validated network interface to the config.  This build has no network device in the
+ * VM yet (the virtio-net device exists; its place in the config and --net are being added
+ * separately), so every interface is refused here, naming it; wire config_add_net() in at this
+ * one place, for both dialects.
  */
-static int net_to_config(struct vm_config *cfg, const struct api_net *n, struct error *e)
+static int net_to_config(struct vm_config *cfg, const struct net_spec *n, struct error *e)
 {
+	if (n->tap)
+		return error_set(e, ERROR_USAGE, ENOTSUP,
+				 "%s: no network device in this build yet (host_dev_name %s not "
+				 "attached)", n->what, n->tap);
 	return error_set(e, ERROR_USAGE, ENOTSUP,
-			 "network-interfaces %s: no network device in this build yet (host_dev_name "
-			 "%s not attached)", n->id, n->host_dev_name);
+			 "%s: no network device in this build yet (the tap passed by fd was "
+			 "checked and closed)", n->what);
 }
 
 int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 {
+	char what[32 + API_IFACE_ID_MAX];
+	struct net_spec spec = { .what = what, .tap = n->host_dev_name, .fd = -1, .rx = &n->rx,
+				 .tx = &n->tx };
 	unsigned i;
 	int ret;
 
@@ -193,12 +218,34 @@ int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 		;
 	if (i == a->nr_nets && a->nr_nets == API_MAX_NETS)
 		return BAD("network-interfaces: at most %d interfaces", API_MAX_NETS);
-	ret = net_to_config(&a->cfg, n, e);
+	snprintf(what, sizeof(what), "network-interfaces %s", n->id);
+	ret = net_to_config(&a->cfg, &spec, e);
 	if (ret)
 		return ret;
 	a->nets[i] = *n;
 	if (i == a->nr_nets)
 		a->nr_nets++;
+	return 0;
+}
+
+int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
+{
+	struct net_spec spec = { .what = "vm.add-net", .fd = t->fd, .rx = &t->limiter,
+				 .tx = &t->limiter };
+	int ret;
+
+	if (!a->created)
+		return BAD("vm.add-net: no VM created (PUT vm.create first)");
+	if (a->vm)
+		return error_set(e, ERROR_USAGE, ENOTSUP,
+				 "vm.add-net: the VM is booted and cvmm has no network hotplug (add "
+				 "interfaces between vm.create and vm.boot)");
+	if (a->nr_tap_fds + a->nr_nets >= API_MAX_NETS)
+		return BAD("vm.add-net: at most %d interfaces", API_MAX_NETS);
+	ret = net_to_config(&a->cfg, &spec, e);
+	if (ret)
+		return ret;
+	a->tap_fds[a->nr_tap_fds++] = t->fd;
 	return 0;
 }
 
@@ -283,6 +330,54 @@ int api_instance_start(struct api_vmm *a, struct error *e)
 	if (!ret)
 		log_info("instance %s started", a->id);
 	return ret;
+}
+
+int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e)
+{
+	int ret;
+
+	if (a->created)
+		return error_set(e, ERROR_USAGE, EEXIST, "vm.create: a VM is already created");
+	ret = config_validate(cfg, CONFIG_CHECK_ALL, e);
+	if (ret) {
+		error_prefix(e, "vm.create: ");
+		return ret;
+	}
+	config_free(&a->cfg);
+	a->cfg = *cfg;
+	config_init(cfg);
+	a->created = true;
+	return 0;
+}
+
+int api_boot(struct api_vmm *a, struct error *e)
+{
+	if (!a->created)
+		return BAD("vm.boot: no VM created (PUT vm.create first)");
+	if (a->vm)
+		return error_set(e, ERROR_USAGE, EBUSY, "vm.boot: the VM is already booted");
+	return api_instance_start(a, e);
+}
+
+int api_vm_shutdown(struct api_vmm *a, struct error *e)
+{
+	int status;
+
+	if (!a->vm)
+		return error_set(e, ERROR_USAGE, EBUSY, "vm.shutdown: the VM is not booted");
+	vm_stop(a->vm, VM_EXIT_OK, "vm.shutdown: the VM stops");
+	status = vm_wait(a->vm);
+	vm_destroy(a->vm);
+	a->vm = NULL;
+	log_info("instance %s: the VM stopped (status %d); its config stays", a->id, status);
+	return 0;
+}
+
+void api_request_exit(struct api_vmm *a)
+{
+	a->exit_requested = true;
+	if (a->vm)
+		vm_stop(a->vm, VM_EXIT_OK, "vmm.shutdown: stopping");
 }
 
 int api_pause(struct api_vmm *a, struct error *e)

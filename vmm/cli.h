@@ -24,7 +24,8 @@ enum cli_command {
 struct cli_extra {
 	bool help;
 	bool json; /* measure: print inputs, plan and measurement as JSON */
-	const char *api_sock;     /* serve the API on this Unix socket */
+	const char *api_sock;     /* serve the Firecracker API on this Unix socket */
+	const char *api_socket;   /* serve the Cloud Hypervisor API subset on this Unix socket */
 	const char *config_file;  /* the API's JSON, applied at start; the VM boots at once */
 	bool no_api;
 	const char *id;           /* instance id (default: a fresh UUID) */

@@ -107,6 +107,33 @@ static json_t *device_json(const struct virtio_counters *c)
 	return d;
 }
 
+json_t *metrics_vm_counters(struct vm *vm)
+{
+	json_t *o = json_object(), *v = json_object();
+	struct vm_counters c;
+
+	if (!o || !v) {
+		json_decref(o);
+		json_decref(v);
+		return NULL;
+	}
+	vm_get_counters(vm, &c);
+	for (unsigned i = 0; i < c.nr_virtio; i++)
+		json_object_set_new(o, c.virtio[i].name, device_json(&c.virtio[i].c));
+	put(v, "exits_io", c.exits_io);
+	put(v, "exits_mmio", c.exits_mmio);
+	put(v, "exits_hypercall", c.exits_hypercall);
+	put(v, "exits_memory_fault", c.exits_memory_fault);
+	put(v, "exits_other", c.exits_other);
+	put(v, "conversions_to_shared", c.conversions.to_shared);
+	put(v, "conversions_to_private", c.conversions.to_private);
+	put(v, "conversions_pages_to_shared", c.conversions.pages_to_shared);
+	put(v, "conversions_pages_to_private", c.conversions.pages_to_private);
+	put(v, "conversions_rejected", c.conversions.rejected);
+	json_object_set_new(o, "vm", v);
+	return o;
+}
+
 /* Firecracker's per-kind device groups (queue events) and cvmm's group. */
 static void vm_groups(json_t *line, struct vm *vm)
 {
