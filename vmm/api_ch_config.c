@@ -215,6 +215,11 @@ static int parse_disk(const json_t *o, const char *what, struct vm_config *cfg, 
 		{ "pci_segment", J_UINT, false, NONE, "cvmm's devices are virtio-mmio (no PCI)" },
 		{ "queue_affinity", J_ARR, false, NONE, "cvmm does not pin queues" },
 		{ "disable_io_uring", J_BOOL, false, ACCEPT, NULL },
+		/* cvmm's disk keeps busy-polling its queue briefly after each request. */
+		{ "poll_queue", J_BOOL, false, ACCEPT, NULL },
+		{ "sparse", J_BOOL, false, USE, NULL },
+		{ "image_type", J_STR, false, USE, NULL },
+		{ "backing_files", J_BOOL, false, NONE, "cvmm reads disks as raw images" },
 	};
 	struct drive_config d = { .engine = BLK_ENGINE_SYNC, .poll_us = DRIVE_POLL_US_DEFAULT };
 	char limiter[64];
@@ -223,6 +228,12 @@ static int parse_disk(const json_t *o, const char *what, struct vm_config *cfg, 
 
 	if (ret)
 		return ret;
+	if (!jbool(o, "sparse", true))
+		return BAD("%s.sparse: cvmm's disks free the blocks the guest discards (only true)",
+			   what);
+	if (jhas(o, "image_type") && strcmp(jstr(o, "image_type"), "Raw"))
+		return BAD("%s.image_type '%.32s': cvmm reads disks as raw images (only Raw)", what,
+			   jstr(o, "image_type"));
 	if (juint(o, "num_queues", 1) != 1)
 		return BAD("%s.num_queues %llu: cvmm's virtio-blk has one request queue", what,
 			   (unsigned long long)juint(o, "num_queues", 1));
