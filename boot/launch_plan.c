@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "boot/launch_plan.h"
 #include "vmm/util.h"
@@ -88,6 +89,18 @@ const uint8_t *launch_region_page(const struct launch_region *r, uint64_t index,
 	memcpy(scratch, r->data + off, r->data_len - off);
 	memset(scratch + (r->data_len - off), 0, LAUNCH_PAGE_SIZE - (r->data_len - off));
 	return scratch;
+}
+
+int launch_region_stage(const struct launch_region *r, uint8_t **out)
+{
+	void *buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		return -errno;
+	if (r->data_len)
+		memcpy(buf, r->data, r->data_len); /* data_len <= size; the rest of the mapping is 0 */
+	*out = buf;
+	return 0;
 }
 
 uint64_t launch_plan_pages(const struct launch_plan *plan)

@@ -87,6 +87,13 @@ static inline uint64_t launch_region_pages(const struct launch_region *r)
 const uint8_t *launch_region_page(const struct launch_region *r, uint64_t index,
 				  uint8_t *scratch);
 
+/*
+ * The region's contents (its data, zeros to r->size) in a fresh page-aligned anonymous mapping of
+ * r->size bytes: what the launch ioctls copy from (TDX INIT_MEM_REGION, SNP LAUNCH_UPDATE), which
+ * want page-aligned user memory.  munmap(*out, r->size) when done; -errno from mmap.
+ */
+int launch_region_stage(const struct launch_region *r, uint8_t **out);
+
 /* Total pages of all regions of the plan. */
 uint64_t launch_plan_pages(const struct launch_plan *plan);
 

@@ -122,6 +122,15 @@ struct fw_cfg_linux {
 int fw_cfg_add_linux(struct fw_cfg *fc, const struct fw_cfg_linux *linux_boot);
 
 /*
+ * fw_cfg_add_linux()'s checks alone, before anything exists: 0, -ENOEXEC or -E2BIG as there.  Only
+ * the setup header is read, so @kernel may hold just the file's first FW_CFG_LINUX_HEADER_LEN
+ * bytes (or all of a shorter file) while kernel_len is the file's size; of the initrd only its
+ * length and whether the pointer is NULL matter.
+ */
+#define FW_CFG_LINUX_HEADER_LEN 0x290
+int fw_cfg_linux_check(const struct fw_cfg_linux *linux_boot);
+
+/*
  * ACPI tables for firmware that places them itself (OVMF's AcpiPlatformDxe): the RSDP as
  * "etc/acpi/rsdp", the other tables as "etc/acpi/tables", and the "etc/table-loader" commands
  * (QEMU's BIOS linker/loader, 128 bytes each) that allocate both, patch every pointer between

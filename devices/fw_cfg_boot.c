@@ -84,6 +84,17 @@ static int check_linux(const struct fw_cfg_linux *lb, size_t cmdline_len, uint32
 	return 0;
 }
 
+int fw_cfg_linux_check(const struct fw_cfg_linux *lb)
+{
+	const char *cmdline = lb->cmdline ? lb->cmdline : "";
+	uint32_t setup_len, initrd_addr;
+	struct linux_addrs a;
+
+	_Static_assert(FW_CFG_LINUX_HEADER_LEN >= SETUP_HDR_OFFSET + sizeof(struct setup_header),
+		       "the header length covers the setup header");
+	return check_linux(lb, strlen(cmdline) + 1, &setup_len, &initrd_addr, &a);
+}
+
 /* One part of the boot: its load address, size and bytes (copied, or borrowed when @borrow). */
 static int add_part(struct fw_cfg *fc, uint16_t addr_key, uint32_t addr, uint16_t size_key,
 		    uint16_t data_key, const void *data, size_t len, bool borrow)

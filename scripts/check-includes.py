@@ -18,7 +18,8 @@ ROOTS = ["vmm", "boot", "devices", "vsock", "tdx", "snp"]
 # Modules that may include vmm/vm.h: the supervisor, the TEE kinds (their hooks take the VM), and
 # what only they use.
 VM_USERS = {"vmm/main", "vmm/tee_emulated", "vmm/cvm_memory", "vmm/cvm_fw_memory",
-            "tdx/tdx_launch", "tdx/tdx_exits", "vmm/supervisor", "vmm/api_state", "vmm/metrics"}
+            "tdx/tdx_launch", "tdx/tdx_exits", "snp/snp_launch", "vmm/supervisor", "vmm/api_state",
+            "vmm/metrics"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 

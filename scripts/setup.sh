@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential clang pkg-config
 	libssl-dev libjansson-dev liburing-dev libcmocka-dev
-	libmicrohttpd-dev uuid-dev   # the management API's HTTP server; instance ids
+	libmicrohttpd-dev uuid-dev   # the management API's HTTP server; instance ids, snp-id-block's UUIDs (libuuid.a: cvmm is static)
 	curl                     # integration tests speak to the API over its Unix socket
 	libclang-rt-14-dev       # ASan/UBSan and libFuzzer runtimes for clang
 	acpica-tools             # iasl: independent check of the generated ACPI tables

@@ -13,6 +13,7 @@
 #include "snp/snp_measure.h"
 #include "snp/vmsa.h"
 #include "vmm/kvm_uapi_ext.h"
+#include "vmm/memory.h"
 #include "vmm/util.h"
 #include "vmm/error.h"
 
@@ -185,6 +186,26 @@ int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, 
 			return ret;
 	}
 	return vmsa_regions(plan, &t, p, e);
+}
+
+int snp_plan_check_layout(const struct launch_plan *plan, const struct guest_mem *layout,
+			  struct error *e)
+{
+	for (size_t i = 0; i < plan->nr_regions; i++) {
+		const struct launch_region *r = &plan->regions[i];
+
+		if (r->kind == LAUNCH_REGION_FIRMWARE && r->size > SNP_FIRMWARE_MAX)
+			return ERR(-E2BIG, "%llu KiB of firmware: at most %u KiB fit below 4 GiB "
+					   "above the interrupt controllers",
+				   (unsigned long long)(r->size >> 10), SNP_FIRMWARE_MAX >> 10);
+		if (r->kind == LAUNCH_REGION_SEV_SECTION &&
+		    !guest_mem_is_ram(layout, r->gpa, r->size))
+			return ERR(-EINVAL, "SEV metadata section %s at 0x%llx (0x%llx bytes) is "
+					    "not in guest RAM (give the VM more memory?)",
+				   sev_section_type_name(r->section_type),
+				   (unsigned long long)r->gpa, (unsigned long long)r->size);
+	}
+	return 0;
 }
 
 int snp_ld_init(struct snp_ld *ld)

@@ -33,6 +33,16 @@ struct snp_launch_params {
  */
 int snp_plan_build(struct launch_plan *plan, const struct snp_launch_params *p, struct error *e);
 
+/*
+ * Whether a VM whose guest RAM is `layout` can be launched from the plan: the firmware lies in the
+ * top SNP_FIRMWARE_MAX bytes below 4 GiB (above the IOAPIC, the LAPIC and KVM's TSS pages), every
+ * SEV metadata section in guest RAM.  An input error naming the region otherwise.
+ */
+#define SNP_FIRMWARE_MAX (16u << 20)
+struct guest_mem;
+int snp_plan_check_layout(const struct launch_plan *plan, const struct guest_mem *layout,
+			  struct error *e);
+
 /* The AP reset address of the firmware (SEV-ES reset block); -ENOENT if it has none. */
 int snp_ap_reset_addr(const uint8_t *fw, size_t fw_len, uint32_t *addr, struct error *e);
 

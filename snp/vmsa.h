@@ -131,4 +131,23 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the VMSA is little en
 void snp_vmsa_reset_state(struct sev_es_save_area *sa, uint32_t eip, uint32_t vcpu_sig,
 			  uint64_t sev_features);
 
+/* CPUID.1.EAX of the host CPU: the vCPU signature a VM gets unless one is asked for. */
+uint32_t snp_host_vcpu_sig(void);
+
+/*
+ * The KVM_SET_SREGS/KVM_SET_REGS values from which KVM builds exactly this VMSA at LAUNCH_FINISH:
+ * segments, descriptor tables, control registers and the general registers, with the bits KVM
+ * adds itself taken out again (EFER.SVME, the host's CR4.MCE).  sregs keeps what the caller read
+ * with KVM_GET_SREGS in the fields a VMSA does not hold (APIC base, interrupt bitmap, CR8).  DR6,
+ * DR7, PAT and XCR0 are KVM's reset values, sev_features comes from KVM_SEV_INIT2 and the x87/SSE
+ * control words from KVM_SET_FPU.
+ */
+struct kvm_sregs;
+struct kvm_regs;
+void snp_vmsa_to_kvm(const struct sev_es_save_area *sa, struct kvm_sregs *sregs,
+		     struct kvm_regs *regs);
+
+#define SNP_EFER_SVME (1ULL << 12)
+#define SNP_CR4_MCE   (1ULL << 6)
+
 #endif

@@ -57,9 +57,12 @@ static int tdx_cmd(int fd, uint32_t id, uint32_t flags, uint64_t data, uint64_t 
 
 static int tdx_probe(struct vm *vm, struct error *e)
 {
-	int types = kvm_check_extension(vm->kvm_fd, KVM_CAP_VM_TYPES);
 	struct utsname u;
+	int types;
 
+	if (vm->kvm_fd < 0)
+		return 0; /* no KVM at all: vm_create()'s "cannot open /dev/kvm" line says it */
+	types = kvm_check_extension(vm->kvm_fd, KVM_CAP_VM_TYPES);
 	if (types > 0 && (types & (1 << CVMM_KVM_X86_TDX_VM)))
 		return 0;
 	if (uname(&u) < 0)
@@ -268,20 +271,17 @@ static int tdx_place_payload(struct vm *vm, struct error *e)
 	for (size_t i = 0; i < plan->nr_regions; i++) {
 		const struct launch_region *r = &plan->regions[i];
 		struct tdx_stage *s = &t->stage[t->nr_stage];
-		void *buf;
+		int ret;
 
 		if (!r->tdx_add)
 			continue; /* PAGE.AUG: the guest accepts it itself */
-		buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (buf == MAP_FAILED)
-			return error_set(e, ERROR_HOST, errno,
+		ret = launch_region_stage(r, &s->buf);
+		if (ret)
+			return error_set(e, ERROR_HOST, ret,
 					 "cannot stage the %llu bytes of TDVF section %zu: %s",
-					 (unsigned long long)r->size, i, strerror(errno));
+					 (unsigned long long)r->size, i, strerror(-ret));
 		s->region = r;
-		s->buf = buf;
 		t->nr_stage++;
-		if (r->data_len)
-			memcpy(s->buf, r->data, r->data_len); /* the rest of a fresh mapping is zero */
 	}
 	return 0;
 }

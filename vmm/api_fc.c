@@ -130,17 +130,77 @@ static int apply_tdx_inputs(struct tdx_config *c, const struct tdx_inputs *t, bo
 	return ret;
 }
 
-/* The TEE-specific launch inputs: checked by name, refused until the launches are wired. */
-static int fc_tee_inputs(const json_t *o, const char *what, const struct jfield *f, size_t n,
-			 struct error *e)
-{
-	int ret = api_check_fields(o, what, f, n, e);
+/* machine-config.snp: the SNP launch inputs, as --snp-policy, --host-data ... give them. */
+struct snp_inputs {
+	const json_t *o;
+	uint8_t host_data[32];
+};
 
-	for (size_t i = 0; !ret && i < n; i++)
-		if (jhas(o, f[i].name))
-			return error_set(e, ERROR_USAGE, ENOTSUP,
-					 "%s.%s: not supported by this build yet (the launch that "
-					 "takes it is not implemented)", what, f[i].name);
+static int parse_snp_inputs(const json_t *o, struct snp_inputs *t, struct error *e)
+{
+	static const struct jfield f[] = {
+		{ "policy", J_UINT, false },
+		{ "host_data", J_STR, false },
+		{ "id_block", J_STR, false },
+		{ "id_auth", J_STR, false },
+		{ "vcpu_sig", J_UINT, false },
+		{ "guest_features", J_UINT, false },
+	};
+	int ret = api_check_fields(o, "machine-config.snp", f, ARRAY_SIZE(f), e);
+
+	if (ret)
+		return ret;
+	if (juint(o, "vcpu_sig", 0) > UINT32_MAX)
+		return BAD("machine-config.snp.vcpu_sig: a 32-bit CPUID.1.EAX value");
+	if (jhas(o, "host_data") &&
+	    parse_hex_bytes(jstr(o, "host_data"), t->host_data, sizeof(t->host_data)))
+		return BAD("machine-config.snp.host_data: expected %zu bytes as %zu hex digits",
+			   sizeof(t->host_data), 2 * sizeof(t->host_data));
+	t->o = o;
+	return 0;
+}
+
+/* Sets what a machine-config request gave; a PUT (full) first restores the defaults. */
+static int apply_snp_inputs(struct snp_config *c, const struct snp_inputs *t, bool full,
+			    struct error *e)
+{
+	const json_t *o = t->o;
+	int ret = 0;
+
+	if (full) {
+		struct vm_config dflt;
+
+		config_init(&dflt);
+		ret = config_set_string(&c->id_block, NULL, "id_block", e) ?:
+		      config_set_string(&c->id_auth, NULL, "id_auth", e);
+		*c = (struct snp_config){ .guest_features = dflt.snp.guest_features,
+					  .policy = dflt.snp.policy };
+		config_free(&dflt);
+	}
+	if (ret || !o)
+		return ret;
+	if (jhas(o, "policy")) {
+		c->policy = juint(o, "policy", 0);
+		c->policy_set = true;
+	}
+	if (jhas(o, "vcpu_sig")) {
+		c->vcpu_sig = (uint32_t)juint(o, "vcpu_sig", 0);
+		c->vcpu_sig_set = true;
+	}
+	if (jhas(o, "guest_features")) {
+		c->guest_features = juint(o, "guest_features", 0);
+		c->guest_features_set = true;
+	}
+	if (jhas(o, "host_data")) {
+		memcpy(c->host_data, t->host_data, sizeof(c->host_data));
+		c->host_data_set = true;
+	}
+	if (jhas(o, "id_block"))
+		ret = config_set_string(&c->id_block, jstr(o, "id_block"),
+					"machine-config.snp.id_block", e);
+	if (!ret && jhas(o, "id_auth"))
+		ret = config_set_string(&c->id_auth, jstr(o, "id_auth"),
+					"machine-config.snp.id_auth", e);
 	return ret;
 }
 
@@ -157,18 +217,13 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 		{ "huge_pages", J_STR, false },
 		{ "tee", J_STR, false },  /* cvmm: none, emulated, tdx, snp */
 		{ "tdx", J_OBJ, false },  /* cvmm: TDX launch inputs (--mrconfigid ...) */
-		{ "snp", J_OBJ, false },  /* cvmm: SNP launch inputs */
-	};
-	static const struct jfield snp[] = {
-		{ "policy", J_UINT, false },
-		{ "host_data", J_STR, false },
-		{ "id_block", J_STR, false },
-		{ "id_auth", J_STR, false },
+		{ "snp", J_OBJ, false },  /* cvmm: SNP launch inputs (--snp-policy ...) */
 	};
 	const char *what = "machine-config";
 	uint64_t vcpus = a->cfg.vcpus, mem = a->cfg.mem_mib;
 	enum tee_kind tee = full ? TEE_NONE : a->cfg.tee;
 	struct tdx_inputs tdx = { 0 };
+	struct snp_inputs snp = { 0 };
 	const char *s;
 	int ret;
 
@@ -176,8 +231,7 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 	if (!ret && jhas(o, "tdx"))
 		ret = parse_tdx_inputs(json_object_get(o, "tdx"), &tdx, e);
 	if (!ret && jhas(o, "snp"))
-		ret = fc_tee_inputs(json_object_get(o, "snp"), "machine-config.snp", snp,
-				    ARRAY_SIZE(snp), e);
+		ret = parse_snp_inputs(json_object_get(o, "snp"), &snp, e);
 	if (ret)
 		return ret;
 	if (full && (!jhas(o, "vcpu_count") || !jhas(o, "mem_size_mib")))
@@ -211,7 +265,8 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 	a->cfg.vcpus = (unsigned)vcpus;
 	a->cfg.mem_mib = mem;
 	a->cfg.tee = tee;
-	return apply_tdx_inputs(&a->cfg.tdx, &tdx, full, e);
+	return apply_tdx_inputs(&a->cfg.tdx, &tdx, full, e) ?:
+	       apply_snp_inputs(&a->cfg.snp, &snp, full, e);
 }
 
 static int fc_machine_put(struct api_vmm *a, const json_t *o, const char *param, struct error *e)

@@ -388,6 +388,36 @@ static int parse_quote_service(struct vm_config *cfg, struct cli_extra *x, const
 	return config_set_string(&cfg->tdx.quote_service, arg, "--quote-service", e);
 }
 
+static int parse_snp_policy(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			    struct error *e)
+{
+	if (parse_u64(arg, &cfg->snp.policy, false))
+		return BAD("'%s' is not a 64-bit guest policy (e.g. 0x30000)", arg);
+	cfg->snp.policy_set = true;
+	return 0;
+}
+
+static int parse_host_data(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			   struct error *e)
+{
+	if (parse_hex_bytes(arg, cfg->snp.host_data, sizeof(cfg->snp.host_data)))
+		return BAD("'%s' is not 64 hex digits (32 bytes)", arg);
+	cfg->snp.host_data_set = true;
+	return 0;
+}
+
+static int parse_snp_id_block(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			      struct error *e)
+{
+	return config_set_string(&cfg->snp.id_block, arg, "--snp-id-block", e);
+}
+
+static int parse_snp_id_auth(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			     struct error *e)
+{
+	return config_set_string(&cfg->snp.id_auth, arg, "--snp-id-auth", e);
+}
+
 static int parse_json(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 		      struct error *e)
 {
@@ -532,10 +562,19 @@ static const struct cli_option options[] = {
 	{ "--quote-service", "ADDR",
 	  "tdx: quote generation service for GetQuote: unix:PATH or vsock:CID:PORT",
 	  parse_quote_service, FOR_BOTH },
-	{ "--vcpu-sig", "SIG", "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); required",
-	  parse_vcpu_sig, FOR_MEASURE },
+	{ "--vcpu-sig", "SIG",
+	  "snp: CPUID.1.EAX of the guest CPU (e.g. 0x800f12); measure: required, VM: the host's",
+	  parse_vcpu_sig, FOR_BOTH },
 	{ "--guest-features", "BITS", "snp: VMSA sev_features (default 0x1)", parse_guest_features,
-	  FOR_MEASURE },
+	  FOR_BOTH },
+	{ "--snp-policy", "BITS", "snp: guest policy (default 0x30000)", parse_snp_policy,
+	  FOR_BOTH },
+	{ "--host-data", "HEX", "snp: 32 bytes (64 hex digits) the attestation report carries",
+	  parse_host_data, FOR_BOTH },
+	{ "--snp-id-block", "PATH", "snp: ID block (96 bytes, `cvmm snp-id-block` writes one)",
+	  parse_snp_id_block, FOR_BOTH },
+	{ "--snp-id-auth", "PATH", "snp: ID authentication block (4096 bytes) of the ID block",
+	  parse_snp_id_auth, FOR_BOTH },
 	{ "--json", NULL, "print inputs, launch plan and measurement as JSON", parse_json,
 	  FOR_MEASURE },
 	{ "--api-sock", "PATH", "serve the Firecracker-compatible API on this Unix socket (0600)",
@@ -567,6 +606,8 @@ void cli_print_usage(FILE *out, enum cli_command cmd)
 			     "       cvmm --api-socket PATH [OPTIONS]\n"
 			     "       cvmm --tee tdx|snp --firmware PATH [--kernel PATH] [OPTIONS]\n"
 			     "       cvmm measure --tee tdx|snp --firmware PATH [OPTIONS]\n"
+			     "       cvmm snp-id-block --key KEY.pem --measurement HEX|"
+			     "--from-measure ... --out DIR\n"
 			     "       cvmm --help | --version\n\noptions:\n");
 	else
 		fprintf(out, "usage: cvmm measure --tee tdx --firmware PATH [VM OPTIONS] [--json]\n"

@@ -13,6 +13,7 @@
 #include "boot/firmware.h"
 #include "boot/launch_plan.h"
 #include "devices/fw_cfg.h"
+#include "snp/id_block.h"
 #include "snp/sev_hashes.h"
 #include "snp/sev_metadata.h"
 #include "snp/snp_measure.h"
@@ -227,6 +228,26 @@ static json_t *hashes_json(const struct sev_hashes *h, const uint8_t *fw, size_t
 	return o;
 }
 
+/* What LAUNCH_START and LAUNCH_FINISH are given besides the digest (not measured). */
+static void snp_launch_json(const struct vm_config *cfg, const struct launch_inputs *li,
+			    json_t *root)
+{
+	json_object_set_new(root, "policy", json_hex_u64(cfg->snp.policy));
+	json_object_set_new(root, "host_data", json_hex_bytes(cfg->snp.host_data,
+							     sizeof(cfg->snp.host_data)));
+	if (li->snp_id) {
+		const struct snp_id_block *b = &li->snp_id->block;
+		json_t *o = json_object();
+
+		/* launch_inputs_build() checked its digest and policy against this launch. */
+		json_object_set_new(o, "family_id", json_hex_bytes(b->family_id, 16));
+		json_object_set_new(o, "image_id", json_hex_bytes(b->image_id, 16));
+		json_object_set_new(o, "guest_svn", json_integer(b->guest_svn));
+		json_object_set_new(o, "author_key", json_boolean(li->snp_id->auth.auth_key_algo));
+		json_object_set_new(root, "id_block", o);
+	}
+}
+
 static int measure_snp(const struct vm_config *cfg, const struct launch_inputs *li, json_t *root,
 		       uint8_t *digest, struct error *e)
 {
@@ -260,6 +281,7 @@ static int measure_snp(const struct vm_config *cfg, const struct launch_inputs *
 		json_object_set_new(root, "vcpus", json_integer(cfg->vcpus));
 		json_object_set_new(root, "vcpu_sig", json_hex_u64(cfg->snp.vcpu_sig));
 		json_object_set_new(root, "guest_features", json_hex_u64(cfg->snp.guest_features));
+		snp_launch_json(cfg, li, root);
 		if (li->has_hashes) {
 			json_object_set_new(root, "kernel", file_json(cfg->kernel, li->hashes.kernel));
 			json_object_set_new(root, "initrd",

@@ -11,6 +11,8 @@
 
 #include "boot/boot.h"
 #include "boot/firmware.h"
+#include "devices/fw_cfg.h"
+#include "snp/snp_policy.h"
 #include "tdx/qgs.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
@@ -29,6 +31,7 @@ void config_init(struct vm_config *cfg)
 	cfg->irqchip = IRQCHIP_KERNEL;
 	cfg->tee = TEE_NONE;
 	cfg->snp.guest_features = 0x1;
+	cfg->snp.policy = SNP_POLICY_DEFAULT;
 	cfg->tdx.attributes = CONFIG_TDX_DEFAULT_ATTRIBUTES;
 }
 
@@ -50,6 +53,8 @@ void config_free(struct vm_config *cfg)
 		config_drive_free(&cfg->drives[i]);
 	free(cfg->drives);
 	free(cfg->vsock.uds_path);
+	free(cfg->snp.id_block);
+	free(cfg->snp.id_auth);
 	free(cfg->tdx.quote_service);
 	config_init(cfg);
 }
@@ -179,9 +184,30 @@ static int validate_tdx(const struct vm_config *cfg, struct error *e)
 	return 0;
 }
 
+static int validate_snp_options(const struct vm_config *cfg, struct error *e)
+{
+	const struct snp_config *snp = &cfg->snp;
+
+	if (cfg->tee != TEE_SNP) {
+		if (snp->policy_set || snp->host_data_set || snp->id_block || snp->id_auth)
+			return USAGE("--snp-policy, --host-data, --snp-id-block and --snp-id-auth "
+				     "apply to --tee snp only");
+		return 0;
+	}
+	if (!(snp->guest_features & SNP_GUEST_FEATURE_SNP_ACTIVE))
+		return USAGE("--guest-features 0x%llx: bit 0 (SNP active) must be set; KVM always "
+			     "sets it", (unsigned long long)snp->guest_features);
+	if (!snp->id_block != !snp->id_auth)
+		return USAGE("--snp-id-block and --snp-id-auth go together");
+	if ((snp->id_block && !*snp->id_block) || (snp->id_auth && !*snp->id_auth))
+		return USAGE("--snp-id-block/--snp-id-auth: empty path");
+	return snp_policy_check(snp->policy, e);
+}
+
 static int validate_payload_options(const struct vm_config *cfg, struct error *e)
 {
 	bool fw_tee = config_tee_uses_firmware(cfg);
+	int ret;
 
 	if (cfg->kernel && !*cfg->kernel)
 		return USAGE("--kernel: empty path");
@@ -202,11 +228,76 @@ static int validate_payload_options(const struct vm_config *cfg, struct error *e
 			     strlen(cfg->cmdline), CONFIG_CMDLINE_MAX);
 	if (cfg->tee != TEE_SNP && (cfg->snp.vcpu_sig_set || cfg->snp.guest_features_set))
 		return USAGE("--vcpu-sig and --guest-features apply to --tee snp only");
-	return validate_tdx(cfg, e);
+	ret = validate_tdx(cfg, e);
+	return ret ? ret : validate_snp_options(cfg, e);
+}
+
+int config_check_firmware_kernel(const struct vm_config *cfg, const uint8_t *kernel,
+				 uint64_t kernel_size, uint64_t initrd_size, struct error *e)
+{
+	static const uint8_t present;
+	struct guest_mem layout;
+	struct fw_cfg_linux lb;
+	int ret;
+
+	guest_mem_layout(&layout, cfg->mem_mib << 20);
+	if (kernel_size + initrd_size > layout.ram_size)
+		return error_set(e, ERROR_INPUT, E2BIG,
+				 "kernel %s and initrd: %llu bytes, more than the %llu MiB of "
+				 "guest RAM the firmware can load them into", cfg->kernel,
+				 (unsigned long long)(kernel_size + initrd_size),
+				 (unsigned long long)cfg->mem_mib);
+	lb = (struct fw_cfg_linux){
+		.kernel = kernel,
+		.kernel_len = (size_t)kernel_size,
+		.initrd = cfg->initrd ? &present : NULL, /* only its presence is looked at */
+		.initrd_len = (size_t)initrd_size,
+		.cmdline = cfg->cmdline,
+		.initrd_limit = layout.regions[0].size,
+	};
+	ret = fw_cfg_linux_check(&lb);
+	if (ret == -ENOEXEC)
+		return error_set(e, ERROR_INPUT, ENOEXEC,
+				 "kernel %s: not a bzImage the firmware can load (the firmware "
+				 "boots the kernel's EFI stub from its setup header)%s",
+				 cfg->kernel, cfg->initrd ? ", or too old for an initrd" : "");
+	if (ret)
+		return error_set(e, ERROR_INPUT, -ret,
+				 "kernel %s: kernel or initrd too large for the firmware (fw_cfg "
+				 "items hold less than 4 GiB; the initrd must fit below %llu MiB)",
+				 cfg->kernel, (unsigned long long)(layout.regions[0].size >> 20));
+	return 0;
+}
+
+/* config_check_firmware_kernel() on the files: only the kernel's header is read. */
+static int validate_firmware_payload(const struct vm_config *cfg, struct error *e)
+{
+	uint8_t hdr[FW_CFG_LINUX_HEADER_LEN];
+	struct stat k, rd = { .st_size = 0 };
+	int fd, ret;
+
+	if (cfg->initrd && stat(cfg->initrd, &rd) < 0)
+		return error_set(e, ERROR_INPUT, errno, "initrd %s: %s", cfg->initrd,
+				 strerror(errno));
+	fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &k) < 0) {
+		ret = error_set(e, ERROR_INPUT, errno, "kernel %s: %s", cfg->kernel,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	ret = pread_exact(fd, hdr, MIN(sizeof(hdr), (size_t)k.st_size), 0);
+	close(fd);
+	if (ret)
+		return error_set(e, ERROR_INPUT, ret, "kernel %s: %s", cfg->kernel, strerror(-ret));
+	return config_check_firmware_kernel(cfg, hdr, (uint64_t)k.st_size, (uint64_t)rd.st_size,
+					    e);
 }
 
 /* Opens and sniffs what the guest boots from, as the launch will. */
-static int validate_payload_files(const struct vm_config *cfg, struct error *e)
+static int validate_payload_files(const struct vm_config *cfg, enum config_check check,
+				  struct error *e)
 {
 	int ret;
 
@@ -230,6 +321,9 @@ static int validate_payload_files(const struct vm_config *cfg, struct error *e)
 			return ret;
 		if (cfg->initrd && (ret = check_file("initrd", cfg->initrd, O_RDONLY, false, e)))
 			return ret;
+		/* `cvmm measure` predicts any payload; a VM must also be able to boot it. */
+		if (cfg->kernel && check != CONFIG_CHECK_MEASURE)
+			return validate_firmware_payload(cfg, e);
 	} else {
 		struct boot_kernel k;
 		struct boot_initrd rd;
@@ -355,6 +449,6 @@ int config_validate(const struct vm_config *cfg, enum config_check check, struct
 	if (!ret && check != CONFIG_CHECK_MEASURE)
 		ret = validate_serial(cfg, e);
 	if (!ret && check != CONFIG_CHECK_NO_PAYLOAD)
-		ret = validate_payload_files(cfg, e);
+		ret = validate_payload_files(cfg, check, e);
 	return ret;
 }

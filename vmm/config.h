@@ -58,12 +58,18 @@ struct vsock_config {
 	char *uds_path;
 };
 
-/* SNP launch inputs that only the measurement needs today (the VM reads them from the CPU). */
+/* SEV-SNP launch inputs (--tee snp); `cvmm measure` takes the same ones. */
 struct snp_config {
-	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU model */
+	uint32_t vcpu_sig;       /* CPUID.1.EAX of the guest CPU (a VM defaults to the host's) */
 	bool vcpu_sig_set;
-	uint64_t guest_features; /* VMSA sev_features */
+	uint64_t guest_features; /* VMSA sev_features (INIT2 vmsa_features | SNP_ACTIVE) */
 	bool guest_features_set;
+	uint64_t policy;         /* LAUNCH_START guest policy (default SNP_POLICY_DEFAULT) */
+	bool policy_set;
+	uint8_t host_data[32];   /* LAUNCH_FINISH host_data, reported in attestation */
+	bool host_data_set;
+	char *id_block;          /* ID block file (96 bytes), with id_auth (4096 bytes) */
+	char *id_auth;
 };
 
 /*
@@ -113,7 +119,8 @@ enum config_check {
 	CONFIG_CHECK_MEASURE = 1,
 	/*
 	 * Everything but opening the payload files: for vm_create(), whose launch_inputs_build()
-	 * opens and checks them right after (once, not twice).
+	 * opens and checks them right after (once, not twice), followed by
+	 * launch_inputs_check_boot() for what only a VM needs of them.
 	 */
 	CONFIG_CHECK_NO_PAYLOAD = 2,
 };
@@ -138,6 +145,17 @@ unsigned config_max_virtio_devices(void);
  * socket's directory checked.  One error line (class usage or input) naming the field.
  */
 int config_validate(const struct vm_config *cfg, enum config_check check, struct error *e);
+
+/*
+ * A firmware boot (--tee tdx|snp with TDVF or OVMF) hands kernel, initrd and command line to the
+ * firmware through fw_cfg: the kernel must be a bzImage the firmware can split and load, and kernel
+ * and initrd must fit fw_cfg's items and guest RAM.  kernel holds the file's first bytes (at least
+ * FW_CFG_LINUX_HEADER_LEN, all of a shorter file; NULL for an empty one), the sizes are the files'.
+ * An input error naming the kernel.  config_validate() runs it on the files unless measuring
+ * (`cvmm measure` predicts any payload); vm_create() on the bytes the launch inputs mapped.
+ */
+int config_check_firmware_kernel(const struct vm_config *cfg, const uint8_t *kernel,
+				 uint64_t kernel_size, uint64_t initrd_size, struct error *e);
 
 /* True for the TEE kinds whose payload goes through firmware and a launch plan. */
 static inline bool config_tee_uses_firmware(const struct vm_config *cfg)

@@ -18,18 +18,29 @@ static int xioctl(int fd, unsigned long req, const void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+/* A device node: the one the environment variable names, else the usual one. */
+static const char *device_path(const char *env, const char *usual)
+{
+	const char *path = getenv(env);
+
+	return path && *path ? path : usual;
+}
+
+static int open_device(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 const char *kvm_device_path(void)
 {
-	const char *path = getenv("CVMM_KVM_DEVICE");
-
-	return path && *path ? path : "/dev/kvm";
+	return device_path("CVMM_KVM_DEVICE", "/dev/kvm");
 }
 
 int kvm_open(void)
 {
-	int fd = open(kvm_device_path(), O_RDWR | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
+	return open_device(kvm_device_path());
 }
 
 int kvm_check_extension(int fd, long cap)
@@ -225,6 +236,23 @@ int kvm_get_mp_state(int vcpu_fd, struct kvm_mp_state *mp)
 int kvm_set_mp_state(int vcpu_fd, const struct kvm_mp_state *mp)
 {
 	return xioctl(vcpu_fd, KVM_SET_MP_STATE, mp);
+}
+
+const char *sev_device_path(void)
+{
+	return device_path("CVMM_SEV_DEVICE", "/dev/sev");
+}
+
+int sev_open(void)
+{
+	return open_device(sev_device_path());
+}
+
+int kvm_get_device_attr(int fd, uint32_t group, uint64_t attr, uint64_t *val)
+{
+	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uintptr_t)val };
+
+	return xioctl(fd, KVM_GET_DEVICE_ATTR, &a);
 }
 
 int host_punch_hole(int fd, uint64_t offset, uint64_t len)

@@ -56,6 +56,12 @@ int kvm_set_lapic(int vcpu_fd, const struct kvm_lapic_state *lapic);
 int kvm_get_mp_state(int vcpu_fd, struct kvm_mp_state *mp);
 int kvm_set_mp_state(int vcpu_fd, const struct kvm_mp_state *mp);
 
+/* AMD SEV: /dev/sev, or what CVMM_SEV_DEVICE names; opened read-write for the SNP commands. */
+const char *sev_device_path(void);
+int sev_open(void);
+/* KVM_GET_DEVICE_ATTR (group, attr) on /dev/kvm or a VM fd, the value into *val. */
+int kvm_get_device_attr(int fd, uint32_t group, uint64_t attr, uint64_t *val);
+
 /* Guest memory backings (memfd, guest_memfd): discard [offset, offset + len), keep the size. */
 int host_punch_hole(int fd, uint64_t offset, uint64_t len);
 

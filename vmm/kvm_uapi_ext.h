@@ -322,4 +322,31 @@ CVMM_ASSERT_SIZE(struct cvmm_kvm_sev_snp_launch_finish, 88);
 CVMM_ASSERT_LAYOUT(struct cvmm_kvm_sev_snp_launch_finish, host_data, 19);
 CVMM_ASSERT_LAYOUT(struct cvmm_kvm_sev_snp_launch_finish, flags, 54);
 
+/* SEV-SNP: what KVM_SEV_INIT2 and LAUNCH_FINISH take, and how a guest asks to terminate. */
+#ifndef KVM_X86_GRP_SEV
+#define KVM_X86_GRP_SEV 1 /* KVM_GET_DEVICE_ATTR group on /dev/kvm */
+#endif
+#ifndef KVM_X86_SEV_VMSA_FEATURES
+#define KVM_X86_SEV_VMSA_FEATURES 0 /* attribute: vmsa_features bits INIT2 accepts */
+#endif
+#define CVMM_SVM_SEV_FEAT_SNP_ACTIVE (1ULL << 0) /* KVM ORs it into an SNP VM's features */
+#define CVMM_SEV_GHCB_VERSION_2      2
+#define KVM_SEV_SNP_ID_BLOCK_SIZE    96
+#define KVM_SEV_SNP_ID_AUTH_SIZE     4096
+#define KVM_SEV_SNP_FINISH_DATA_SIZE 32
+_Static_assert(sizeof(((struct cvmm_kvm_sev_snp_launch_finish *)0)->host_data) ==
+		       KVM_SEV_SNP_FINISH_DATA_SIZE,
+	       "host_data size");
+
+/*
+ * KVM_SYSTEM_EVENT_SEV_TERM: data[0] is the GHCB MSR value.  For the MSR protocol's termination
+ * request (GHCBInfo 0x100) it carries the reason code set in bits 15:12 and the code in 23:16;
+ * for a request through a GHCB page it is that page's address (no reason in it).  ndata 0: the
+ * guest shut down (triple fault), as KVM reports it for SEV-ES guests since Linux 6.6.
+ */
+#define CVMM_GHCB_MSR_INFO_MASK     0xfffULL
+#define CVMM_GHCB_MSR_TERM_REQ      0x100ULL
+#define CVMM_GHCB_TERM_SET(v)       ((unsigned)(((v) >> 12) & 0xf))
+#define CVMM_GHCB_TERM_CODE(v)      ((unsigned)(((v) >> 16) & 0xff))
+
 #endif

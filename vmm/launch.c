@@ -11,7 +11,9 @@
 #include "boot/acpi.h"
 #include "boot/cmdline.h"
 #include "boot/mptable.h"
+#include "snp/id_block.h"
 #include "snp/snp_measure.h"
+#include "snp/vmsa.h"
 #include "tdx/tdx_measure.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
@@ -209,6 +211,42 @@ static void describe_fw_boot(const struct vm_config *cfg, struct launch_inputs *
 	}
 }
 
+/* SNP: the plan in QEMU's order, then what must agree with it (guest RAM, the ID block). */
+static int build_snp(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
+{
+	struct snp_launch_params p = {
+		.fw = li->firmware,
+		.fw_len = li->firmware_len,
+		.vcpus = cfg->vcpus,
+		.vcpu_sig = cfg->snp.vcpu_sig_set ? cfg->snp.vcpu_sig : snp_host_vcpu_sig(),
+		.guest_features = cfg->snp.guest_features,
+	};
+	int ret;
+
+	if (cfg->kernel) {
+		/* The bytes fw_cfg serves; the command line the guest will really get. */
+		ret = sev_hashes_from_buffers(&li->hashes, li->fw_kernel.data, li->fw_kernel.len,
+					      li->fw_initrd.data, li->fw_initrd.len, li->cmdline);
+		if (ret)
+			return error_set(e, ERROR_HOST, ret,
+					 "hashing kernel, initrd and command line failed: %s",
+					 strerror(-ret));
+		li->has_hashes = true;
+		p.hashes = &li->hashes;
+	}
+	ret = snp_plan_build(&li->plan, &p, e);
+	if (!ret)
+		ret = snp_plan_check_layout(&li->plan, &li->layout, e);
+	if (ret) {
+		error_prefix(e, "firmware %s: ", cfg->firmware);
+		return ret;
+	}
+	if (cfg->snp.id_block)
+		return snp_id_auth_load(cfg->snp.id_block, cfg->snp.id_auth, cfg->snp.policy,
+					&li->plan, &li->snp_id, e);
+	return 0;
+}
+
 static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li, struct error *e)
 {
 	int ret;
@@ -221,39 +259,23 @@ static int build_firmware(const struct vm_config *cfg, struct launch_inputs *li,
 		return ret;
 	if (cfg->initrd && (ret = map_file("initrd", cfg->initrd, &li->fw_initrd, e)))
 		return ret;
+	/* Both firmwares get cvmm's ACPI tables through fw_cfg (and TDX's td-shim in the TD HOB). */
 	ret = build_acpi(cfg, li, e);
 	if (ret)
 		return ret;
 	launch_plan_init(&li->plan, cfg->tee == TEE_TDX ? LAUNCH_TEE_TDX : LAUNCH_TEE_SNP);
 	li->has_plan = true;
-	if (cfg->tee == TEE_TDX) {
+	if (cfg->tee == TEE_SNP) {
+		ret = build_snp(cfg, li, e);
+	} else {
 		ret = tdx_plan_build(&li->plan, li->firmware, li->firmware_len, e);
 		if (!ret)
 			ret = build_td_payload(cfg, li, e);
-	} else {
-		struct snp_launch_params p = {
-			.fw = li->firmware,
-			.fw_len = li->firmware_len,
-			.vcpus = cfg->vcpus,
-			.vcpu_sig = cfg->snp.vcpu_sig,
-			.guest_features = cfg->snp.guest_features,
-		};
-
-		if (cfg->kernel) {
-			/* The hashes cover the command line the guest will really get. */
-			ret = sev_hashes_from_files(&li->hashes, cfg->kernel, cfg->initrd, li->cmdline,
-						    e);
-			if (ret)
-				return ret;
-			li->has_hashes = true;
-			p.hashes = &li->hashes;
-		}
-		ret = snp_plan_build(&li->plan, &p, e);
+		if (ret)
+			error_prefix(e, "firmware %s: ", cfg->firmware);
 	}
-	if (ret) {
-		error_prefix(e, "firmware %s: ", cfg->firmware);
+	if (ret)
 		return ret;
-	}
 	describe_fw_boot(cfg, li);
 	return 0;
 }
@@ -277,6 +299,16 @@ int launch_inputs_build(const struct vm_config *cfg, struct launch_inputs *li, s
 	return ret;
 }
 
+int launch_inputs_check_boot(const struct vm_config *cfg, const struct launch_inputs *li,
+			     struct error *e)
+{
+	/* td-shim's Payload took the kernel: td_payload_apply() checked it as td-shim loads it. */
+	if (li->strategy != BOOT_FIRMWARE || !cfg->kernel || li->td.kernel_in_plan)
+		return 0;
+	return config_check_firmware_kernel(cfg, li->fw_kernel.data, li->fw_kernel.len,
+					    li->fw_initrd.len, e);
+}
+
 void launch_inputs_free(struct launch_inputs *li)
 {
 	boot_kernel_close(&li->kernel);
@@ -292,4 +324,6 @@ void launch_inputs_free(struct launch_inputs *li)
 	li->firmware = NULL;
 	unmap_file(&li->fw_kernel);
 	unmap_file(&li->fw_initrd);
+	free(li->snp_id);
+	li->snp_id = NULL;
 }

@@ -27,6 +27,7 @@
 #include "vmm/memory.h"
 
 struct error;
+struct snp_id_auth_files;
 struct vm_config;
 
 enum boot_strategy {
@@ -60,11 +61,16 @@ struct launch_inputs {
 	size_t firmware_len;
 	struct launch_plan plan;
 	bool has_plan;
+	/*
+	 * --kernel and --initrd for the firmware, mapped once: the bytes SNP's hashes and TDX's RTMR
+	 * prediction are taken from are the bytes fw_cfg serves (or td-shim's Payload holds).
+	 */
+	struct launch_file fw_kernel;
+	struct launch_file fw_initrd;
 	struct sev_hashes hashes; /* SNP measured direct boot */
 	bool has_hashes;
-	struct launch_file fw_kernel; /* --kernel and --initrd for the firmware (fw_cfg, Payload) */
-	struct launch_file fw_initrd;
-	struct td_payload td;         /* TDX: the TD HOB's address, where the kernel went */
+	struct snp_id_auth_files *snp_id; /* SNP: ID block and auth block, checked; or NULL */
+	struct td_payload td;             /* TDX: the TD HOB's address, where the kernel went */
 	/* what the firmware reads through fw_cfg; points into these inputs (do not copy them) */
 	struct device_firmware_boot fw_boot;
 	struct boot_mem_range fw_ram[GUEST_MEM_MAX_REGIONS];
@@ -73,6 +79,14 @@ struct launch_inputs {
 /* Opens and checks the payload, builds the description and the plan; no KVM involved. */
 int launch_inputs_build(const struct vm_config *cfg, struct launch_inputs *li, struct error *e);
 void launch_inputs_free(struct launch_inputs *li);
+
+/*
+ * What only a VM needs of its inputs (`cvmm measure` predicts any payload): a kernel the firmware
+ * gets through fw_cfg must be one it can load (config_check_firmware_kernel() on the mapped bytes).
+ * vm_create() calls it right after launch_inputs_build(), before KVM is opened.
+ */
+int launch_inputs_check_boot(const struct vm_config *cfg, const struct launch_inputs *li,
+			     struct error *e);
 
 /* The final command line: the user's, then one virtio_mmio.device=4K@ADDR:GSI per device. */
 int launch_cmdline(const char *user, const struct virtio_layout *devices, char *out, size_t len,

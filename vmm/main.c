@@ -10,6 +10,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/cmd_measure.h"
+#include "vmm/cmd_snp_id_block.h"
 #include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/supervisor.h"
@@ -26,6 +27,8 @@ int main(int argc, char **argv)
 	log_startup_begin();
 	if (argc > 1 && !strcmp(argv[1], "measure"))
 		return cmd_measure(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "snp-id-block"))
+		return cmd_snp_id_block(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "--version")) {
 		/* Kata's fc driver reads the second word of the first line as a semantic version. */
 		printf("cvmm v%s\n", CVMM_VERSION);

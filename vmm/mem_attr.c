@@ -219,6 +219,27 @@ static void set_bits(uint64_t *bits, uint64_t p0, uint64_t p1, bool shared)
 	}
 }
 
+/* The state the bitmap words of one 2 MiB block describe. */
+static uint8_t block_state(const uint64_t *w)
+{
+	uint64_t all_and = ~0ULL, all_or = 0;
+
+	for (unsigned i = 0; i < WORDS_2M; i++) {
+		all_and &= w[i];
+		all_or |= w[i];
+	}
+	return all_and == ~0ULL ? MEM_ATTR_SHARED : all_or == 0 ? MEM_ATTR_PRIVATE : MEM_ATTR_MIXED;
+}
+
+/* 1 GiB block g's summary after its 2 MiB children changed (it is mixed until now). */
+static void refresh_1g(struct mem_attr_map *map, uint64_t g)
+{
+	if (map->shared_2m[g] == MEM_ATTR_2M_PER_1G)
+		store8(&map->state_1g[g], MEM_ATTR_SHARED);
+	else if (map->shared_2m[g] == 0 && map->mixed_2m[g] == 0)
+		store8(&map->state_1g[g], MEM_ATTR_PRIVATE);
+}
+
 /* Changes the state of 2 MiB block b in 1 GiB block g, keeping g's child counters right. */
 static void set_2m(struct mem_attr_map *map, uint64_t g, uint64_t b, uint8_t s)
 {
@@ -235,7 +256,7 @@ static void set_2m(struct mem_attr_map *map, uint64_t g, uint64_t b, uint8_t s)
 static void update_partial_2m(struct mem_attr_map *map, uint64_t g, uint64_t b, uint64_t p0,
 			      uint64_t p1, bool shared)
 {
-	uint64_t *w = &map->bits[b * WORDS_2M], all_and = ~0ULL, all_or = 0;
+	uint64_t *w = &map->bits[b * WORDS_2M];
 	uint8_t s = map->state_2m[b];
 
 	if (s == (shared ? MEM_ATTR_SHARED : MEM_ATTR_PRIVATE))
@@ -246,12 +267,7 @@ static void update_partial_2m(struct mem_attr_map *map, uint64_t g, uint64_t b, 
 			store_word(&w[i], s == MEM_ATTR_SHARED ? ~0ULL : 0);
 	}
 	set_bits(map->bits, p0, p1, shared);
-	for (unsigned i = 0; i < WORDS_2M; i++) {
-		all_and &= w[i];
-		all_or |= w[i];
-	}
-	set_2m(map, g, b, all_and == ~0ULL ? MEM_ATTR_SHARED :
-			  all_or == 0       ? MEM_ATTR_PRIVATE : MEM_ATTR_MIXED);
+	set_2m(map, g, b, block_state(w));
 }
 
 /* Pages [p, end) of 1 GiB block g (not the whole block) become @shared. */
@@ -279,13 +295,21 @@ static void update_partial_1g(struct mem_attr_map *map, uint64_t g, uint64_t p, 
 			update_partial_2m(map, g, b, p, b_end - 1, shared);
 		p = b_end;
 	}
-	if (map->shared_2m[g] == MEM_ATTR_2M_PER_1G)
-		store8(&map->state_1g[g], MEM_ATTR_SHARED);
-	else if (map->shared_2m[g] == 0 && map->mixed_2m[g] == 0)
-		store8(&map->state_1g[g], MEM_ATTR_PRIVATE);
+	refresh_1g(map, g);
 }
 
-int mem_attr_set(struct mem_attr_map *map, uint64_t gpa, uint64_t len, bool shared)
+void mem_attr_settle_2m(struct mem_attr_map *map, uint64_t gpa)
+{
+	uint64_t p = gpa >> MEM_ATTR_PAGE_SHIFT, g = p / PAGES_1G, b = p / PAGES_2M;
+	uint8_t s = block_state(&map->bits[b * WORDS_2M]);
+
+	if (s != MEM_ATTR_MIXED) {
+		set_2m(map, g, b, s);
+		refresh_1g(map, g);
+	}
+}
+
+int mem_attr_set_slow(struct mem_attr_map *map, uint64_t gpa, uint64_t len, bool shared)
 {
 	uint64_t p, end;
 

@@ -55,11 +55,11 @@ struct mem_attr_map {
 int mem_attr_create(struct mem_attr_map **out, uint64_t limit);
 void mem_attr_destroy(struct mem_attr_map *map);
 
-/*
- * Sets [gpa, gpa + len) shared or private.  -EINVAL unless gpa and len are 4 KiB aligned, len is
- * non-zero and the range lies inside the map.
- */
-int mem_attr_set(struct mem_attr_map *map, uint64_t gpa, uint64_t len, bool shared);
+/* mem_attr_set() for any range; the inline function below takes the common page first. */
+int mem_attr_set_slow(struct mem_attr_map *map, uint64_t gpa, uint64_t len, bool shared);
+/* After a page of a mixed 2 MiB block changed: marks the block (and its 1 GiB block) uniform if
+ * it has become so. */
+void mem_attr_settle_2m(struct mem_attr_map *map, uint64_t gpa);
 
 /* True when every page of [gpa, gpa + len) is in @state (shared or private); false outside the map.
  * An empty range is uniform when gpa <= limit. */
@@ -104,6 +104,34 @@ static inline bool mem_attr_range_is(const struct mem_attr_map *map, uint64_t gp
 		word = ~word;
 	mask = (~0ULL >> (63 - (last & 63))) & (~0ULL << (first & 63));
 	return (word & mask) == mask;
+}
+
+/*
+ * Sets [gpa, gpa + len) shared or private.  -EINVAL unless gpa and len are 4 KiB aligned, len is
+ * non-zero and the range lies inside the map.
+ *
+ * One page of a mixed 2 MiB block (an SNP page-state change, a bounce buffer's page) changes one
+ * bitmap word; only when that word becomes uniform are the block's other words, in the same cache
+ * line, looked at.  Everything else goes through the summaries (mem_attr_set_slow).
+ */
+static inline int mem_attr_set(struct mem_attr_map *map, uint64_t gpa, uint64_t len, bool shared)
+{
+	uint64_t p = gpa >> MEM_ATTR_PAGE_SHIFT, bit = 1ULL << (p & 63), old, val;
+	uint64_t *w;
+
+	if (len != 1ULL << MEM_ATTR_PAGE_SHIFT || (gpa & (len - 1)) || gpa >= map->limit ||
+	    map->state_1g[gpa >> MEM_ATTR_1G_SHIFT] != MEM_ATTR_MIXED ||
+	    map->state_2m[gpa >> MEM_ATTR_2M_SHIFT] != MEM_ATTR_MIXED)
+		return mem_attr_set_slow(map, gpa, len, shared);
+	w = &map->bits[p >> 6];
+	old = __atomic_load_n(w, __ATOMIC_RELAXED);
+	val = shared ? old | bit : old & ~bit;
+	if (val != old) {
+		__atomic_store_n(w, val, __ATOMIC_RELAXED);
+		if (val == 0 || val == ~0ULL)
+			mem_attr_settle_2m(map, gpa);
+	}
+	return 0;
 }
 
 static inline bool mem_attr_is_shared(const struct mem_attr_map *map, uint64_t gpa, uint64_t len)

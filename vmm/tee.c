@@ -17,10 +17,8 @@ int tee_select(enum tee_kind kind, const struct tee_ops **ops, struct error *e)
 		*ops = &tee_tdx_ops;
 		return 0;
 	case TEE_SNP:
-		return error_set(e, ERROR_USAGE, ENOTSUP,
-				 "--tee %s: launches are not available in this build yet "
-				 "(`cvmm measure` predicts their measurement)",
-				 config_tee_name(kind));
+		*ops = &tee_snp_ops;
+		return 0;
 	}
 	return error_set(e, ERROR_USAGE, EINVAL, "unknown TEE kind %d", kind);
 }

@@ -63,12 +63,14 @@ static int base64_digit(char c)
 	return -1;
 }
 
-static int parse_hex_bytes(const char *s, uint8_t *out, size_t len)
+int parse_hex_bytes(const char *s, uint8_t *out, size_t len)
 {
+	if (strlen(s) != 2 * len)
+		return -EINVAL;
 	for (size_t i = 0; i < len; i++) {
-		int hi = hex_digit(s[2 * i]), lo = hi < 0 ? -1 : hex_digit(s[2 * i + 1]);
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
-		if (lo < 0)
+		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -29,6 +29,9 @@ static inline bool range_within(uint64_t off, uint64_t len, uint64_t size)
 /* Parses an unsigned integer (decimal, 0x hex) with an optional K/M/G suffix when allow_suffix. */
 int parse_u64(const char *s, uint64_t *out, bool allow_suffix);
 
+/* Parses exactly 2 * len hex digits (no prefix) into out; -EINVAL otherwise. */
+int parse_hex_bytes(const char *s, uint8_t *out, size_t len);
+
 /* pread()s exactly len bytes at off; -EIO on a short file, -errno on failure. */
 int pread_exact(int fd, void *buf, size_t len, uint64_t off);
 

@@ -87,10 +87,13 @@ static void report_fatal(struct vcpu *vcpu, const char *what)
 	struct kvm_sregs sregs;
 	char reason[256];
 
-	if (kvm_get_regs(vcpu->fd, &regs))
-		memset(&regs, 0, sizeof(regs));
-	if (kvm_get_sregs(vcpu->fd, &sregs))
-		memset(&sregs, 0, sizeof(sregs));
+	/* A confidential guest's registers are its own: KVM refuses to read them. */
+	if (kvm_get_regs(vcpu->fd, &regs) || kvm_get_sregs(vcpu->fd, &sregs)) {
+		snprintf(reason, sizeof(reason), "vcpu%u: %s; registers unavailable", vcpu->id,
+			 what);
+		vcpu->ctx->request_stop(vcpu->ctx->vm, VM_EXIT_GUEST_ERROR, reason);
+		return;
+	}
 	/*
 	 * On AMD, KVM reinitialises the vCPU after a shutdown intercept (the VMCB is undefined
 	 * then), so what it reports is the reset state, not where the guest died.
@@ -144,15 +147,17 @@ static bool handle_system_event(struct vcpu *vcpu)
 		report_fatal(vcpu, "guest reported a crash");
 		break;
 	case KVM_SYSTEM_EVENT_SEV_TERM:
-		report_fatal(vcpu, "SEV guest requested termination");
-		break;
 	case KVM_SYSTEM_EVENT_TDX_FATAL:
-		/* The TD's report (error code, message) is for the TEE kind to read; it stops. */
-		if (vcpu->ctx->tee_ops && vcpu->ctx->tee_ops->handle_tee_exit) {
-			vcpu->ctx->tee_ops->handle_tee_exit(vcpu->ctx->vm, vcpu, vcpu->run);
-			break;
-		}
-		report_fatal(vcpu, "TDX guest reported a fatal error");
+		/*
+		 * The TEE kind knows where the guest's report is (SNP: the termination reason; TD:
+		 * error code and message); the registers are the guest's secret.  Both stop the VM.
+		 */
+		if (vcpu->ctx->tee_ops && vcpu->ctx->tee_ops->handle_tee_exit)
+			return vcpu->ctx->tee_ops->handle_tee_exit(vcpu->ctx->vm, vcpu,
+								   vcpu->run) == 0;
+		report_fatal(vcpu, vcpu->run->system_event.type == KVM_SYSTEM_EVENT_SEV_TERM
+					   ? "SEV guest requested termination"
+					   : "TDX guest reported a fatal error");
 		break;
 	default:
 		snprintf(reason, sizeof(reason), "vcpu%u: unknown system event %u", vcpu->id,

@@ -121,6 +121,12 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	int ret;
 
 	vm->kvm_fd = kvm_open();
+	/*
+	 * A TEE kind says first, in its own words, whether this host can run it at all (also when
+	 * the open failed: see vmm/tee.h).
+	 */
+	if (vm->tee_ops && vm->tee_ops->probe && (ret = vm->tee_ops->probe(vm, e)))
+		return ret;
 	if (vm->kvm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->kvm_fd, "cannot open %s: %s%s", kvm_device_path(),
 				 strerror(-vm->kvm_fd), kvm_missing_hint(vm->kvm_fd));
@@ -132,8 +138,6 @@ static int setup_kvm(struct vm *vm, struct error *e)
 	    kvm_check_extension(vm->kvm_fd, KVM_CAP_SPLIT_IRQCHIP) <= 0)
 		return error_set(e, ERROR_HOST, ENOTSUP,
 				 "--irqchip split: KVM lacks KVM_CAP_SPLIT_IRQCHIP");
-	if (vm->tee_ops && vm->tee_ops->probe && (ret = vm->tee_ops->probe(vm, e)))
-		return ret;
 	vm->vm_fd = kvm_create_vm(vm->kvm_fd, type);
 	if (vm->vm_fd < 0)
 		return error_set(e, ERROR_HOST, vm->vm_fd, "KVM_CREATE_VM (type %lu) failed: %s",
@@ -308,7 +312,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	*out = NULL;
 	/*
 	 * Everything the user named is checked before KVM is touched: the config here, the payload
-	 * files by launch_inputs_build() below (the same checks as CONFIG_CHECK_ALL, done once).
+	 * files by launch_inputs_build() and launch_inputs_check_boot() below (the same checks as
+	 * CONFIG_CHECK_ALL, done once).
 	 */
 	ret = config_validate(cfg, CONFIG_CHECK_NO_PAYLOAD, e);
 	if (ret)
@@ -318,6 +323,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct error *e)
 	if (!vm)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	ret = launch_inputs_build(cfg, &vm->launch, e);
+	if (!ret)
+		ret = launch_inputs_check_boot(cfg, &vm->launch, e);
 	if (!ret)
 		ret = tee_select(cfg->tee, &vm->tee_ops, e);
 	log_startup("launch inputs built");

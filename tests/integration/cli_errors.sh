@@ -121,6 +121,22 @@ else
 	fail=$((fail + 1))
 fi
 
+# --tee snp where there is no SNP: exit 3 and one line saying so, before any VM exists (here: no
+# KVM at all; on a machine with KVM but without SNP the line names what KVM lacks).
+amdsev=$(cd "$(dirname "$0")/../.." && pwd)/tests/vectors/ovmf_AmdSev_suffix.bin
+for dev in "$tmp/no-kvm" "${CVMM_KVM_DEVICE:-/dev/kvm}"; do
+	[ "$dev" != "$tmp/no-kvm" ] && [ -e /dev/sev ] && continue # an SNP host: nothing to refuse
+	out=$(CVMM_KVM_DEVICE=$dev timeout 20 "$CVMM" --tee snp --firmware "$amdsev" 2>&1 </dev/null)
+	status=$?
+	if [ "$status" -eq 3 ] && [ "$(grep -c '' <<<"$out")" -eq 1 ] &&
+	   grep -q -- "--tee snp: SEV-SNP is not available on this host: " <<<"$out"; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL: --tee snp without SNP ($dev) -> status $status (want 3), '$out'"
+		fail=$((fail + 1))
+	fi
+done
+
 # --help and --version are not errors.
 if "$CVMM" --version | head -1 | grep -Eq '^cvmm v[0-9]+\.[0-9]+\.[0-9]+$' &&
    "$CVMM" --help | grep -q -- '--kernel'; then

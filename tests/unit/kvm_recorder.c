@@ -24,6 +24,12 @@ static struct {
 	unsigned skip; /* calls to let pass before that one */
 } scripts[REC_MAX_SCRIPTS];
 static unsigned nr_scripts;
+#define REC_MAX_HOOKS 4
+static struct {
+	const char *op;
+	rec_hook_fn fn;
+	void *ctx;
+} hooks[REC_MAX_HOOKS];
 static int next_fd = 100;
 static bool punch_for_real;
 static bool run_blocks;
@@ -48,6 +54,33 @@ void rec_reset(void)
 	nr_caps = 0;
 	nr_supported_cpuid = 0;
 	rec_tdx_reset();
+	memset(hooks, 0, sizeof(hooks));
+}
+
+void rec_set_hook(const char *op, rec_hook_fn fn, void *ctx)
+{
+	unsigned free_slot = REC_MAX_HOOKS;
+
+	for (unsigned i = 0; i < REC_MAX_HOOKS; i++) {
+		if (hooks[i].op && !strcmp(hooks[i].op, op)) {
+			hooks[i].fn = fn;
+			hooks[i].ctx = ctx;
+			return;
+		}
+		if (!hooks[i].op && free_slot == REC_MAX_HOOKS)
+			free_slot = i;
+	}
+	if (fn && free_slot < REC_MAX_HOOKS)
+		hooks[free_slot] = (typeof(hooks[0])){ op, fn, ctx };
+}
+
+/* The recorded call's result r, or the hook's when one is set and nothing was scripted. */
+static int hooked(const char *op, int r, int fd, void *arg)
+{
+	for (unsigned i = 0; !r && i < REC_MAX_HOOKS; i++)
+		if (hooks[i].op && hooks[i].fn && !strcmp(hooks[i].op, op))
+			return hooks[i].fn(hooks[i].ctx, fd, arg);
+	return r;
 }
 
 void rec_punch_passthrough(bool on)
@@ -317,11 +350,17 @@ int kvm_ioeventfd(int vm_fd, const struct kvm_ioeventfd *io)
 		      U(io->flags), io->datamatch);
 }
 
+/* args[1] is the vCPU fd handed out (-1 when the call fails), so tests can tell vCPUs apart. */
 int kvm_create_vcpu(int vm_fd, unsigned long id)
 {
-	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 1, U(id));
+	int fd = real_fd("fake-vcpu", 4096 * 3);
+	int r = record("kvm_create_vcpu", vm_fd, NULL, 0, 2, U(id), U(fd));
 
-	return r ? r : real_fd("fake-vcpu", 4096 * 3);
+	if (r && fd >= 0) {
+		close(fd);
+		kvm_rec.calls[kvm_rec.nr_calls - 1].args[1] = U(-1);
+	}
+	return r ? r : fd;
 }
 
 static int rec_tdx_op(struct cvmm_kvm_tdx_cmd *c, int ret);
@@ -332,10 +371,35 @@ int kvm_memory_encrypt_op(int fd, void *cmd)
 	const struct cvmm_kvm_tdx_cmd *c = cmd;
 	int r = record("kvm_memory_encrypt_op", fd, cmd, 24, 3, U(c->id), U(c->flags), c->data);
 
-	/* TDX command ids are 0..5, SEV ones 22 and up. */
+	/*
+	 * TDX command ids are 0..5 (the TDX block below plays the TDX module), SEV ones 22 and up
+	 * (a test's hook plays the SEV firmware).
+	 */
 	if (c->id <= KVM_TDX_GET_CPUID)
-		r = rec_tdx_op(cmd, r);
-	return r;
+		return rec_tdx_op(cmd, r);
+	return hooked("kvm_memory_encrypt_op", r, fd, cmd);
+}
+
+/* A real fd (a memfd), so the SNP probe succeeds unless a failure is scripted. */
+const char *sev_device_path(void)
+{
+	return "/dev/sev (recorded)";
+}
+
+int sev_open(void)
+{
+	int r = record("sev_open", -1, NULL, 0, 0);
+
+	return r ? r : real_fd("fake-sev", 0);
+}
+
+/* *val is 0 unless a hook fills it. */
+int kvm_get_device_attr(int fd, uint32_t group, uint64_t attr, uint64_t *val)
+{
+	int r = record("kvm_get_device_attr", fd, NULL, 0, 2, U(group), attr);
+
+	*val = 0;
+	return hooked("kvm_get_device_attr", r, fd, val);
 }
 
 void rec_run_blocks(bool on)
@@ -390,7 +454,7 @@ int kvm_set_sregs(int vcpu_fd, const struct kvm_sregs *sregs)
 
 int kvm_set_fpu(int vcpu_fd, const struct kvm_fpu *fpu)
 {
-	return record("kvm_set_fpu", vcpu_fd, NULL, 0, 2, U(fpu->fcw), U(fpu->mxcsr));
+	return record("kvm_set_fpu", vcpu_fd, fpu, sizeof(*fpu), 2, U(fpu->fcw), U(fpu->mxcsr));
 }
 
 int kvm_set_msrs(int vcpu_fd, const struct kvm_msrs *msrs)

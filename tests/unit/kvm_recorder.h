@@ -14,7 +14,7 @@
 
 #define REC_MAX_CALLS 4096
 #define REC_MAX_ARGS  6
-#define REC_MAX_BLOB  256
+#define REC_MAX_BLOB  512 /* struct kvm_sregs and kvm_fpu whole */
 
 struct rec_call {
 	const char *op;      /* the kvm_api.h function name, e.g. "kvm_set_memory_attributes" */
@@ -44,6 +44,15 @@ long rec_find(const char *op, unsigned n);
 size_t rec_count(const char *op);
 /* host_punch_hole() also really punches the hole (real memfds in tests); off after rec_reset(). */
 void rec_punch_passthrough(bool on);
+/*
+ * A hook plays the kernel's part of op: it runs after the call is recorded, unless a failure is
+ * scripted for that call, gets the call's argument and returns the call's result.  Ops with hooks:
+ * kvm_memory_encrypt_op for SEV commands (arg: the command struct, e.g. a fake SEV firmware that
+ * advances a LAUNCH_UPDATE in place; TDX commands go to the TDX block below instead) and
+ * kvm_get_device_attr (arg: the uint64_t to fill).  fn NULL removes it; rec_reset() removes all.
+ */
+typedef int (*rec_hook_fn)(void *ctx, int fd, void *arg);
+void rec_set_hook(const char *op, rec_hook_fn fn, void *ctx);
 /*
  * kvm_run() behaves like KVM with a guest that never exits: it sleeps until the vCPU is kicked
  * (immediate_exit, SIGUSR1) and returns -EINTR, unrecorded.  Off after rec_reset().

@@ -154,7 +154,13 @@ static void test_hostile_bodies(void **state)
 	       "machine-config.tdx: unknown field 'mrtd'");
 	expect("PUT", "/machine-config",
 	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"snp\":{\"host_data\":\"00\"}}", 400,
-	       "machine-config.snp.host_data: not supported");
+	       "machine-config.snp.host_data: expected 32 bytes");
+	expect("PUT", "/machine-config",
+	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"snp\":{\"vcpu_sig\":4294967296}}", 400,
+	       "machine-config.snp.vcpu_sig: a 32-bit");
+	expect("PUT", "/machine-config",
+	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"snp\":{\"vmpl\":0}}", 400,
+	       "machine-config.snp: unknown field 'vmpl'");
 	expect("PUT", "/machine-config",
 	       "{\"vcpu_count\":1,\"mem_size_mib\":64,\"snp\":{\"policy\":\"x\"}}", 400,
 	       "'policy' must be");
@@ -176,6 +182,21 @@ static void test_hostile_bodies(void **state)
 	assert_null(a.cfg.tdx.quote_service);
 	expect("GET", "/machine-config", NULL, 200, "\"vcpu_count\":2,\"mem_size_mib\":128");
 	assert_int_equal(a.cfg.tee, TEE_NONE); /* a PUT replaces the whole */
+	/* SNP inputs as --snp-policy, --host-data ... give them; a PUT restores the defaults. */
+	expect("PATCH", "/machine-config", "{\"tee\":\"snp\",\"snp\":{\"policy\":196608,"
+	       "\"vcpu_sig\":8392466,\"guest_features\":1,\"id_block\":\"/x/id\","
+	       "\"id_auth\":\"/x/auth\",\"host_data\":\"000102030405060708090a0b0c0d0e0f"
+	       "101112131415161718191a1b1c1d1e1f\"}}", 204, NULL);
+	assert_int_equal(a.cfg.tee, TEE_SNP);
+	assert_true(a.cfg.snp.policy_set && a.cfg.snp.policy == 0x30000);
+	assert_true(a.cfg.snp.vcpu_sig_set && a.cfg.snp.vcpu_sig == 0x800f12);
+	assert_true(a.cfg.snp.host_data_set && a.cfg.snp.host_data[31] == 0x1f);
+	assert_string_equal(a.cfg.snp.id_block, "/x/id");
+	assert_string_equal(a.cfg.snp.id_auth, "/x/auth");
+	expect("PUT", "/machine-config", "{\"vcpu_count\":2,\"mem_size_mib\":128}", 204, NULL);
+	assert_false(a.cfg.snp.policy_set || a.cfg.snp.vcpu_sig_set || a.cfg.snp.host_data_set);
+	assert_null(a.cfg.snp.id_block);
+	assert_int_equal(a.cfg.snp.guest_features, 1);
 
 	/* boot-source */
 	expect("PUT", "/boot-source", "{\"boot_args\":\"x\"}", 400,

@@ -18,6 +18,7 @@
 
 #include "boot/acpi.h"
 #include "devices/fw_cfg.h"
+#include "tests/unit/fw_cfg_port.h"
 #include "tests/unit/input_files.h"
 #include "tests/unit/kvm_recorder.h"
 #include "tests/unit/td_fixture.h"
@@ -46,63 +47,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- reading fw_cfg as firmware does, by port ---- */
-
-static void select_key(const struct bus *pio, uint16_t key)
-{
-	assert_true(bus_access(pio, FW_CFG_PORT_SEL, (uint8_t *)&key, 2, true));
-}
-
-static void read_bytes(const struct bus *pio, uint16_t key, void *out, size_t len)
-{
-	select_key(pio, key);
-	for (size_t i = 0; i < len; i++)
-		assert_true(bus_access(pio, FW_CFG_PORT_DATA, (uint8_t *)out + i, 1, false));
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* A file's key and size from the directory; -1 when absent. */
-static int find_file(const struct bus *pio, const char *name, uint32_t *size)
-{
-	uint8_t count[4], entry[64];
-
-	read_bytes(pio, FW_CFG_FILE_DIR, count, 4);
-	for (uint32_t i = 0; i < be32(count); i++) {
-		for (size_t b = 0; b < sizeof(entry); b++)
-			assert_true(bus_access(pio, FW_CFG_PORT_DATA, entry + b, 1, false));
-		if (!strcmp((const char *)entry + 8, name)) {
-			*size = be32(entry);
-			return entry[4] << 8 | entry[5];
-		}
-	}
-	return -1;
-}
-
-static uint8_t *read_file(const struct bus *pio, const char *name, uint32_t *size)
-{
-	int key = find_file(pio, name, size);
-	uint8_t *buf;
-
-	if (key < 0)
-		fail_msg("fw_cfg has no file %s", name);
-	buf = malloc(*size ? *size : 1);
-	assert_non_null(buf);
-	read_bytes(pio, (uint16_t)key, buf, *size);
-	return buf;
-}
-
-static uint32_t read_u32(const struct bus *pio, uint16_t key)
-{
-	uint32_t v = 0;
-
-	read_bytes(pio, key, &v, 4);
-	return v;
-}
-
 /* ---- the device row ---- */
 
 static void test_row_only_for_firmware_boots(void **state)
@@ -129,9 +73,9 @@ static void test_row_only_for_firmware_boots(void **state)
 	td_config(&cfg, fw_path, &fw_image_ovmf);
 	td_kvm(0);
 	assert_int_equal(vm_create(&cfg, &vm, &e), 0);
-	read_bytes(&vm->dm.pio, FW_CFG_SIGNATURE, sig, 4);
+	fwc_read(&vm->dm.pio, FW_CFG_SIGNATURE, sig, 4);
 	assert_memory_equal(sig, "QEMU", 4);
-	assert_int_equal(read_u32(&vm->dm.pio, FW_CFG_KERNEL_SIZE), 0); /* no --kernel */
+	assert_int_equal(fwc_read_u32(&vm->dm.pio, FW_CFG_KERNEL_SIZE), 0); /* no --kernel */
 	vm_destroy(vm);
 	config_free(&cfg);
 }
@@ -158,27 +102,27 @@ static void test_direct_boot_items(void **state)
 	const struct bus *pio = &vm->dm.pio;
 
 	/* setup_sects 4: 5 sectors of setup, the rest kernel. */
-	assert_int_equal(read_u32(pio, FW_CFG_SETUP_SIZE), 5 * 512);
-	assert_int_equal(read_u32(pio, FW_CFG_KERNEL_SIZE), 0x5000 - 5 * 512);
+	assert_int_equal(fwc_read_u32(pio, FW_CFG_SETUP_SIZE), 5 * 512);
+	assert_int_equal(fwc_read_u32(pio, FW_CFG_KERNEL_SIZE), 0x5000 - 5 * 512);
 	setup = malloc(5 * 512);
-	read_bytes(pio, FW_CFG_SETUP_DATA, setup, 5 * 512);
+	fwc_read(pio, FW_CFG_SETUP_DATA, setup, 5 * 512);
 	assert_memory_equal(setup, vm->launch.fw_kernel.data, 5 * 512);
 	free(setup);
-	assert_int_equal(read_u32(pio, FW_CFG_INITRD_SIZE), sizeof(initrd));
+	assert_int_equal(fwc_read_u32(pio, FW_CFG_INITRD_SIZE), sizeof(initrd));
 	/* The command line is the launch's final one, with its NUL. */
-	size = read_u32(pio, FW_CFG_CMDLINE_SIZE);
+	size = fwc_read_u32(pio, FW_CFG_CMDLINE_SIZE);
 	assert_int_equal(size, strlen(vm->launch.cmdline) + 1);
 	cmdline = malloc(size);
-	read_bytes(pio, FW_CFG_CMDLINE_DATA, cmdline, size);
+	fwc_read(pio, FW_CFG_CMDLINE_DATA, cmdline, size);
 	assert_string_equal((const char *)cmdline, vm->launch.cmdline);
 	free(cmdline);
 	/* e820: guest RAM, one entry of 64 MiB. */
-	e820 = read_file(pio, "etc/e820", &size);
+	e820 = fwc_read_file(pio, "etc/e820", &size);
 	assert_int_equal(size, 20);
 	assert_int_equal(e820[8] | e820[9] << 8 | e820[10] << 16 | e820[11] << 24, 64 << 20);
 	assert_int_equal(e820[16], 1);
 	free(e820);
-	read_bytes(pio, FW_CFG_NB_CPUS, &cpus, 2);
+	fwc_read(pio, FW_CFG_NB_CPUS, &cpus, 2);
 	assert_int_equal(cpus, 2);
 
 	/* The ACPI files the firmware reads (and TDVF measures) are the ones measure hashes. */
@@ -187,15 +131,15 @@ static void test_direct_boot_items(void **state)
 
 	assert_int_equal(fw_cfg_acpi_files(vm->launch.acpi, vm->launch.acpi_len,
 					   vm->launch.acpi_gpa, &want), 0);
-	got = read_file(pio, "etc/table-loader", &size);
+	got = fwc_read_file(pio, "etc/table-loader", &size);
 	assert_int_equal(size, want.loader_len);
 	assert_memory_equal(got, want.loader, size);
 	free(got);
-	got = read_file(pio, "etc/acpi/tables", &size);
+	got = fwc_read_file(pio, "etc/acpi/tables", &size);
 	assert_int_equal(size, want.tables_len);
 	assert_memory_equal(got, want.tables, size);
 	free(got);
-	got = read_file(pio, "etc/acpi/rsdp", &size);
+	got = fwc_read_file(pio, "etc/acpi/rsdp", &size);
 	assert_memory_equal(got, want.rsdp, sizeof(want.rsdp));
 	free(got);
 	fw_cfg_acpi_files_free(&want);
@@ -327,9 +271,9 @@ static void test_acpi_loader(void **state)
 	assert_int_equal(bus_register(&pio, FW_CFG_PIO_BASE, FW_CFG_PIO_LEN, fw_cfg_pio, fc, "f"),
 			 0);
 	assert_int_equal(fw_cfg_add_acpi(fc, blob, (size_t)len, LAYOUT_ACPI_START), 0);
-	rsdp = read_file(&pio, "etc/acpi/rsdp", &ld->rsdp_len);
-	tables = read_file(&pio, "etc/acpi/tables", &ld->tables_len);
-	script = read_file(&pio, "etc/table-loader", &script_len);
+	rsdp = fwc_read_file(&pio, "etc/acpi/rsdp", &ld->rsdp_len);
+	tables = fwc_read_file(&pio, "etc/acpi/tables", &ld->tables_len);
+	script = fwc_read_file(&pio, "etc/table-loader", &script_len);
 	assert_int_equal(ld->rsdp_len, 36);
 	run_loader(ld, script, script_len, rsdp, tables);
 

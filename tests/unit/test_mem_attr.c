@@ -344,6 +344,50 @@ static void test_pages_coalesce(void **state)
 	mem_attr_destroy(map);
 }
 
+/*
+ * Single pages, the inline fast path: concentrated on a few 2 MiB blocks so that words and blocks
+ * go uniform and mixed again many times, checked against the model and against the summaries
+ * (a block whose pages are all on one side must say so, and so must its 1 GiB block).
+ */
+static void test_single_pages(void **state)
+{
+	const uint64_t limit = 2 * G1 + M2 + 5 * PG;
+	const uint64_t blocks[] = { 0, G1 - M2, G1, 2 * G1 };
+	struct model m;
+
+	rng_state = 0x5eed5eed;
+	model_init(&m, limit);
+	for (unsigned op = 0; op < 200000; op++) {
+		uint64_t base = blocks[rnd_below(4)], nr = MIN(M2, limit - base) / PG;
+		/* A narrow window of pages: a whole word, or a block, keeps flipping back. */
+		uint64_t gpa = base + (op & 1 ? rnd_below(nr) : rnd_below(MIN(nr, 70))) * PG;
+
+		model_set(&m, gpa, PG, rnd_below(3) != 0 ? op / 5000 % 2 : rnd_below(2));
+		if (op % 997 == 0) {
+			check_around(&m, gpa, PG);
+			for (unsigned i = 0; i < 4; i++) {
+				uint64_t b = blocks[i] / M2;
+				uint64_t n = MIN(M2, limit - blocks[i]);
+				bool sh = model_is(&m, blocks[i], n, true);
+				bool pr = model_is(&m, blocks[i], n, false);
+
+				if (blocks[i] + M2 <= limit && (sh || pr))
+					assert_int_equal(m.map->state_2m[b], sh ? MEM_ATTR_SHARED :
+										  MEM_ATTR_PRIVATE);
+			}
+		}
+	}
+	check_every_page(&m);
+	/* Everything back to private a page at a time: every summary says private again. */
+	for (unsigned i = 0; i < 4; i++)
+		for (uint64_t a = blocks[i]; a < MIN(blocks[i] + M2, limit); a += PG)
+			model_set(&m, a, PG, false);
+	for (unsigned g = 0; g < 2; g++)
+		assert_int_equal(m.map->state_1g[g], MEM_ATTR_PRIVATE);
+	assert_true(mem_attr_is_private(m.map, 0, limit));
+	model_free(&m);
+}
+
 static void test_end_of_map(void **state)
 {
 	const uint64_t limit = G1 + M2 + 3 * PG; /* partial 2 MiB and 1 GiB blocks at the end */
@@ -433,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_2m_fast_path),
 		cmocka_unit_test(test_1g_fast_path),
 		cmocka_unit_test(test_pages_coalesce),
+		cmocka_unit_test(test_single_pages),
 		cmocka_unit_test(test_end_of_map),
 		cmocka_unit_test(test_two_ram_regions),
 		cmocka_unit_test(test_invalid),
