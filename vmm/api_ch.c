@@ -202,6 +202,8 @@ static void h_add_net(void *ctx, const struct api_request *req, struct api_respo
 	if (body && !error_is_set(&e))
 		parse_net(body, req->nr_fds == 1, &t, &e);
 	json_decref(body);
+	if (!error_is_set(&e))
+		api_can_add_tap(ctx, &e);
 	if (!error_is_set(&e) && req->nr_fds == 1 && tap_adopt_fd(req->fds[0], ifname, err,
 								  sizeof(err)))
 		error_set(&e, ERROR_USAGE, EINVAL, "vm.add-net: %s", err);

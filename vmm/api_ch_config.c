@@ -183,7 +183,7 @@ static int parse_payload(const json_t *o, struct vm_config *cfg, struct error *e
 		{ "cmdline", J_STR, false, USE, NULL },
 		{ "initramfs", J_STR, false, USE, NULL },
 		{ "igvm", J_STR, false, NONE, "cvmm does not load IGVM files" },
-		{ "host_data", J_STR, false, NONE, "the SEV-SNP launch is not implemented" },
+		{ "host_data", J_STR, false, NONE, "it belongs to platform.sev_snp, refused here" },
 	};
 	int ret = check(o, "payload", f, ARRAY_SIZE(f), e);
 
@@ -391,7 +391,9 @@ static int parse_platform(const json_t *o, struct vm_config *cfg, struct error *
 		{ "uuid", J_STR, false, NONE, "cvmm writes no SMBIOS tables" },
 		{ "oem_strings", J_ARR, false, NONE, "cvmm writes no SMBIOS tables" },
 		{ "tdx", J_BOOL, false, USE, NULL },
-		{ "sev_snp", J_BOOL, false, NONE, "the SEV-SNP launch is not implemented" },
+		{ "sev_snp", J_BOOL, false, NONE,
+		  "Cloud Hypervisor's SEV-SNP takes an IGVM payload; cvmm launches SNP guests from "
+		  "OVMF through --tee snp or the Firecracker API" },
 	};
 	int ret = check(o, "platform", f, ARRAY_SIZE(f), e);
 

@@ -228,12 +228,8 @@ int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 	return 0;
 }
 
-int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
+int api_can_add_tap(const struct api_vmm *a, struct error *e)
 {
-	struct net_spec spec = { .what = "vm.add-net", .fd = t->fd, .rx = &t->limiter,
-				 .tx = &t->limiter };
-	int ret;
-
 	if (!a->created)
 		return BAD("vm.add-net: no VM created (PUT vm.create first)");
 	if (a->vm)
@@ -242,7 +238,17 @@ int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
 				 "interfaces between vm.create and vm.boot)");
 	if (a->nr_tap_fds + a->nr_nets >= API_MAX_NETS)
 		return BAD("vm.add-net: at most %d interfaces", API_MAX_NETS);
-	ret = net_to_config(&a->cfg, &spec, e);
+	return 0;
+}
+
+int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
+{
+	struct net_spec spec = { .what = "vm.add-net", .fd = t->fd, .rx = &t->limiter,
+				 .tx = &t->limiter };
+	int ret = api_can_add_tap(a, e);
+
+	if (!ret)
+		ret = net_to_config(&a->cfg, &spec, e);
 	if (ret)
 		return ret;
 	a->tap_fds[a->nr_tap_fds++] = t->fd;

@@ -104,6 +104,8 @@ int api_patch_net(struct api_vmm *a, const struct api_net *n, struct error *e);
  * config being filled (taken over: *cfg is left config_init()ed).  Refused once created.
  */
 int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e);
+/* Whether a tap can be added now (a created VM, not booted, room left): 0 or a usage error. */
+int api_can_add_tap(const struct api_vmm *a, struct error *e);
 /* A tap by fd for the created, not yet booted VM; on success a owns t->fd. */
 int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e);
 /* The created VM: vm_create() and vm_start(), as InstanceStart. */
