@@ -46,6 +46,7 @@
 #define ACCEPTS_PER_RUN  API_HTTP_MAX_CONNECTIONS
 #define EVENTS_PER_RUN   64
 #define ECHO_MAX   64 /* bytes of a client's method or path quoted back in an error */
+#define EOF_RECHECK_NS 5000000ULL
 
 enum conn_state {
 	CONN_FREE,
@@ -61,7 +62,8 @@ struct api_conn {
 	int fd;               /* the client's socket */
 	int mhd_fd;           /* what libmicrohttpd serves: fd, or the relay's far end */
 	struct api_relay *relay; /* NULL: not relayed */
-	uint32_t client_ev, near_ev; /* relayed: what epoll watches now (0: not watched) */
+	uint32_t client_ev, near_ev; /* relayed: what epoll watches now */
+	bool client_watched, near_watched;
 	uint64_t deadline_ns; /* 0: none */
 	bool in_mhd;          /* libmicrohttpd owns mhd_fd (and closes it) */
 	int fds[API_HTTP_MAX_FDS];
@@ -119,17 +121,21 @@ static void watch_conn(struct api_server *s, struct api_conn *c, int op)
 		log_debug("api: cannot watch a connection: %s", strerror(errno));
 }
 
-/* Watches fd for want (level-triggered) where it watched *have; want 0: not at all. */
-static void watch_fd(struct api_server *s, int fd, uint64_t tag, uint32_t *have, uint32_t want)
+/* Watches fd (level-triggered) for want, or not at all (!on), where it had *have, *watched. */
+static void watch_fd(struct api_server *s, int fd, uint64_t tag, uint32_t *have, bool *watched,
+		     uint32_t want, bool on)
 {
 	struct epoll_event ev = { .events = want, .data.u64 = tag };
-	int op = !*have ? EPOLL_CTL_ADD : !want ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+	int op = !*watched ? EPOLL_CTL_ADD : !on ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
 
-	if (want == *have)
+	if (on == *watched && (!on || want == *have))
+		return;
+	if (!on && !*watched)
 		return;
 	if (epoll_ctl(s->epfd, op, fd, &ev) < 0)
 		log_debug("api: cannot watch a relayed connection: %s", strerror(errno));
 	*have = want;
+	*watched = on;
 }
 
 /* A relayed connection: its two sockets watched for what the relay can move now. */
@@ -137,10 +143,10 @@ static void watch_relay(struct api_server *s, struct api_conn *c)
 {
 	uint64_t i = (uint64_t)(c - s->conns);
 
-	watch_fd(s, api_relay_client_fd(c->relay), i, &c->client_ev,
-		 api_relay_client_events(c->relay));
-	watch_fd(s, api_relay_near_fd(c->relay), TAG_NEAR + i, &c->near_ev,
-		 api_relay_near_events(c->relay));
+	watch_fd(s, api_relay_client_fd(c->relay), i, &c->client_ev, &c->client_watched,
+		 api_relay_client_events(c->relay), api_relay_client_watched(c->relay));
+	watch_fd(s, api_relay_near_fd(c->relay), TAG_NEAR + i, &c->near_ev, &c->near_watched,
+		 api_relay_near_events(c->relay), api_relay_near_watched(c->relay));
 }
 
 static void close_passed_fds(struct api_conn *c)
@@ -156,8 +162,10 @@ static void free_conn(struct api_server *s, struct api_conn *c)
 	if (c->state == CONN_FREE)
 		return;
 	if (c->relay) {
-		watch_fd(s, api_relay_client_fd(c->relay), 0, &c->client_ev, 0);
-		watch_fd(s, api_relay_near_fd(c->relay), 0, &c->near_ev, 0);
+		watch_fd(s, api_relay_client_fd(c->relay), 0, &c->client_ev, &c->client_watched, 0,
+			 false);
+		watch_fd(s, api_relay_near_fd(c->relay), 0, &c->near_ev, &c->near_watched, 0,
+			 false);
 		api_relay_close(c->relay); /* the far end is libmicrohttpd's */
 		c->relay = NULL;
 	} else {
@@ -310,6 +318,22 @@ static void handle_events(struct api_server *s, bool accept_new)
 	}
 }
 
+/* Relayed clients' ends of stream that waited for the daemon to read what came before. */
+static bool pass_eofs(struct api_server *s)
+{
+	bool waiting = false;
+
+	for (unsigned i = 0; i < API_HTTP_MAX_CONNECTIONS; i++) {
+		struct api_conn *c = &s->conns[i];
+
+		if (c->state == CONN_FREE || !c->relay || !api_relay_eof_pending(c->relay))
+			continue;
+		relay_ready(s, c, 0);
+		waiting |= c->state != CONN_FREE && c->relay && api_relay_eof_pending(c->relay);
+	}
+	return waiting;
+}
+
 void api_server_run(struct api_server *s)
 {
 	s->closed_in_run = false;
@@ -317,8 +341,10 @@ void api_server_run(struct api_server *s)
 	handle_events(s, true);
 	MHD_run(s->mhd);
 	/* And after: relayed answers the daemon just wrote go to their clients now. */
-	if (s->routes->max_fds)
+	if (s->routes->max_fds) {
 		handle_events(s, false);
+		pass_eofs(s);
+	}
 	expire(s);
 }
 
@@ -347,6 +373,9 @@ int api_server_timeout_ms(struct api_server *s)
 
 		if (c->state != CONN_FREE && c->deadline_ns && (!next || c->deadline_ns < next))
 			next = c->deadline_ns;
+		/* An end of stream waits for the daemon to read: look again shortly. */
+		if (c->state != CONN_FREE && c->relay && api_relay_eof_pending(c->relay))
+			next = MIN(next ? next : UINT64_MAX, now + EOF_RECHECK_NS);
 	}
 	if (next)
 		ms = next <= now ? 0 : (int64_t)((next - now + 999999) / 1000000);

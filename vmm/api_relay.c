@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -175,6 +176,23 @@ static void read_near(struct api_relay *r)
 	}
 }
 
+/*
+ * Bytes libmicrohttpd has not read yet.  The client's end of stream goes to it only once it has
+ * read everything before: in edge-triggered epoll, the end arriving with the last bytes would be
+ * seen with them and, after a short read, never looked for again.
+ */
+static int unread_by_mhd(const struct api_relay *r)
+{
+	int n = 0;
+
+	return ioctl(r->near, SIOCOUTQ, &n) < 0 ? 0 : n;
+}
+
+bool api_relay_eof_pending(const struct api_relay *r)
+{
+	return r->client_eof && !r->in_len && !r->near_wr_shut;
+}
+
 unsigned api_relay_pump(struct api_relay *r, uint32_t client_events, int *fds, unsigned *nr_fds,
 			unsigned max_fds)
 {
@@ -195,7 +213,7 @@ unsigned api_relay_pump(struct api_relay *r, uint32_t client_events, int *fds, u
 		}
 		if (r->near_wr_shut)
 			r->in_len = 0;
-		if (r->client_eof && !r->in_len && !r->near_wr_shut) {
+		if (api_relay_eof_pending(r) && unread_by_mhd(r) == 0) {
 			shutdown(r->near, SHUT_WR);
 			r->near_wr_shut = true;
 		}
@@ -214,8 +232,6 @@ uint32_t api_relay_client_events(const struct api_relay *r)
 {
 	uint32_t ev = 0;
 
-	if (r->client_gone)
-		return 0;
 	if (!r->client_eof && r->in_len < sizeof(r->in))
 		ev |= EPOLLIN;
 	if (r->out_len)
@@ -227,13 +243,21 @@ uint32_t api_relay_near_events(const struct api_relay *r)
 {
 	uint32_t ev = 0;
 
-	if (r->near_eof)
-		return 0;
 	if (r->out_len < sizeof(r->out))
 		ev |= EPOLLIN;
 	if (r->in_len && !r->near_wr_shut)
 		ev |= EPOLLOUT;
 	return ev;
+}
+
+bool api_relay_client_watched(const struct api_relay *r)
+{
+	return !r->client_gone;
+}
+
+bool api_relay_near_watched(const struct api_relay *r)
+{
+	return !r->near_eof;
 }
 
 bool api_relay_pending(const struct api_relay *r)

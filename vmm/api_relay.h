@@ -46,9 +46,20 @@ enum {
  */
 unsigned api_relay_pump(struct api_relay *r, uint32_t client_events, int *fds, unsigned *nr_fds,
 			unsigned max_fds);
-/* The epoll events each socket is to be watched for now; 0: no longer (unwatch it). */
+/*
+ * The epoll events each socket is to be watched for now (0: only its hang-up, which epoll always
+ * reports), and whether it is to be watched at all: the client until it has gone, near until
+ * libmicrohttpd's end has closed.
+ */
 uint32_t api_relay_client_events(const struct api_relay *r);
 uint32_t api_relay_near_events(const struct api_relay *r);
+bool api_relay_client_watched(const struct api_relay *r);
+bool api_relay_near_watched(const struct api_relay *r);
+/*
+ * The client's end of stream waits until libmicrohttpd has read the bytes before it; the caller
+ * pumps again after libmicrohttpd ran, soon.
+ */
+bool api_relay_eof_pending(const struct api_relay *r);
 /* Answer bytes that have not reached the client yet (buffered or still in near). */
 bool api_relay_pending(const struct api_relay *r);
 /* Cuts the client off: its socket is shut down both ways, near too, buffers dropped. */

@@ -568,6 +568,32 @@ static void test_unread_answers(void **state)
 	assert_false(api_server_busy(server));
 }
 
+/*
+ * A client that sends its request and ends its side of the stream (shutdown SHUT_WR) still gets
+ * the answer, then the end; one that ends in the middle of a request and goes gets nothing, and
+ * in both cases the connection goes away with nothing left behind.
+ */
+static void test_half_close(void **state)
+{
+	const char *req = "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+	int before = settled_fds(), fd = connect_api();
+	char buf[1024];
+	bool closed;
+
+	send_all(fd, req, strlen(req));
+	shutdown(fd, SHUT_WR);
+	read_for(fd, buf, sizeof(buf), 3000, &closed);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	assert_non_null(strstr(buf, "hello"));
+	close(fd);
+	fd = connect_api();
+	send_all(fd, req, strlen(req) - 3);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	assert_int_equal(settled_fds(), before);
+	assert_int_equal(api_server_connections(server), 0);
+}
+
 static void test_socket_path_rules(void **state)
 {
 	struct api_server *s = NULL;
@@ -602,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_passed_fds),
 		cmocka_unit_test(test_fds_per_request),
 		cmocka_unit_test(test_unread_answers),
+		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_socket_path_rules),
 	};
 	int failed;
