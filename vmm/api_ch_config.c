@@ -14,6 +14,7 @@
 #include "devices/blk.h"
 #include "vmm/api_ch.h"
 #include "vmm/api_json.h"
+#include "vmm/api_state.h"
 #include "vmm/config.h"
 #include "vmm/error.h"
 #include "vmm/log.h"
@@ -363,21 +364,10 @@ static int parse_vsock(const json_t *o, struct vm_config *cfg, struct error *e)
 		{ "id", J_STR, false, ACCEPT, NULL },
 		{ "pci_segment", J_UINT, false, NONE, "cvmm's devices are virtio-mmio (no PCI)" },
 	};
-	uint64_t cid;
 	int ret = check(o, "vsock", f, ARRAY_SIZE(f), e);
 
-	if (ret)
-		return ret;
-	cid = juint(o, "cid", 0);
-	if (cid < 3 || cid >= UINT32_MAX)
-		return BAD("vsock.cid %llu: guest CIDs start at 3 (0-2 are reserved)",
-			   (unsigned long long)cid);
-	ret = config_set_string(&cfg->vsock.uds_path, jstr(o, "socket"), "vsock.socket", e);
-	if (ret)
-		return ret;
-	cfg->vsock.guest_cid = (uint32_t)cid;
-	cfg->vsock.enabled = true;
-	return 0;
+	return ret ?: api_set_vsock(cfg, "vsock.cid", juint(o, "cid", 0), "vsock.socket",
+				    jstr(o, "socket"), e);
 }
 
 static int parse_platform(const json_t *o, struct vm_config *cfg, struct error *e)

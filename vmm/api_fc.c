@@ -431,27 +431,11 @@ static int fc_vsock(struct api_vmm *a, const json_t *o, const char *param, struc
 		{ "uds_path", J_STR, true },
 		{ "vsock_id", J_STR, false },
 	};
-	uint64_t cid;
 	int ret;
 
 	ret = api_require_preboot(a, "vsock", e) ?: api_check_fields(o, "vsock", f, ARRAY_SIZE(f), e);
-	if (ret)
-		return ret;
-	cid = juint(o, "guest_cid", 0);
-	if (cid < 3 || cid >= UINT32_MAX)
-		return BAD("vsock: guest_cid %llu: guest CIDs start at 3 (0-2 are reserved)",
-			   (unsigned long long)cid);
-	if (!*jstr(o, "uds_path"))
-		return BAD("vsock: uds_path is empty");
-	if (strlen(jstr(o, "uds_path")) > CONFIG_UDS_PATH_MAX - 11)
-		return BAD("vsock: uds_path is longer than a Unix socket path may be (%d bytes with "
-			   "the _PORT suffix)", CONFIG_UDS_PATH_MAX);
-	ret = config_set_string(&a->cfg.vsock.uds_path, jstr(o, "uds_path"), "vsock.uds_path", e);
-	if (ret)
-		return ret;
-	a->cfg.vsock.guest_cid = (uint32_t)cid;
-	a->cfg.vsock.enabled = true;
-	return 0;
+	return ret ?: api_set_vsock(&a->cfg, "vsock: guest_cid", juint(o, "guest_cid", 0),
+				    "vsock: uds_path", jstr(o, "uds_path"), e);
 }
 
 /* PUT /logger */

@@ -119,6 +119,27 @@ int api_set_boot_source(struct api_vmm *a, const char *kernel, const char *initr
 	       config_set_string(&c->firmware, firmware, "firmware_path", e);
 }
 
+int api_set_vsock(struct vm_config *cfg, const char *what_cid, uint64_t cid,
+		  const char *what_path, const char *path, struct error *e)
+{
+	int ret;
+
+	if (cid < 3 || cid >= UINT32_MAX)
+		return BAD("%s %llu: guest CIDs start at 3 (0-2 are reserved)", what_cid,
+			   (unsigned long long)cid);
+	if (!*path)
+		return BAD("%s is empty", what_path);
+	if (strlen(path) > CONFIG_UDS_PATH_MAX - 11)
+		return BAD("%s is longer than a Unix socket path may be (%d bytes with the _PORT "
+			   "suffix)", what_path, CONFIG_UDS_PATH_MAX);
+	ret = config_set_string(&cfg->vsock.uds_path, path, what_path, e);
+	if (ret)
+		return ret;
+	cfg->vsock.guest_cid = (uint32_t)cid;
+	cfg->vsock.enabled = true;
+	return 0;
+}
+
 int api_find_drive(const struct api_vmm *a, const char *id)
 {
 	for (unsigned i = 0; i < a->cfg.nr_drives; i++)

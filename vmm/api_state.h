@@ -129,6 +129,13 @@ int api_set_logger(struct api_vmm *a, const char *path, const char *level, bool 
 		   bool show_origin, struct error *e);
 int api_set_metrics(struct api_vmm *a, const char *path, struct error *e);
 
+/*
+ * The hybrid vsock device: cid and the Unix socket's path (what_cid, what_path name them in a
+ * refusal).  Checked (CIDs from 3, room for the _PORT suffix), then set in cfg.
+ */
+int api_set_vsock(struct vm_config *cfg, const char *what_cid, uint64_t cid,
+		  const char *what_path, const char *path, struct error *e);
+
 /* The drive with this id, or -1. */
 int api_find_drive(const struct api_vmm *a, const char *id);
 

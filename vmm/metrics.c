@@ -2,6 +2,7 @@
 /* Metrics lines: Firecracker's groups where cvmm has the numbers, then cvmm's own group. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,6 +108,27 @@ static json_t *device_json(const struct virtio_counters *c)
 	return d;
 }
 
+/* Exits by kind into exits; the conversions into conv, each name after prefix. */
+static void put_vm(json_t *exits, json_t *conv, const char *prefix, const struct vm_counters *c)
+{
+	static const char *const names[] = { "to_shared", "to_private", "pages_to_shared",
+					     "pages_to_private", "rejected" };
+	const uint64_t vals[] = { c->conversions.to_shared, c->conversions.to_private,
+				  c->conversions.pages_to_shared, c->conversions.pages_to_private,
+				  c->conversions.rejected };
+	char key[64];
+
+	put(exits, "exits_io", c->exits_io);
+	put(exits, "exits_mmio", c->exits_mmio);
+	put(exits, "exits_hypercall", c->exits_hypercall);
+	put(exits, "exits_memory_fault", c->exits_memory_fault);
+	put(exits, "exits_other", c->exits_other);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, names[i]);
+		put(conv, key, vals[i]);
+	}
+}
+
 json_t *metrics_vm_counters(struct vm *vm)
 {
 	json_t *o = json_object(), *v = json_object();
@@ -120,16 +142,7 @@ json_t *metrics_vm_counters(struct vm *vm)
 	vm_get_counters(vm, &c);
 	for (unsigned i = 0; i < c.nr_virtio; i++)
 		json_object_set_new(o, c.virtio[i].name, device_json(&c.virtio[i].c));
-	put(v, "exits_io", c.exits_io);
-	put(v, "exits_mmio", c.exits_mmio);
-	put(v, "exits_hypercall", c.exits_hypercall);
-	put(v, "exits_memory_fault", c.exits_memory_fault);
-	put(v, "exits_other", c.exits_other);
-	put(v, "conversions_to_shared", c.conversions.to_shared);
-	put(v, "conversions_to_private", c.conversions.to_private);
-	put(v, "conversions_pages_to_shared", c.conversions.pages_to_shared);
-	put(v, "conversions_pages_to_private", c.conversions.pages_to_private);
-	put(v, "conversions_rejected", c.conversions.rejected);
+	put_vm(v, v, "conversions_", &c);
 	json_object_set_new(o, "vm", v);
 	return o;
 }
@@ -158,16 +171,7 @@ static void vm_groups(json_t *line, struct vm *vm)
 	put(block, "queue_event_count", blk_kicks);
 	put(vsock, "queue_event_count", vsock_kicks);
 	put(rng, "entropy_event_count", rng_kicks);
-	put(cvmm, "exits_io", c.exits_io);
-	put(cvmm, "exits_mmio", c.exits_mmio);
-	put(cvmm, "exits_hypercall", c.exits_hypercall);
-	put(cvmm, "exits_memory_fault", c.exits_memory_fault);
-	put(cvmm, "exits_other", c.exits_other);
-	put(conv, "to_shared", c.conversions.to_shared);
-	put(conv, "to_private", c.conversions.to_private);
-	put(conv, "pages_to_shared", c.conversions.pages_to_shared);
-	put(conv, "pages_to_private", c.conversions.pages_to_private);
-	put(conv, "rejected", c.conversions.rejected);
+	put_vm(cvmm, conv, "", &c);
 	json_object_set_new(cvmm, "conversions", conv);
 	put(cvmm, "private_dma_refused", refused);
 	json_object_set_new(cvmm, "devices", devs);

@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,6 +30,7 @@
 #include "tests/unit/kvm_recorder.h"
 #include "tests/unit/tap_env.h"
 #include "tests/unit/td_fixture.h"
+#include "tests/unit/vsock_fake.h"
 #include "devices/tap.h"
 #include "vmm/api_ch.h"
 #include "vmm/api_http.h"
@@ -186,18 +186,6 @@ static void kata_go_body(char *buf, size_t cap, bool tdx, const char *serial)
 #define KATA_NET "{\"iommu\":false,\"ip\":\"192.168.249.1\",\"mac\":\"02:aa:bb:cc:dd:01\"," \
 		 "\"mask\":\"255.255.255.0\",\"num_queues\":2,\"queue_size\":256," \
 		 "\"vhost_mode\":\"Client\",\"vhost_user\":false}"
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
 
 static void test_ping(void **state)
 {
@@ -450,6 +438,7 @@ static void test_refused_fields(void **state)
 		{ "\"vsock\":{\"cid\":3,\"socket\":\"/s\",\"iommu\":true}", "vsock.iommu:" },
 		{ "\"vsock\":{\"cid\":3,\"socket\":\"/s\",\"pci_segment\":2}", "vsock.pci_segment:" },
 		{ "\"vsock\":{\"cid\":3}", "vsock: missing required field 'socket'" },
+		{ "\"vsock\":{\"cid\":3,\"socket\":\"\"}", "vsock.socket is empty" },
 		{ "\"platform\":{\"iommu_segments\":[1]}", "platform.iommu_segments:" },
 		{ "\"platform\":{\"serial_number\":\"x\"}", "platform.serial_number:" },
 		{ "\"platform\":{\"uuid\":\"x\"}", "platform.uuid:" },
@@ -555,7 +544,7 @@ static void test_add_net(void **state)
 	expect("PUT", "vm.create", body, 204, NULL);
 	for (int i = 0; i < 3; i++)
 		ev[i] = eventfd(0, EFD_CLOEXEC);
-	before = count_fds();
+	before = vf_count_fds();
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_int_equal(call_fds("PUT", "vm.add-net", bad[i][0], ev, 1, out, sizeof(out)),
 				 400);
@@ -575,7 +564,7 @@ static void test_add_net(void **state)
 	assert_non_null(strstr(out, "is not a tap queue (TUNGETIFF"));
 	for (int i = 0; i < 3; i++)
 		assert_true(ev[i] >= 0 && fcntl(ev[i], F_GETFD) >= 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(vf_count_fds(), before);
 	assert_int_equal(a.nr_tap_fds, 0);
 	for (int i = 0; i < 3; i++)
 		close(ev[i]);
@@ -599,7 +588,7 @@ static void test_add_net_tap(void **state)
 		fail_msg("tap_open: %s", err);
 	kata_go_body(body, sizeof(body), false, "Off");
 	expect("PUT", "vm.create", body, 204, NULL);
-	before = count_fds();
+	before = vf_count_fds();
 	{
 		int fds[1] = { fd };
 
@@ -609,7 +598,7 @@ static void test_add_net_tap(void **state)
 		assert_int_equal(fds[0], fd); /* not taken */
 	}
 	assert_int_equal(a.nr_tap_fds, 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(vf_count_fds(), before);
 	close(fd);
 }
 
@@ -683,7 +672,7 @@ static void test_http_add_net(void **state)
 	expect("PUT", "vm.create", body, 204, NULL);
 	ev[0] = eventfd(0, EFD_CLOEXEC);
 	ev[1] = eventfd(0, EFD_CLOEXEC);
-	before = count_fds();
+	before = vf_count_fds();
 	fd = connect_to(sock);
 	/* Byte for byte what the Go driver's httputil.DumpRequest writes, per interface. */
 	snprintf(raw, sizeof(raw), "PUT /api/v1/vm.add-net HTTP/1.1\r\nHost: localhost\r\n"
@@ -694,22 +683,22 @@ static void test_http_add_net(void **state)
 		assert_non_null(strstr(ans, "Content-Type: text/plain"));
 		assert_non_null(strstr(ans, i == 2 ? "2 descriptors" : "is not a tap queue"));
 		if (!i)
-			connected = count_fds();
+			connected = vf_count_fds();
 		/* The server closed every copy it got: nothing grows from one request to the next. */
-		assert_int_equal(count_fds(), connected);
+		assert_int_equal(vf_count_fds(), connected);
 	}
 	/* A request without descriptors on the same connection sees none. */
 	assert_int_equal(roundtrip(srv, fd, raw, NULL, 0, ans, sizeof(ans)), 400);
 	assert_non_null(strstr(ans, "no tap"));
-	assert_int_equal(count_fds(), connected);
+	assert_int_equal(vf_count_fds(), connected);
 	close(fd);
-	for (int i = 0; i < 50 && count_fds() != before; i++) {
+	for (int i = 0; i < 50 && vf_count_fds() != before; i++) {
 		struct pollfd p = { .fd = api_server_fd(srv), .events = POLLIN };
 
 		poll(&p, 1, 10);
 		api_server_run(srv);
 	}
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(vf_count_fds(), before);
 	api_server_close(srv);
 	close(ev[0]);
 	close(ev[1]);
