@@ -48,12 +48,14 @@ static bool is_nothing(const json_t *v)
 static int check(const json_t *o, const char *what, const struct chfield *f, size_t n,
 		 struct error *e)
 {
-	struct jfield jf[MAX_FIELDS];
+	struct jfield jf[MAX_FIELDS] = { { 0 } };
 	int ret;
 
-	for (size_t i = 0; i < n && i < MAX_FIELDS; i++)
+	if (n > MAX_FIELDS)
+		return error_set(e, ERROR_HOST, E2BIG, "%s: more fields than cvmm can check", what);
+	for (size_t i = 0; i < n; i++)
 		jf[i] = (struct jfield){ f[i].name, f[i].type, f[i].required };
-	ret = api_check_fields(o, what, jf, MIN(n, MAX_FIELDS), e);
+	ret = api_check_fields(o, what, jf, n, e);
 	for (size_t i = 0; !ret && i < n; i++)
 		if (f[i].rule == NONE && !is_nothing(json_object_get(o, f[i].name)))
 			return BAD("%s.%s: %s", what, f[i].name, f[i].why);
