@@ -383,7 +383,11 @@ int api_boot(struct api_vmm *a, struct error *e)
 		return BAD("vm.boot: no VM created (PUT vm.create first)");
 	if (a->vm)
 		return error_set(e, ERROR_USAGE, EBUSY, "vm.boot: the VM is already booted");
-	return api_instance_start(a, e);
+	if (api_instance_start(a, e)) {
+		error_prefix(e, "vm.boot: ");
+		return -e->errnum;
+	}
+	return 0;
 }
 
 int api_vm_shutdown(struct api_vmm *a, struct error *e)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -348,6 +349,62 @@ static void test_accepted(void **state)
 	assert_string_equal(a.cfg.drives[0].id, "rootfs");
 	assert_false(a.cfg.drives[0].read_only);
 	expect("GET", "vm.info", NULL, 200, "\"serial\":\"rootfs\"");
+}
+
+/*
+ * runtime-rs's ch driver serialises its own VmConfig with serde: every field, null for the absent,
+ * pretty-printed; for a TD: max_phys_bits 46, num_pci_segments 1, empty fs and net lists.
+ */
+static void test_runtime_rs_body(void **state)
+{
+	char body[4096], out[512];
+	unsigned ea, eb, ec, ed, host_bits;
+	int status;
+
+	snprintf(body, sizeof(body),
+		 "{\n  \"cpus\": {\n    \"boot_vcpus\": 1,\n    \"max_vcpus\": 1,\n"
+		 "    \"topology\": {\"threads_per_core\": 1, \"cores_per_die\": 1,"
+		 " \"dies_per_package\": 1, \"packages\": 1},\n    \"kvm_hyperv\": false,\n"
+		 "    \"max_phys_bits\": 46,\n    \"features\": {\"amx\": false}\n  },\n"
+		 "  \"memory\": {\"size\": 2147483648, \"mergeable\": false, "
+		 "\"hotplug_method\": \"Acpi\", \"shared\": true, \"hugepages\": false, "
+		 "\"prefault\": false},\n"
+		 "  \"payload\": {\"firmware\": \"%s\", \"kernel\": \"%s\", "
+		 "\"cmdline\": \"quiet\", \"initramfs\": null},\n"
+		 "  \"disks\": [{\"path\": \"%s\", \"readonly\": true, \"direct\": false, "
+		 "\"iommu\": false, \"num_queues\": 1, \"queue_size\": 128, "
+		 "\"vhost_user\": false, \"vhost_socket\": null, \"rate_limiter_config\": null, "
+		 "\"id\": null, \"disable_io_uring\": false, \"pci_segment\": 0}],\n"
+		 "  \"net\": [],\n  \"rng\": {\"src\": \"/dev/urandom\", \"iommu\": false},\n"
+		 "  \"fs\": [],\n"
+		 "  \"serial\": {\"file\": null, \"mode\": \"Off\", \"iommu\": false},\n"
+		 "  \"console\": {\"file\": null, \"mode\": \"Off\", \"iommu\": false},\n"
+		 "  \"vsock\": {\"cid\": 3, \"socket\": \"%s\", \"iommu\": false, \"id\": null, "
+		 "\"pci_segment\": 0},\n  \"iommu\": false,\n  \"watchdog\": false,\n"
+		 "  \"platform\": {\"num_pci_segments\": 1, \"iommu_segments\": null, "
+		 "\"serial_number\": null, \"uuid\": null, \"oem_strings\": null, \"tdx\": true}\n}",
+		 fw, bz, disk, vsock);
+	{
+		struct fw_image img;
+
+		fw_image_build(&img, &fw_image_ovmf);
+		input_write_file(fw, img.data, img.len);
+		fw_image_free(&img);
+	}
+	status = call("PUT", "vm.create", body, out, sizeof(out));
+	/* A limit at or above the host's physical address width limits nothing. */
+	host_bits = __get_cpuid(0x80000008, &ea, &eb, &ec, &ed) ? ea & 0xff : 36;
+	if (host_bits <= 46) {
+		if (status != 204)
+			fail_msg("runtime-rs's TD body: %d %s", status, out);
+		assert_int_equal(a.cfg.tee, TEE_TDX);
+		assert_int_equal(a.cfg.mem_mib, 2048);
+		assert_int_equal(a.cfg.nr_drives, 1);
+		assert_true(a.cfg.drives[0].read_only);
+	} else {
+		assert_int_equal(status, 400);
+		assert_non_null(strstr(out, "cpus.max_phys_bits 46"));
+	}
 }
 
 /* Every field cvmm cannot honour: 400 naming it, and nothing of the body kept. */
@@ -810,6 +867,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_before_create, fresh, release),
 		cmocka_unit_test_setup_teardown(test_kata_go_flow, fresh, release),
 		cmocka_unit_test_setup_teardown(test_accepted, fresh, release),
+		cmocka_unit_test_setup_teardown(test_runtime_rs_body, fresh, release),
 		cmocka_unit_test_setup_teardown(test_refused_fields, fresh, release),
 		cmocka_unit_test_setup_teardown(test_malformed, fresh, release),
 		cmocka_unit_test_setup_teardown(test_add_net, fresh, release),
