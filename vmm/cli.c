@@ -667,6 +667,10 @@ int cli_parse(int argc, char **argv, enum cli_command cmd, struct vm_config *cfg
 			error_prefix(e, "%s: ", opt->name);
 			return -EINVAL;
 		}
+		/* The VM's options are those `cvmm measure` takes too. */
+		if ((opt->commands & FOR_MEASURE) && opt->parse != parse_help &&
+		    opt->parse != parse_verbose && !extra->vm_option)
+			extra->vm_option = opt->name;
 	}
 	return 0;
 }

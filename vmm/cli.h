@@ -32,6 +32,7 @@ struct cli_extra {
 	const char *log_path;     /* log file or FIFO */
 	const char *level;        /* its level */
 	const char *metrics_path; /* metrics file or FIFO */
+	const char *vm_option;    /* the first option that describes the VM (--vcpus ...), or NULL */
 };
 
 #define CLI_ID_MAX 64

@@ -224,9 +224,9 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 			  "exclude each other: one API per cvmm");
 		return 2;
 	}
-	if (x->api_socket && (boot_now || x->config_file)) {
-		log_error("--api-socket: the VM is described with PUT vm.create, not with VM options "
-			  "or --config-file on the command line");
+	if (x->api_socket && (x->vm_option || x->config_file)) {
+		log_error("--api-socket: the VM is described with PUT vm.create, not with %s on the "
+			  "command line", x->vm_option ? x->vm_option : "--config-file");
 		return 2;
 	}
 	if (x->config_file && (cfg->kernel || cfg->firmware)) {

@@ -81,7 +81,9 @@ pid=
 # cvmm with status 0.
 expect_exit 2 'exclude each other' --api-sock "$tmp/s" --api-socket "$tmp/t"
 expect_exit 2 'exclude each other' --api-socket "$tmp/t" --no-api
-expect_exit 2 'described with PUT vm.create' --api-socket "$tmp/t" --kernel "$tmp/kernel"
+expect_exit 2 'described with PUT vm.create, not with --kernel' --api-socket "$tmp/t" --kernel "$tmp/kernel"
+expect_exit 2 'not with --vcpus on the command line' --api-socket "$tmp/t" --vcpus 2
+expect_exit 2 'not with --quote-service' --api-socket "$tmp/t" --quote-service unix:/q
 expect_exit 2 'described with PUT vm.create' --api-socket "$tmp/t" --config-file "$tmp/k.json"
 expect_exit 2 "cvmm installs no seccomp filter" --api-socket "$tmp/t" --seccomp true
 expect_exit 2 "exists and is not a socket" --api-socket "$tmp/file"
