@@ -290,6 +290,51 @@ static bool start_polling(struct blk_dev *blk)
 	return true;
 }
 
+/* Bytes a request moves: what its chain holds beyond the 16-byte header and the status byte. */
+static uint64_t request_bytes(const struct virtq_chain *c)
+{
+	uint64_t total = (uint64_t)c->out_bytes + c->in_bytes;
+
+	return total > sizeof(struct blk_hdr) + 1 ? total - sizeof(struct blk_hdr) - 1 : 0;
+}
+
+/*
+ * Whether rate= lets the request of chain c start now (it is then charged).  If not, the queue
+ * is throttled: the caller gives the chain back to the ring and the rate timer resumes the queue
+ * once the limiter allows it; notifications stay off meanwhile.
+ */
+static bool rate_allows(struct blk_dev *blk, const struct virtq_chain *c)
+{
+	uint64_t bytes;
+	int err;
+
+	if (!rate_limiter_active(&blk->limit))
+		return true;
+	bytes = request_bytes(c);
+	if (rate_limiter_consume(&blk->limit, bytes))
+		return true;
+	blk->throttled = true;
+	err = ev_timer_arm_ns(blk->rate_timer_fd, rate_limiter_wait_ns(&blk->limit, bytes));
+	if (err < 0)
+		log_warn("%s: cannot arm the rate timer: %s", blk->name, strerror(-err));
+	return false;
+}
+
+/* The rate timer: the held request may go now (or the limiter says how much longer). */
+static void rate_resume(void *opaque, int fd, uint32_t events)
+{
+	struct blk_dev *blk = opaque;
+
+	ev_fd_drain(fd);
+	if (!blk->vdev)
+		return;
+	virtio_dev_lock(blk->vdev);
+	blk->throttled = false;
+	if (virtio_queue_usable(blk->vdev, blk_vq(blk)))
+		blk_process_queue(blk);
+	virtio_dev_unlock(blk->vdev);
+}
+
 void blk_process_queue(struct blk_dev *blk)
 {
 	struct virtq *vq = blk_vq(blk);
@@ -298,6 +343,9 @@ void blk_process_queue(struct blk_dev *blk)
 	unsigned popped = 0;
 	int r;
 
+	/* Throttled: the rate timer resumes the queue; kicks meanwhile change nothing. */
+	if (blk->throttled)
+		return;
 	blk->stalled = false;
 	for (;;) {
 		virtq_disable_notify(vq);
@@ -318,6 +366,11 @@ void blk_process_queue(struct blk_dev *blk)
 					goto out;
 				}
 				break;
+			}
+			if (!rate_allows(blk, &chain)) {
+				virtq_unpop(vq);
+				req_put(blk, req);
+				goto out;
 			}
 			start_request(blk, req, &chain);
 			popped++;
@@ -352,7 +405,8 @@ static bool blk_poll(void *opaque)
 	if (blk->engine->reap && blk->engine->reap(blk))
 		work = true;
 	/* As for a notification: the rings may have stopped being shared meanwhile. */
-	if (!blk->stalled && virtio_queue_usable(vdev, vq) && virtq_pending(vq)) {
+	if (!blk->stalled && !blk->throttled && virtio_queue_usable(vdev, vq) &&
+	    virtq_pending(vq)) {
 		work = true;
 		blk->poll_hits++;
 		blk_process_queue(blk);
@@ -380,7 +434,8 @@ static void blk_poll_stop(void *opaque)
 			blk->poll_backoff = BLK_POLL_BACKOFF_MAX;
 		blk->poll_skip = blk->poll_backoff;
 	}
-	if (!blk->stalled && virtio_queue_usable(vdev, vq) && virtq_enable_notify(vq))
+	if (!blk->stalled && !blk->throttled && virtio_queue_usable(vdev, vq) &&
+	    virtq_enable_notify(vq))
 		blk_process_queue(blk);
 	virtio_dev_unlock(vdev);
 }
@@ -405,9 +460,11 @@ static void blk_reset(struct virtio_dev *vdev)
 {
 	struct blk_dev *blk = vdev->opaque;
 
-	/* In-flight DMA into guest memory must end before the driver reuses it. */
+	/* In-flight DMA into guest memory must end before the driver reuses it.  A held request
+	 * is forgotten with its ring; the limiter keeps its state (a reset refills nothing). */
 	blk->engine->drain(blk, false);
 	blk->stalled = false;
+	blk->throttled = false;
 }
 
 static void blk_queue_notify(struct virtio_dev *vdev, struct virtq *vq, unsigned qi)
@@ -478,6 +535,8 @@ static void set_identity(struct blk_dev *blk, const struct drive_config *cfg)
 
 static void free_blk(struct blk_dev *blk)
 {
+	if (blk->rate_timer_fd >= 0)
+		ev_timer_del(blk->loop, blk->rate_timer_fd);
 	if (blk->fd >= 0)
 		close(blk->fd);
 	free(blk->pool);
@@ -485,8 +544,8 @@ static void free_blk(struct blk_dev *blk)
 	free(blk);
 }
 
-int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out,
-		 struct error *e)
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, const struct clock *clock,
+		 struct blk_dev **out, struct error *e)
 {
 	struct blk_dev *blk;
 	int err;
@@ -497,6 +556,8 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 	if (!blk)
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	blk->fd = -1;
+	blk->rate_timer_fd = -1;
+	blk->loop = loop;
 	blk->path = strdup(cfg->path);
 	blk->pool = calloc(BLK_QUEUE_SIZE, req_stride());
 	if (!blk->path || !blk->pool) {
@@ -517,7 +578,17 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct bl
 		return err;
 	}
 	fill_config(blk);
-	blk->loop = loop;
+	rate_limiter_init(&blk->limit, &cfg->rate, clock);
+	if (rate_limiter_active(&blk->limit)) {
+		err = ev_timer_open(loop, rate_resume, blk);
+		if (err < 0) {
+			error_set(e, ERROR_HOST, err, "drive %s: cannot create the rate timer: %s",
+				  cfg->path, strerror(-err));
+			free_blk(blk);
+			return err;
+		}
+		blk->rate_timer_fd = err;
+	}
 	blk->poller = (struct ev_poller){
 		.poll = blk_poll,
 		.stop = blk_poll_stop,
@@ -638,8 +709,30 @@ void blk_dev_counters(struct blk_dev *blk, struct blk_counters *out)
 	if (blk->vdev)
 		virtio_dev_lock(blk->vdev);
 	*out = blk->counters;
+	out->throttled = blk->limit.counters;
 	if (blk->vdev)
 		virtio_dev_unlock(blk->vdev);
+}
+
+/* The counters as name/value pairs, for vm_get_counters(). */
+static void blk_model_counters(void *opaque, struct device_counters *out)
+{
+	struct blk_counters c;
+
+	blk_dev_counters(opaque, &c);
+	device_counters_add(out, "reads", c.reads);
+	device_counters_add(out, "writes", c.writes);
+	device_counters_add(out, "flushes", c.flushes);
+	device_counters_add(out, "discards", c.discards);
+	device_counters_add(out, "write_zeroes", c.write_zeroes);
+	device_counters_add(out, "get_ids", c.get_ids);
+	device_counters_add(out, "unsupported", c.unsupported);
+	device_counters_add(out, "bytes_read", c.bytes_read);
+	device_counters_add(out, "bytes_written", c.bytes_written);
+	device_counters_add(out, "ioerr", c.ioerr);
+	device_counters_add(out, "bad_request", c.bad_request);
+	device_counters_add(out, "bandwidth_throttled", c.throttled.bandwidth_throttled);
+	device_counters_add(out, "ops_throttled", c.throttled.ops_throttled);
 }
 
 /* The device table's row: one virtio-blk device per --drive, in command-line order. */
@@ -652,7 +745,7 @@ static int blk_model_open(const struct device_env *env, const struct vm_config *
 			  void **model, struct virtio_dev_params *params, struct error *e)
 {
 	struct blk_dev *blk;
-	int err = blk_dev_open(&cfg->drives[i], env->loop, &blk, e);
+	int err = blk_dev_open(&cfg->drives[i], env->loop, env->clock, &blk, e);
 
 	if (err)
 		return err;
@@ -667,4 +760,5 @@ const struct device_kind virtio_blk_device = {
 	.open_virtio = blk_model_open,
 	.stop = blk_dev_stop,
 	.destroy = blk_dev_destroy,
+	.counters = blk_model_counters,
 };

@@ -11,8 +11,10 @@
 
 #include <stdint.h>
 
+#include "devices/rate_limiter.h"
 #include "vmm/config.h"
 
+struct clock;
 struct device_kind;
 struct error;
 struct ev_loop;
@@ -37,14 +39,18 @@ struct blk_counters {
 	uint64_t bad_request; /* short header, missing status byte, misaligned or out of range */
 	uint64_t updates, update_fails; /* backing file swaps (blk_dev_swap_backend) */
 	uint64_t memory_lost; /* in flight while the guest made its memory private: no status */
+	struct rate_limiter_counters throttled; /* requests held back by rate= */
 };
 
 #define BLK_SWAP_TIMEOUT_MS 5000
 
 /* The parts, for tests and other transports. */
-/* Opens cfg->path (an input error naming it when unusable) and prepares the engine. */
-int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, struct blk_dev **out,
-		 struct error *e);
+/*
+ * Opens cfg->path (an input error naming it when unusable) and prepares the engine; clock drives
+ * the rate limiter of cfg->rate (NULL: CLOCK_MONOTONIC; it must outlive the device).
+ */
+int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, const struct clock *clock,
+		 struct blk_dev **out, struct error *e);
 /* Transport parameters (device id, features, queue, config size, ops; opaque = blk); the
  * transport created from them becomes the device's own (dev_ref). */
 void blk_dev_params(struct blk_dev *blk, struct virtio_dev_params *p);

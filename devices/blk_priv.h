@@ -9,6 +9,7 @@
 #include <linux/virtio_blk.h>
 
 #include "devices/blk.h"
+#include "devices/rate_limiter.h"
 #include "devices/virtio/virtio.h"
 #include "vmm/event_loop.h"
 
@@ -76,6 +77,11 @@ struct blk_dev {
 	struct blk_req *free_reqs;
 	unsigned in_flight;
 	bool stalled;           /* ran out of slots; a completion resumes the queue */
+
+	/* --drive rate=: a held request's chain waits in the ring until rate_timer_fd fires. */
+	struct rate_limiter limit;
+	int rate_timer_fd;      /* -1 without a limit */
+	bool throttled;
 
 	struct blk_counters counters;
 };

@@ -10,6 +10,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 
 #include "devices/net_priv.h"
 #include "devices/tap.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
 #include "vmm/event_loop.h"
 #include "vmm/log.h"
 
@@ -42,26 +45,12 @@ static void unlock(struct net_dev *net)
 		virtio_dev_unlock(net->vdev);
 }
 
-/* Reads a timerfd's or eventfd's counter; nothing to read is fine. */
-static void drain_counter(int fd)
-{
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) < 0) {
-		/* not expired / not signalled */
-	}
-}
-
 void net_arm_timer(struct net_dev *net, int tfd, uint64_t wait_ns)
 {
-	struct itimerspec its = { 0 };
+	int err = ev_timer_arm_ns(tfd, wait_ns);
 
-	if (!wait_ns)
-		wait_ns = 1; /* zero would disarm */
-	its.it_value.tv_sec = (time_t)(wait_ns / 1000000000ULL);
-	its.it_value.tv_nsec = (long)(wait_ns % 1000000000ULL);
-	if (timerfd_settime(tfd, 0, &its, NULL) < 0)
-		log_warn("%s: cannot arm a timer: %s", net->name, strerror(errno));
+	if (err < 0)
+		log_warn("%s: cannot arm a timer: %s", net->name, strerror(-err));
 }
 
 void net_update_backend_events(struct net_dev *net)
@@ -92,6 +81,16 @@ static void backend_lost(struct net_dev *net, uint32_t events)
 		 events & EPOLLHUP ? "hung up" : "failed");
 }
 
+/*
+ * Before a pass no notification started: re-resolves queue qi's rings as a notification would
+ * (a ring that is gone fails the device, and the pass then finds the queue dead and stops
+ * reading or writing the backend).
+ */
+static void recheck_queue(struct net_dev *net, unsigned qi)
+{
+	virtio_queue_usable(net->vdev, net_vq(net, qi));
+}
+
 static void backend_handler(void *opaque, int fd, uint32_t events)
 {
 	struct net_dev *net = opaque;
@@ -102,10 +101,13 @@ static void backend_handler(void *opaque, int fd, uint32_t events)
 	} else if (net->vdev) {
 		if (events & EPOLLOUT) {
 			net->tx_blocked = false;
+			recheck_queue(net, NET_TX_QUEUE);
 			net_tx_process(net);
 		}
-		if (events & EPOLLIN)
+		if (events & EPOLLIN) {
+			recheck_queue(net, NET_RX_QUEUE);
 			net_rx_process(net);
+		}
 		net_update_backend_events(net);
 	}
 	unlock(net);
@@ -118,7 +120,7 @@ static void resume_handler(void *opaque, int fd, uint32_t events)
 	struct net_dev *net = opaque;
 	bool rx = fd == net->rx_timer_fd;
 
-	drain_counter(fd);
+	ev_fd_drain(fd);
 	lock(net);
 	if (rx)
 		net->rx_paused = false;
@@ -126,10 +128,13 @@ static void resume_handler(void *opaque, int fd, uint32_t events)
 		net->tx_throttled = false;
 	else
 		net->tx_wake_pending = false;
-	if (net->vdev && rx)
-		net_rx_process(net);
-	else if (net->vdev)
-		net_tx_process(net);
+	if (net->vdev) {
+		recheck_queue(net, rx ? NET_RX_QUEUE : NET_TX_QUEUE);
+		if (rx)
+			net_rx_process(net);
+		else
+			net_tx_process(net);
+	}
 	unlock(net);
 }
 
@@ -214,6 +219,7 @@ static void net_reset(struct virtio_dev *vdev)
 	/* Nothing is in flight: every pass completes under the lock.  The limiters are kept, so a
 	 * reset does not refill them. */
 	net->mrg_rxbuf = false;
+	net->rx_slack_used = false;
 	if (net->be.set_offloads)
 		net->be.set_offloads(net->be.fd, 0);
 }
@@ -254,12 +260,8 @@ void net_dev_params(struct net_dev *net, struct virtio_dev_params *p)
 		.config_size = NET_CONFIG_SIZE,
 		.ops = &net_ops,
 		.opaque = net,
+		.dev_ref = &net->vdev,
 	};
-}
-
-void net_dev_attach(struct net_dev *net, struct virtio_dev *vdev)
-{
-	net->vdev = vdev;
 }
 
 static void fill_config(struct net_dev *net, const struct net_config *cfg)
@@ -267,9 +269,8 @@ static void fill_config(struct net_dev *net, const struct net_config *cfg)
 	struct virtio_net_config *c = &net->config;
 
 	memset(c, 0, sizeof(*c));
-	if (cfg->mac_set) {
-		memcpy(c->mac, cfg->mac, sizeof(c->mac));
-	} else {
+	/* config_validate() checked the address; an unparsable one here gets a random one. */
+	if (!cfg->mac || config_parse_mac(cfg->mac, c->mac)) {
 		if (getrandom(c->mac, sizeof(c->mac), 0) != sizeof(c->mac))
 			memset(c->mac, 0x5a, sizeof(c->mac));
 		c->mac[0] = (uint8_t)((c->mac[0] & ~1) | 2); /* unicast, locally administered */
@@ -279,12 +280,7 @@ static void fill_config(struct net_dev *net, const struct net_config *cfg)
 	c->mtu = htole16((uint16_t)net->mtu);
 }
 
-static int new_timer(void)
-{
-	return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-}
-
-/* Registers a just created timerfd or eventfd (fd < 0: its creation failed) with the loop. */
+/* Registers a just created eventfd (fd < 0: its creation failed) with the loop. */
 static int watch_new_fd(struct net_dev *net, int fd)
 {
 	int err;
@@ -318,30 +314,32 @@ static void free_net(struct net_dev *net)
 }
 
 int net_dev_open_backend(const struct net_config *cfg, const struct net_backend *be,
-			 struct ev_loop *loop, const struct rl_clock *clock, struct net_dev **out)
+			 struct ev_loop *loop, const struct clock *clock, struct net_dev **out,
+			 struct error *e)
 {
 	struct net_dev *net;
 	int err;
 
 	if (be->fd < 0 || cfg->mtu < NET_MTU_MIN || cfg->mtu > NET_MTU_MAX)
-		return -EINVAL;
+		return error_set(e, ERROR_USAGE, EINVAL, "net: no backend, or mtu %u out of range",
+				 cfg->mtu);
 	net = calloc(1, sizeof(*net));
 	if (!net)
-		return -ENOMEM;
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	net->be = *be;
 	net->be.ifname[IFNAMSIZ - 1] = 0;
 	net->loop = loop;
 	net->mtu = cfg->mtu;
+	net->rx_slack_ns = NET_RX_SLACK_US * 1000ULL;
 	net->rx_timer_fd = net->tx_timer_fd = net->wake_fd = -1;
-	snprintf(net->name, sizeof(net->name), "virtio-net %s",
-		 cfg->id[0] ? cfg->id : net->be.ifname);
+	snprintf(net->name, sizeof(net->name), "virtio-net %s", cfg->id ? cfg->id : net->be.ifname);
 	fill_config(net, cfg);
 	rate_limiter_init(&net->rx_limit, &cfg->rx_rate, clock);
 	rate_limiter_init(&net->tx_limit, &cfg->tx_rate, clock);
 	/* Created now, armed on demand: resuming must never depend on a free fd later. */
-	net->rx_timer_fd = err = watch_new_fd(net, new_timer());
+	net->rx_timer_fd = err = ev_timer_open(loop, resume_handler, net);
 	if (err >= 0)
-		net->tx_timer_fd = err = watch_new_fd(net, new_timer());
+		net->tx_timer_fd = err = ev_timer_open(loop, resume_handler, net);
 	if (err >= 0)
 		net->wake_fd = err = watch_new_fd(net, eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
 	/* Watched for nothing until the driver is ready; hang-ups are reported regardless. */
@@ -349,59 +347,61 @@ int net_dev_open_backend(const struct net_config *cfg, const struct net_backend 
 		err = ev_loop_add(loop, be->fd, 0, backend_handler, net);
 	if (err < 0) {
 		free_net(net);
-		return err;
+		return error_set(e, ERROR_HOST, err, "%s: cannot set up its event sources: %s",
+				 be->ifname, strerror(-err));
 	}
 	net->backend_watched = true;
 	*out = net;
 	return 0;
 }
 
-static int open_tap(const struct net_config *cfg, struct net_backend *be)
+/* The tap of cfg: opened by name, or a duplicate of fd=N made ready; its offloads probed. */
+static int open_tap(const struct net_config *cfg, struct net_backend *be, struct error *e)
 {
-	char err[160];
 	struct tap_caps caps;
-	int r;
+	int fd, err;
 
 	*be = (struct net_backend){ .fd = -1, .set_offloads = tap_set_offloads };
-	if (cfg->tap_name[0]) {
-		r = tap_open(cfg->tap_name, err, sizeof(err));
-		if (r < 0)
-			goto fail;
-		be->fd = r;
-		memcpy(be->ifname, cfg->tap_name, sizeof(be->ifname));
+	if (cfg->tap) {
+		fd = tap_open(cfg->tap, e);
+		if (fd < 0)
+			return fd;
+		snprintf(be->ifname, sizeof(be->ifname), "%s", cfg->tap);
 	} else {
-		r = tap_adopt_fd(cfg->tap_fd, be->ifname, err, sizeof(err));
-		if (r < 0)
-			goto fail;
-		be->fd = cfg->tap_fd;
+		/* The device owns a duplicate: the caller's fd stays the caller's, whatever happens. */
+		fd = fcntl(cfg->fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return error_set(e, ERROR_INPUT, errno, "fd %d: %s", cfg->fd,
+					 strerror(errno));
+		err = tap_adopt_fd(fd, be->ifname, e);
+		if (err) {
+			close(fd);
+			return err;
+		}
 	}
+	be->fd = fd;
 	tap_probe(be->fd, &caps);
 	be->rx_offloads = caps.rx_offloads;
 	be->tx_offloads = caps.tx_offloads;
 	return 0;
-fail:
-	log_error("net %s: %s", cfg->tap_name[0] ? cfg->tap_name : "fd", err);
-	return r;
 }
 
-int net_dev_open(const struct net_config *cfg, struct ev_loop *loop, const struct rl_clock *clock,
-		 struct net_dev **out)
+int net_dev_open(const struct net_config *cfg, struct ev_loop *loop, const struct clock *clock,
+		 struct net_dev **out, struct error *e)
 {
-	bool by_name = cfg->tap_name[0] != 0;
 	struct net_backend be;
 	int err;
 
-	if (by_name == (cfg->tap_fd >= 0))
-		return -EINVAL;
-	err = open_tap(cfg, &be);
-	if (err < 0)
-		return err;
-	err = net_dev_open_backend(cfg, &be, loop, clock, out);
-	if (err < 0) {
-		log_error("%s: cannot set up the device: %s", be.ifname, strerror(-err));
-		if (by_name)
-			close(be.fd);
-	}
+	if (!cfg->tap == (cfg->fd < 0))
+		return error_set(e, ERROR_USAGE, EINVAL,
+				 "net: exactly one of tap=NAME or fd=N is required");
+	err = open_tap(cfg, &be, e);
+	if (!err)
+		err = net_dev_open_backend(cfg, &be, loop, clock, out, e);
+	if (err && be.fd >= 0)
+		close(be.fd);
+	if (err)
+		error_prefix(e, "--net: ");
 	return err;
 }
 
@@ -445,3 +445,73 @@ void net_dev_mac(const struct net_dev *net, uint8_t mac[6])
 {
 	memcpy(mac, net->config.mac, 6);
 }
+
+/* The counters as name/value pairs, for vm_get_counters() and the API's metrics. */
+static const char *const rx_drop_counter[NET_RX_DROP__COUNT] = {
+	[NET_RX_DROP_NO_ROOM] = "rx_dropped_no_room",
+	[NET_RX_DROP_OVER_MTU] = "rx_dropped_over_mtu",
+	[NET_RX_DROP_BAD_OFFLOAD] = "rx_dropped_bad_offload",
+	[NET_RX_DROP_RUNT] = "rx_dropped_runt",
+};
+
+static const char *const tx_drop_counter[NET_TX_DROP__COUNT] = {
+	[NET_TX_DROP_SHORT_CHAIN] = "tx_dropped_short_chain",
+	[NET_TX_DROP_BAD_CHAIN] = "tx_dropped_bad_chain",
+	[NET_TX_DROP_BAD_HEADER] = "tx_dropped_bad_header",
+	[NET_TX_DROP_RUNT] = "tx_dropped_runt",
+	[NET_TX_DROP_OVER_MTU] = "tx_dropped_over_mtu",
+	[NET_TX_DROP_TOO_BIG] = "tx_dropped_too_big",
+	[NET_TX_DROP_BACKEND] = "tx_dropped_backend",
+};
+
+static void net_model_counters(void *opaque, struct device_counters *out)
+{
+	struct net_counters c;
+
+	net_dev_counters(opaque, &c);
+	device_counters_add(out, "rx_frames", c.rx_frames);
+	device_counters_add(out, "rx_bytes", c.rx_bytes);
+	device_counters_add(out, "tx_frames", c.tx_frames);
+	device_counters_add(out, "tx_bytes", c.tx_bytes);
+	for (unsigned i = 0; i < NET_RX_DROP__COUNT; i++)
+		device_counters_add(out, rx_drop_counter[i], c.rx_dropped[i]);
+	for (unsigned i = 0; i < NET_TX_DROP__COUNT; i++)
+		device_counters_add(out, tx_drop_counter[i], c.tx_dropped[i]);
+	device_counters_add(out, "rx_bad_buffers", c.rx_bad_buffers);
+	device_counters_add(out, "rx_buffers_returned", c.rx_buffers_returned);
+	device_counters_add(out, "rx_waits", c.rx_waits);
+	device_counters_add(out, "rx_backend_errors", c.rx_backend_errors);
+	device_counters_add(out, "tx_backend_full", c.tx_backend_full);
+	device_counters_add(out, "rx_bandwidth_throttled", c.rx_throttled.bandwidth_throttled);
+	device_counters_add(out, "rx_ops_throttled", c.rx_throttled.ops_throttled);
+	device_counters_add(out, "tx_bandwidth_throttled", c.tx_throttled.bandwidth_throttled);
+	device_counters_add(out, "tx_ops_throttled", c.tx_throttled.ops_throttled);
+}
+
+/* The device table's row: one virtio-net device per --net, in command-line order. */
+static unsigned net_count(const struct vm_config *cfg)
+{
+	return cfg->nr_nets;
+}
+
+static int net_model_open(const struct device_env *env, const struct vm_config *cfg, unsigned i,
+			  void **model, struct virtio_dev_params *params, struct error *e)
+{
+	struct net_dev *net;
+	int err = net_dev_open(&cfg->nets[i], env->loop, env->clock, &net, e);
+
+	if (err)
+		return err;
+	net_dev_params(net, params);
+	*model = net;
+	return 0;
+}
+
+const struct device_kind virtio_net_device = {
+	.name = "virtio-net",
+	.count = net_count,
+	.open_virtio = net_model_open,
+	.stop = net_dev_stop,
+	.destroy = net_dev_destroy,
+	.counters = net_model_counters,
+};

@@ -11,46 +11,28 @@
 #define CVMM_NET_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <net/if.h>
 
 #include "devices/rate_limiter.h"
+#include "vmm/config.h"
 
+struct clock;
+struct device_kind;
+struct error;
 struct ev_loop;
 struct virtio_dev;
 struct virtio_dev_params;
 struct net_dev;
 
 #define NET_QUEUE_SIZE   256
-#define NET_MTU_DEFAULT  1500
-#define NET_MTU_MIN      68
-#define NET_MTU_MAX      65535
-#define NET_ID_MAX       32
 #define NET_HDR_SIZE     12               /* struct virtio_net_hdr_v1 */
 #define NET_ETH_HLEN     14
 #define NET_ETH_OVERHEAD 18               /* Ethernet header and one VLAN tag */
 #define NET_GSO_FRAME_MAX (65535 + NET_ETH_OVERHEAD) /* a 64 KiB IP packet in one frame */
 
-/* One --net device.  Parsed by net_config_parse(); self-contained (no pointers). */
-struct net_config {
-	char tap_name[IFNAMSIZ];  /* tap=NAME, or "" */
-	int tap_fd;               /* fd=N, or -1 */
-	uint8_t mac[6];
-	bool mac_set;             /* else a random locally administered address */
-	unsigned mtu;             /* NET_MTU_MIN .. NET_MTU_MAX, default NET_MTU_DEFAULT */
-	char id[NET_ID_MAX + 1];  /* id=ID, or "" */
-	struct rate_limit_config rx_rate; /* frames to the guest */
-	struct rate_limit_config tx_rate; /* frames from the guest */
-};
-
-/*
- * Parses the value of --net:
- *     tap=NAME|fd=N[,mac=xx:xx:xx:xx:xx:xx][,mtu=N][,id=ID][,rx_rate=SPEC][,tx_rate=SPEC]
- * (SPEC: see rate_limit_parse()).  Fills out with defaults for what is not given, or writes one
- * line to err and returns -1.  Pure: touches no file descriptor.
- */
-int net_config_parse(const char *spec, struct net_config *out, char *err, size_t errlen);
+/* The device table's row: one device per --net, in command-line order, after the drives. */
+extern const struct device_kind virtio_net_device;
 
 /*
  * The other end of the device: a non-blocking fd on which every read and write is one frame
@@ -101,19 +83,19 @@ struct net_counters {
 };
 
 /*
- * Opens the backend of cfg (the tap by name, or adopts fd=N), probes its offloads and prepares
- * the device; clock drives the rate limiters (NULL: CLOCK_MONOTONIC).  Logs one line and returns
- * -errno when the backend is unusable; an adopted fd stays the caller's on failure.
+ * Opens the backend of cfg (the tap by name, or a duplicate of fd=N: the caller's fd is never
+ * closed or kept), probes its offloads and prepares the device; clock drives the rate limiters
+ * (NULL: CLOCK_MONOTONIC; it must outlive the device).  0, or -errno with the error in e.
  */
-int net_dev_open(const struct net_config *cfg, struct ev_loop *loop, const struct rl_clock *clock,
-		 struct net_dev **out);
+int net_dev_open(const struct net_config *cfg, struct ev_loop *loop, const struct clock *clock,
+		 struct net_dev **out, struct error *e);
 /* The same over a given backend (tests, other backends).  Takes be->fd on success only. */
 int net_dev_open_backend(const struct net_config *cfg, const struct net_backend *be,
-			 struct ev_loop *loop, const struct rl_clock *clock, struct net_dev **out);
-/* Transport parameters (device id, features, queues, config size, ops; opaque = net). */
+			 struct ev_loop *loop, const struct clock *clock, struct net_dev **out,
+			 struct error *e);
+/* Transport parameters (device id, features, queues, config size, ops; opaque = net); the
+ * transport created from them becomes the device's own (dev_ref). */
 void net_dev_params(struct net_dev *net, struct virtio_dev_params *p);
-/* Binds the transport instance created from those parameters. */
-void net_dev_attach(struct net_dev *net, struct virtio_dev *vdev);
 /* Device-table callbacks: stop reading and writing the backend; then free everything (vdev too). */
 void net_dev_stop(void *net);
 void net_dev_destroy(void *net);

@@ -18,6 +18,8 @@
 #define NET_RX_BUDGET  64   /* frames per receive pass before other fds get their turn */
 #define NET_TX_BUDGET  256  /* chains per transmit pass, likewise */
 #define NET_RX_RETRY_MS 100 /* reading pauses this long after a backend error */
+#define NET_RX_SLACK_DIV 4  /* a starved receive side asks for a quarter ring more ... */
+#define NET_RX_SLACK_US 200 /* ... and looks again this long after, if fewer came */
 
 /* A popped receive chain not used yet. */
 struct net_rx_slot {
@@ -56,6 +58,8 @@ struct net_dev {
 	uint32_t backend_events; /* ... for these events */
 	bool rx_reading;         /* want EPOLLIN */
 	bool rx_paused;          /* rx_timer_fd is armed: rate limit, or retry after an error */
+	bool rx_slack_used;      /* the last wait asked for slack; no frame delivered since */
+	uint64_t rx_slack_ns;    /* when the look after a wait with slack comes (NET_RX_SLACK_US) */
 	bool tx_throttled;       /* tx_timer_fd is armed */
 	bool tx_blocked;         /* the backend was full: EPOLLOUT resumes transmission */
 	bool tx_wake_pending;    /* wake_fd was written to continue a long transmit pass */

@@ -10,8 +10,9 @@
  * buffers: those are dropped and counted, never delivered cut short.
  *
  * Backpressure: when the ring runs dry before rx_need bytes are at hand, the pass gives the
- * chains back, turns guest notifications on and stops reading the backend (EPOLLIN off) until the
- * driver's next kick on the receive queue; frames wait in the backend meanwhile.
+ * chains back, turns guest notifications on (with EVENT_IDX for the number of chains still
+ * missing, and some slack) and stops reading the backend (EPOLLIN off) until the driver's next
+ * kick on the receive queue; frames wait in the backend meanwhile.
  */
 #include <endian.h>
 #include <errno.h>
@@ -226,17 +227,60 @@ static int read_frame(struct net_dev *net, struct virtq *vq, bool *pushed)
 	iov_from_buf(s->iov + s->iov_first, nr_iov, 0, &hdr, sizeof(hdr));
 	use_slots(net, vq, k, (uint32_t)n);
 	*pushed = true;
+	net->rx_slack_used = false;
 	net->counters.rx_frames++;
 	net->counters.rx_bytes += frame_len;
 	rate_limiter_charge(&net->rx_limit, frame_len);
 	return 1;
 }
 
-/* The ring ran dry: true if buffers arrived meanwhile (go on), else sleep until the RX kick. */
+/*
+ * Receive chains to ask for before the driver notifies: enough for the room still missing if
+ * they are as large as the largest at hand, at least one, and no more than the ring can still
+ * take, so a driver that refills its ring always reaches the mark.  A driver that posts one
+ * buffer at a time then exits once per batch, not once per buffer.
+ */
+static uint16_t chains_wanted(const struct net_dev *net, const struct virtq *vq)
+{
+	const struct net_rx_stash *s = &net->rx;
+	uint32_t largest = 0;
+	uint64_t n;
+
+	for (unsigned i = s->first; i < s->end; i++)
+		if (s->slots[i].len > largest)
+			largest = s->slots[i].len;
+	if (!net->mrg_rxbuf || !largest || s->bytes >= net->rx_need)
+		return 1;
+	n = (net->rx_need - s->bytes + largest - 1) / largest;
+	if (n > vq->size - stash_count(s))
+		n = vq->size - stash_count(s);
+	return n ? (uint16_t)n : 1;
+}
+
+/*
+ * The ring ran dry: true if the chains a frame needs arrived meanwhile (go on), else sleep until
+ * the RX kick.  A starved device that asked for exactly what one frame needs would have the
+ * driver exit for nearly every buffer it reposts; so with EVENT_IDX the mark includes some slack
+ * (a quarter ring, as far as the ring can take it), and since a driver may post fewer buffers
+ * than that and stop, the rx timer looks once more a little later, without slack this time.
+ * Each such look follows a wait, so nothing polls while the driver posts nothing.
+ */
 static bool wait_for_buffers(struct net_dev *net, struct virtq *vq)
 {
-	if (virtq_enable_notify(vq))
+	uint16_t need = chains_wanted(net, vq), mark = need;
+	unsigned room = vq->size - stash_count(&net->rx);
+
+	if (vq->event_idx && !net->rx_slack_used && room > need) {
+		unsigned slack = vq->size / NET_RX_SLACK_DIV;
+
+		mark = (uint16_t)(need + (slack < room - need ? slack : room - need));
+	}
+	if (virtq_enable_notify_after(vq, mark) || virtq_pending(vq) >= need)
 		return true;
+	if (mark > need) {
+		net->rx_slack_used = true;
+		net_arm_timer(net, net->rx_timer_fd, net->rx_slack_ns);
+	}
 	net->rx_reading = false;
 	net->counters.rx_waits++;
 	return false;

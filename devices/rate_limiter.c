@@ -1,20 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Token buckets for bandwidth and operations; see rate_limiter.h for the semantics. */
-#include <time.h>
-
 #include "devices/rate_limiter.h"
 
 typedef unsigned __int128 u128;
-
-static uint64_t monotonic_ns(void *opaque)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-const struct rl_clock rl_clock_monotonic = { .now_ns = monotonic_ns };
 
 static void bucket_init(struct token_bucket *b, const struct rl_bucket_config *c, uint64_t now)
 {
@@ -29,13 +17,13 @@ static void bucket_init(struct token_bucket *b, const struct rl_bucket_config *c
 }
 
 void rate_limiter_init(struct rate_limiter *rl, const struct rate_limit_config *cfg,
-		       const struct rl_clock *clock)
+		       const struct clock *clock)
 {
 	uint64_t now;
 
-	rl->clock = clock ? *clock : rl_clock_monotonic;
+	rl->clock = clock ? clock : &clock_monotonic;
 	rl->counters = (struct rate_limiter_counters){ 0 };
-	now = rl->clock.now_ns(rl->clock.opaque);
+	now = clock_now_ns(rl->clock);
 	bucket_init(&rl->bandwidth, cfg ? &cfg->bandwidth : NULL, now);
 	bucket_init(&rl->ops, cfg ? &cfg->ops : NULL, now);
 }
@@ -112,7 +100,7 @@ static void bucket_take(struct token_bucket *b, uint64_t n)
 
 static void update(struct rate_limiter *rl)
 {
-	uint64_t now = rl->clock.now_ns(rl->clock.opaque);
+	uint64_t now = clock_now_ns(rl->clock);
 
 	if (rl->bandwidth.size)
 		refill(&rl->bandwidth, now);

@@ -10,9 +10,10 @@
  * The bucket starts full.  A request of n tokens goes when the bucket (burst included) holds
  * min(n, size) tokens; it then takes all n, so a request larger than the bucket leaves a debt
  * that the refill pays back before the next one goes (the long-run rate holds whatever the request
- * sizes).  A bucket of size 0 does not limit.  Time comes from an injected clock so tests need no
- * sleeps; the limiter never sleeps or arms timers itself: it tells the caller how long to wait.
- * See docs/net.md for the --net / --drive syntax.
+ * sizes).  A bucket of size 0 does not limit.  Time comes from a struct clock (vmm/clock.h; the
+ * device environment's, a manual clock in tests), so tests need no sleeps; the limiter never
+ * sleeps or arms timers itself: it tells the caller how long to wait.  The configuration types are
+ * vmm/config.h's; vmm/rate_limit_spec.h parses their text form (docs/net.md).
  *
  * Not thread-safe: the owner serialises calls (devices do under their lock).
  */
@@ -20,31 +21,10 @@
 #define CVMM_RATE_LIMITER_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-/* A clock in nanoseconds; monotonic, never going back. */
-struct rl_clock {
-	uint64_t (*now_ns)(void *opaque);
-	void *opaque;
-};
-
-/* CLOCK_MONOTONIC. */
-extern const struct rl_clock rl_clock_monotonic;
-
-#define RL_MAX_TOKENS    (1ULL << 60)
-#define RL_MAX_REFILL_MS (24ULL * 60 * 60 * 1000) /* one day */
-
-struct rl_bucket_config {
-	uint64_t size;           /* 0: no limit */
-	uint64_t one_time_burst;
-	uint64_t refill_time_ms; /* > 0 when size > 0 */
-};
-
-struct rate_limit_config {
-	struct rl_bucket_config bandwidth; /* bytes */
-	struct rl_bucket_config ops;       /* operations */
-};
+#include "vmm/clock.h"
+#include "vmm/config.h"
 
 struct token_bucket {
 	uint64_t size;       /* 0: unlimited */
@@ -63,13 +43,14 @@ struct rate_limiter_counters {
 struct rate_limiter {
 	struct token_bucket bandwidth;
 	struct token_bucket ops;
-	struct rl_clock clock;
+	const struct clock *clock;
 	struct rate_limiter_counters counters;
 };
 
-/* Both buckets full, bursts available; cfg NULL or all-zero: no limit. */
+/* Both buckets full, bursts available; cfg NULL or all-zero: no limit.  clock (NULL:
+ * CLOCK_MONOTONIC) must outlive the limiter. */
 void rate_limiter_init(struct rate_limiter *rl, const struct rate_limit_config *cfg,
-		       const struct rl_clock *clock);
+		       const struct clock *clock);
 /* Whether any bucket limits at all. */
 bool rate_limiter_active(const struct rate_limiter *rl);
 
@@ -85,15 +66,5 @@ void rate_limiter_charge(struct rate_limiter *rl, uint64_t bytes);
 bool rate_limiter_consume(struct rate_limiter *rl, uint64_t bytes);
 /* Nanoseconds until rate_limiter_may(bytes) holds (0: now); counts nothing. */
 uint64_t rate_limiter_wait_ns(struct rate_limiter *rl, uint64_t bytes);
-
-/*
- * Parses a limiter spec: one or both of
- *     bw:SIZE:REFILL_MS[:BURST]      bytes; SIZE and BURST take K, M, G (binary) suffixes
- *     ops:SIZE:REFILL_MS[:BURST]     operations
- * joined by '+', e.g. "bw:10M:1000+ops:2000:1000:500".  Fills out (unmentioned buckets are off)
- * or writes one line to err and returns -1.  The value of --net rx_rate= / tx_rate= and of
- * --drive rate=.
- */
-int rate_limit_parse(const char *spec, struct rate_limit_config *out, char *err, size_t errlen);
 
 #endif

@@ -13,10 +13,11 @@
 #ifndef CVMM_TAP_H
 #define CVMM_TAP_H
 
-#include <stddef.h>
 #include <net/if.h>
 
 #define TAP_VNET_HDR_SIZE 12
+
+struct error;
 
 struct tap_caps {
 	unsigned rx_offloads;
@@ -24,16 +25,24 @@ struct tap_caps {
 };
 
 /*
- * Opens (or creates, with CAP_NET_ADMIN) the tap interface name: returns the fd, or -errno with
- * one line in err.
+ * Opens (or creates, with CAP_NET_ADMIN) the tap interface name, non-blocking, with the header
+ * size set: returns the fd, or -errno with the error in e (input: the interface cannot be
+ * attached; host: /dev/net/tun or an ioctl failed).
  */
-int tap_open(const char *name, char *err, size_t errlen);
+int tap_open(const char *name, struct error *e);
 /*
- * Takes an fd opened elsewhere (inherited, or passed over a socket): checks with TUNGETIFF that it
- * is a tap with IFF_NO_PI and IFF_VNET_HDR, makes it non-blocking and sets the header size.
- * Fills ifname (IFNAMSIZ bytes).  0, or -errno with one line in err; the fd stays open either way.
+ * Checks with TUNGETIFF that fd is a tap queue with IFF_NO_PI and IFF_VNET_HDR and fills ifname
+ * (IFNAMSIZ bytes); changes nothing.  0, or -errno with an input error in e.
  */
-int tap_adopt_fd(int fd, char *ifname, char *err, size_t errlen);
+int tap_check_fd(int fd, char *ifname, struct error *e);
+/* Whether /dev/net/tun can be opened (opened and closed again).  0, or -errno with an error. */
+int tap_check_tun(struct error *e);
+/*
+ * Takes an fd opened elsewhere (inherited, or passed over a socket): tap_check_fd(), then makes it
+ * non-blocking and sets the header size.  0, or -errno with the error in e; the fd stays open
+ * either way.
+ */
+int tap_adopt_fd(int fd, char *ifname, struct error *e);
 /* Which offloads the tap can do; leaves TUNSETOFFLOAD at 0 (none). */
 void tap_probe(int fd, struct tap_caps *caps);
 /* TUNSETOFFLOAD: the TUN_F_* bits the reader (the guest) accepts.  0 or -errno. */

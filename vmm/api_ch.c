@@ -194,7 +194,7 @@ static void h_add_net(void *ctx, const struct api_request *req, struct api_respo
 	struct api_tap t = { .fd = -1 };
 	struct error e = ERROR_INIT;
 	json_t *body = api_json_load(req->body, req->body_len, &e);
-	char ifname[IFNAMSIZ], err[256];
+	char ifname[IFNAMSIZ];
 
 	if (body && req->nr_fds > 1)
 		error_set(&e, ERROR_USAGE, EINVAL, "vm.add-net: %u descriptors: cvmm's virtio-net has "
@@ -204,9 +204,8 @@ static void h_add_net(void *ctx, const struct api_request *req, struct api_respo
 	json_decref(body);
 	if (!error_is_set(&e))
 		api_can_add_tap(ctx, &e);
-	if (!error_is_set(&e) && req->nr_fds == 1 && tap_adopt_fd(req->fds[0], ifname, err,
-								  sizeof(err)))
-		error_set(&e, ERROR_USAGE, EINVAL, "vm.add-net: %s", err);
+	if (!error_is_set(&e) && req->nr_fds == 1 && tap_check_fd(req->fds[0], ifname, &e))
+		error_prefix(&e, "vm.add-net: ");
 	if (!error_is_set(&e)) {
 		t.fd = req->fds[0];
 		/* The state keeps the descriptor only when it took the interface. */

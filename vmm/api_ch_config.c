@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "devices/blk.h"
+#include "devices/net.h"
 #include "vmm/api_ch.h"
 #include "vmm/api_json.h"
 #include "vmm/api_state.h"
@@ -249,7 +250,7 @@ static int parse_disk(const json_t *o, const char *what, struct vm_config *cfg, 
 		log_info("vm.create: %s.queue_size %llu: cvmm's virtio-blk queues hold %d", what,
 			 (unsigned long long)q, BLK_QUEUE_SIZE);
 	snprintf(limiter, sizeof(limiter), "%s.rate_limiter_config", what);
-	ret = api_refuse_limits(json_object_get(o, "rate_limiter_config"), limiter, e);
+	ret = api_parse_limiter(json_object_get(o, "rate_limiter_config"), limiter, &d.rate, e);
 	if (ret)
 		return ret;
 	/* cvmm's drive id is the disk's virtio serial. */
@@ -468,6 +469,27 @@ static const char *serial_mode(enum serial_mode m)
 	return m == SERIAL_STDIO ? "Tty" : m == SERIAL_FILE ? "File" : "Off";
 }
 
+/* The network devices: one queue pair each; the MAC once known, the tap by name if it has one. */
+static json_t *nets_json(const struct vm_config *cfg)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < cfg->nr_nets; i++) {
+		const struct net_config *n = &cfg->nets[i];
+		json_t *j = json_pack("{s:i,s:i,s:i,s:b,s:b}", "mtu", (int)n->mtu, "num_queues", 2,
+				      "queue_size", NET_QUEUE_SIZE, "iommu", 0, "vhost_user", 0);
+
+		if (j && n->mac)
+			json_object_set_new(j, "mac", json_string(n->mac));
+		if (j && n->id)
+			json_object_set_new(j, "id", json_string(n->id));
+		if (j && n->tap)
+			json_object_set_new(j, "tap", json_string(n->tap));
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
 json_t *api_ch_vmconfig_json(const struct vm_config *cfg)
 {
 	json_t *disks = json_array(), *payload = json_object(), *o;
@@ -506,6 +528,8 @@ json_t *api_ch_vmconfig_json(const struct vm_config *cfg)
 	if (o && cfg->serial == SERIAL_FILE && cfg->serial_path)
 		json_object_set_new(json_object_get(o, "serial"), "file",
 				    json_string(cfg->serial_path));
+	if (o && cfg->nr_nets)
+		json_object_set_new(o, "net", nets_json(cfg));
 	if (o && cfg->rng)
 		json_object_set_new(o, "rng", json_pack("{s:s,s:b}", "src", "/dev/urandom",
 							"iommu", 0));

@@ -322,7 +322,7 @@ static int fc_drive_put(struct api_vmm *a, const json_t *o, const char *id, stru
 		return BAD("drives %s: io_engine '%s' is not one of Sync, Async", d.id, s);
 	if (jhas(o, "partuuid") && !jbool(o, "is_root_device", false))
 		return BAD("drives %s: partuuid applies to the root device only", d.id);
-	ret = api_refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter", e);
+	ret = api_parse_limiter(json_object_get(o, "rate_limiter"), "drives.rate_limiter", &d.rate, e);
 	if (ret)
 		return ret;
 	return api_put_drive(a, &d, jbool(o, "is_root_device", false), jstr(o, "partuuid"), e);
@@ -342,7 +342,8 @@ static int fc_drive_patch(struct api_vmm *a, const json_t *o, const char *id, st
 		ret = check_id("drives", "drive_id", jstr(o, "drive_id"), id, e);
 	if (ret)
 		return ret;
-	ret = api_refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter", e);
+	ret = api_refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter",
+			    "a running drive's rate limit cannot be changed", e);
 	if (ret)
 		return ret;
 	if (!api_vmm_started(a))
@@ -482,7 +483,8 @@ static int fc_entropy(struct api_vmm *a, const json_t *o, const char *param, str
 
 	ret = api_require_preboot(a, "entropy", e) ?:
 	      api_check_fields(o, "entropy", f, ARRAY_SIZE(f), e) ?:
-	      api_refuse_limits(json_object_get(o, "rate_limiter"), "entropy.rate_limiter", e);
+	      api_refuse_limits(json_object_get(o, "rate_limiter"), "entropy.rate_limiter",
+			    "the entropy device has no rate limiter", e);
 	if (ret)
 		return ret;
 	a->cfg.rng = true;

@@ -6,7 +6,7 @@
 
 #include "vmm/api_http.h"
 #include "vmm/api_json.h"
-#include "vmm/api_state.h"
+#include "vmm/config.h"
 #include "vmm/error.h"
 #include "vmm/util.h"
 
@@ -106,7 +106,8 @@ int api_check_fields(const json_t *o, const char *what, const struct jfield *f, 
 	return 0;
 }
 
-static int parse_bucket(const json_t *o, const char *what, struct api_bucket *b, struct error *e)
+static int parse_bucket(const json_t *o, const char *what, struct rl_bucket_config *b,
+			struct error *e)
 {
 	static const struct jfield f[] = {
 		{ "size", J_UINT, true },
@@ -125,7 +126,8 @@ static int parse_bucket(const json_t *o, const char *what, struct api_bucket *b,
 	return 0;
 }
 
-int api_parse_limiter(const json_t *o, const char *what, struct api_limiter *l, struct error *e)
+int api_parse_limiter(const json_t *o, const char *what, struct rate_limit_config *l,
+		      struct error *e)
 {
 	static const struct jfield f[] = {
 		{ "bandwidth", J_OBJ, false },
@@ -149,19 +151,19 @@ int api_parse_limiter(const json_t *o, const char *what, struct api_limiter *l, 
 	return ret;
 }
 
-bool api_limiter_limits(const struct api_limiter *l)
+bool api_limiter_limits(const struct rate_limit_config *l)
 {
 	return l->bandwidth.size || l->ops.size;
 }
 
-int api_refuse_limits(const json_t *o, const char *what, struct error *e)
+int api_refuse_limits(const json_t *o, const char *what, const char *why, struct error *e)
 {
-	struct api_limiter l;
+	struct rate_limit_config l;
 	int ret = api_parse_limiter(o, what, &l, e);
 
 	if (!ret && api_limiter_limits(&l))
-		return BAD("%s: rate limiting is not implemented by cvmm yet (only an empty limiter, "
-			   "or buckets of size 0, are accepted)", what);
+		return BAD("%s: %s (only an empty limiter, or buckets of size 0, are accepted)", what,
+			   why);
 	return ret;
 }
 

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct api_limiter;
 struct api_request;
 struct api_response;
 struct api_vmm;
 struct error;
+struct rate_limit_config;
 
 enum jtype {
 	J_STR,
@@ -67,11 +67,15 @@ static inline uint64_t juint(const json_t *o, const char *name, uint64_t dflt)
 	return jhas(o, name) ? (uint64_t)json_integer_value(json_object_get(o, name)) : dflt;
 }
 
-/* A rate limiter {bandwidth, ops}, each a token bucket {size, one_time_burst, refill_time}. */
-int api_parse_limiter(const json_t *o, const char *what, struct api_limiter *l, struct error *e);
-bool api_limiter_limits(const struct api_limiter *l);
-/* A limiter where cvmm has none: only an empty one, or buckets of size 0, are accepted. */
-int api_refuse_limits(const json_t *o, const char *what, struct error *e);
+/*
+ * A rate limiter {bandwidth, ops}, each a token bucket {size, one_time_burst, refill_time}, into
+ * cvmm's (vmm/config.h; its value limits are config_validate()'s).  null: no limit.
+ */
+int api_parse_limiter(const json_t *o, const char *what, struct rate_limit_config *l,
+		      struct error *e);
+bool api_limiter_limits(const struct rate_limit_config *l);
+/* A limiter cvmm cannot apply there (why): only an empty one, or buckets of size 0, pass. */
+int api_refuse_limits(const json_t *o, const char *what, const char *why, struct error *e);
 
 /* What a request does with its checked body; param: the path's {} segment, if any. */
 typedef int (*api_apply_fn)(struct api_vmm *a, const json_t *body, const char *param,

@@ -202,36 +202,57 @@ int api_put_drive(struct api_vmm *a, const struct drive_config *d, bool root,
 	return 0;
 }
 
+/* The index in cfg->nets of the interface called id, or -1. */
+static int find_net(const struct vm_config *cfg, const char *id)
+{
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].id && !strcmp(cfg->nets[i].id, id))
+			return (int)i;
+	return -1;
+}
+
 /* A network interface on its way to the config, as either dialect describes it. */
 struct net_spec {
-	const char *what;              /* "network-interfaces eth0", "vm.add-net" */
-	const char *tap;               /* a tap by name, or NULL */
-	int fd;                        /* an open tap queue, or -1 */
-	const struct api_limiter *rx, *tx;
+	const char *id;        /* NULL: none (the device is named after its tap) */
+	const char *tap;       /* a tap by name (Firecracker's host_dev_name), or NULL */
+	int fd;                /* an open tap queue (Cloud Hypervisor's vm.add-net), or -1 */
+	const uint8_t *mac;    /* NULL: a random, locally administered one */
+	unsigned mtu;          /* 0: the device's default */
+	const struct rate_limit_config *rx, *tx;
 };
 
 /*
- * Hands a validated network interface to the config.  This build has no network device in the
- * VM yet (the virtio-net device exists; its place in the config and --net are being added
- * separately), so every interface is refused here, naming it; wire config_add_net() in at this
- * one place, for both dialects.
+ * Hands a validated network interface to the config, for both dialects: the tap by name or by
+ * descriptor, the interface's id, its MAC, MTU and limiters; an interface with an id the config
+ * has replaces it in place (the guest's order stays).  config_validate() judges the rest when the
+ * VM starts.
  */
 static int net_to_config(struct vm_config *cfg, const struct net_spec *n, struct error *e)
 {
-	if (n->tap)
-		return error_set(e, ERROR_USAGE, ENOTSUP,
-				 "%s: no network device in this build yet (host_dev_name %s not "
-				 "attached)", n->what, n->tap);
-	return error_set(e, ERROR_USAGE, ENOTSUP,
-			 "%s: no network device in this build yet (the tap passed by fd was "
-			 "checked and closed)", n->what);
+	struct net_config want;
+	char mac[18];
+	int i = n->id ? find_net(cfg, n->id) : -1;
+
+	config_net_init(&want);
+	want.tap = (char *)n->tap;
+	want.fd = n->fd;
+	want.id = (char *)n->id;
+	if (n->mtu)
+		want.mtu = n->mtu;
+	if (n->mac) {
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
+			 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+		want.mac = mac;
+	}
+	want.rx_rate = *n->rx;
+	want.tx_rate = *n->tx;
+	return i < 0 ? config_add_net(cfg, &want, e) : config_set_net(&cfg->nets[i], &want, e);
 }
 
 int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 {
-	char what[32 + API_IFACE_ID_MAX];
-	struct net_spec spec = { .what = what, .tap = n->host_dev_name, .fd = -1, .rx = &n->rx,
-				 .tx = &n->tx };
+	struct net_spec spec = { .id = n->id, .tap = n->host_dev_name, .fd = -1,
+				 .mac = n->has_mac ? n->mac : NULL, .rx = &n->rx, .tx = &n->tx };
 	unsigned i;
 	int ret;
 
@@ -239,7 +260,6 @@ int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 		;
 	if (i == a->nr_nets && a->nr_nets == API_MAX_NETS)
 		return BAD("network-interfaces: at most %d interfaces", API_MAX_NETS);
-	snprintf(what, sizeof(what), "network-interfaces %s", n->id);
 	ret = net_to_config(&a->cfg, &spec, e);
 	if (ret)
 		return ret;
@@ -257,17 +277,21 @@ int api_can_add_tap(const struct api_vmm *a, struct error *e)
 		return error_set(e, ERROR_USAGE, ENOTSUP,
 				 "vm.add-net: the VM is booted and cvmm has no network hotplug (add "
 				 "interfaces between vm.create and vm.boot)");
-	if (a->nr_tap_fds + a->nr_nets >= API_MAX_NETS)
+	if (a->cfg.nr_nets >= API_MAX_NETS)
 		return BAD("vm.add-net: at most %d interfaces", API_MAX_NETS);
 	return 0;
 }
 
 int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
 {
-	struct net_spec spec = { .what = "vm.add-net", .fd = t->fd, .rx = &t->limiter,
-				 .tx = &t->limiter };
+	struct net_spec spec = { .id = t->id[0] ? t->id : NULL, .fd = t->fd,
+				 .mac = t->has_mac ? t->mac : NULL, .mtu = t->mtu,
+				 .rx = &t->limiter, .tx = &t->limiter };
 	int ret = api_can_add_tap(a, e);
 
+	/* Cloud Hypervisor refuses a second device with an id in use. */
+	if (!ret && spec.id && find_net(&a->cfg, spec.id) >= 0)
+		ret = BAD("vm.add-net: id '%s' is already an interface's", spec.id);
 	if (!ret)
 		ret = net_to_config(&a->cfg, &spec, e);
 	if (ret)

@@ -27,22 +27,13 @@ struct vm;
 #define API_IFACE_ID_MAX 64
 #define API_IFNAME_MAX  15 /* IFNAMSIZ - 1 */
 
-/* A token bucket of a rate limiter; size 0 means no limit. */
-struct api_bucket {
-	uint64_t size, one_time_burst, refill_time_ms;
-};
-
-struct api_limiter {
-	struct api_bucket bandwidth, ops;
-};
-
 /* A network interface as the API describes it (Firecracker's NetworkInterface). */
 struct api_net {
 	char id[API_IFACE_ID_MAX + 1];
 	char host_dev_name[API_IFNAME_MAX + 1];
 	uint8_t mac[6];
 	bool has_mac;
-	struct api_limiter rx, tx;
+	struct rate_limit_config rx, tx; /* vmm/config.h's, as Firecracker describes them */
 };
 
 /* A network interface given as an open tap queue (Cloud Hypervisor's vm.add-net, SCM_RIGHTS). */
@@ -52,7 +43,7 @@ struct api_tap {
 	uint8_t mac[6];
 	bool has_mac;
 	unsigned mtu;                  /* 0: the device's default */
-	struct api_limiter limiter;    /* each direction */
+	struct rate_limit_config limiter; /* each direction */
 };
 
 struct api_vmm {

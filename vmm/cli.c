@@ -5,12 +5,15 @@
  * cannot.  Limits and combinations are config_validate()'s job.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmm/cli.h"
 #include "vmm/error.h"
+#include "vmm/kv_list.h"
 #include "vmm/log.h"
+#include "vmm/rate_limit_spec.h"
 #include "vmm/util.h"
 
 typedef int (*cli_parse_fn)(struct vm_config *cfg, struct cli_extra *x, const char *arg,
@@ -128,39 +131,19 @@ static int parse_verbose(struct vm_config *cfg, struct cli_extra *x, const char 
 	return 0;
 }
 
-/*
- * Calls fn for each pair of "k1=v1,k2=v2" (copied out: the caller's string is not modified).  A
- * value may not contain a comma; paths with commas are not supported.
- */
+/* Calls fn for each pair of "k1=v1,k2=v2" (vmm/kv_list.h: values cannot contain commas). */
 typedef int (*kv_fn)(void *ctx, const char *key, const char *val, struct error *e);
 
 static int parse_kv_list(const char *arg, kv_fn fn, void *ctx, struct error *e)
 {
-	char key[32], val[CONFIG_PATH_MAX + 1];
-	const char *p = arg;
+	static struct kv_pair kv; /* large: not on the stack */
+	const char *cursor = arg;
+	int r;
 
-	while (*p) {
-		const char *eq = strchr(p, '=');
-		const char *comma = strchr(p, ',');
-		size_t klen, vlen;
-
-		if (!eq || (comma && comma < eq))
-			return BAD("expected key=value at '%s'", p);
-		klen = (size_t)(eq - p);
-		if (klen == 0 || klen >= sizeof(key))
-			return BAD("bad key at '%s'", p);
-		memcpy(key, p, klen);
-		key[klen] = 0;
-		vlen = comma ? (size_t)(comma - eq - 1) : strlen(eq + 1);
-		if (vlen >= sizeof(val))
-			return BAD("value of '%s' is too long", key);
-		memcpy(val, eq + 1, vlen);
-		val[vlen] = 0;
-		if (fn(ctx, key, val, e))
+	while ((r = kv_list_next(&cursor, &kv, e)) > 0)
+		if (fn(ctx, kv.key, kv.val, e))
 			return -EINVAL;
-		p = comma ? comma + 1 : eq + 1 + vlen;
-	}
-	return 0;
+	return r;
 }
 
 static int parse_on_off(const char *val, bool *out)
@@ -211,8 +194,13 @@ static int drive_kv(void *ctx, const char *key, const char *val, struct error *e
 		if (parse_u64(val, &v, false) || v > UINT32_MAX)
 			return BAD("poll_us=%s: not a number of microseconds", val);
 		d->poll_us = (unsigned)v;
+	} else if (!strcmp(key, "rate")) {
+		if (rate_limit_parse(val, &d->rate, e)) {
+			error_prefix(e, "rate: ");
+			return -EINVAL;
+		}
 	} else {
-		return BAD("unknown key '%s' (expected path, id, ro, engine, poll_us)", key);
+		return BAD("unknown key '%s' (expected path, id, ro, engine, poll_us, rate)", key);
 	}
 	return 0;
 }
@@ -230,6 +218,73 @@ static int parse_drive(struct vm_config *cfg, struct cli_extra *x, const char *a
 	if (!w.d.path)
 		return BAD("path=PATH is required");
 	return config_add_drive(cfg, &w.d, e);
+}
+
+/* The --net being parsed: its strings are owned (config_add_net copies them again). */
+struct net_words {
+	struct net_config n;
+	unsigned seen; /* keys given, by their bit in net_keys */
+};
+
+enum net_key { NET_TAP, NET_FD, NET_MAC, NET_MTU, NET_ID, NET_RX_RATE, NET_TX_RATE, NET__KEYS };
+
+static const char *const net_keys[NET__KEYS] = {
+	[NET_TAP] = "tap", [NET_FD] = "fd", [NET_MAC] = "mac", [NET_MTU] = "mtu", [NET_ID] = "id",
+	[NET_RX_RATE] = "rx_rate", [NET_TX_RATE] = "tx_rate",
+};
+
+static int net_kv(void *ctx, const char *key, const char *val, struct error *e)
+{
+	struct net_words *w = ctx;
+	struct net_config *n = &w->n;
+	unsigned k = 0;
+	uint64_t v;
+
+	while (k < NET__KEYS && strcmp(key, net_keys[k]))
+		k++;
+	if (k == NET__KEYS)
+		return BAD("unknown key '%s' (expected tap, fd, mac, mtu, id, rx_rate, tx_rate)",
+			   key);
+	if (w->seen & (1u << k))
+		return BAD("%s given twice", key);
+	w->seen |= 1u << k;
+	switch ((enum net_key)k) {
+	case NET_TAP:
+		return config_set_string(&n->tap, val, "tap", e);
+	case NET_FD:
+		if (parse_u64(val, &v, false) || v > INT_MAX)
+			return BAD("fd=%s is not a file descriptor number", val);
+		n->fd = (int)v;
+		return 0;
+	case NET_MAC:
+		return config_set_string(&n->mac, val, "mac", e);
+	case NET_MTU:
+		if (parse_u64(val, &v, false) || v > UINT32_MAX)
+			return BAD("mtu=%s is not a number", val);
+		n->mtu = (unsigned)v;
+		return 0;
+	case NET_ID:
+		return config_set_string(&n->id, val, "id", e);
+	default:
+		if (rate_limit_parse(val, k == NET_RX_RATE ? &n->rx_rate : &n->tx_rate, e)) {
+			error_prefix(e, "%s: ", key);
+			return -EINVAL;
+		}
+		return 0;
+	}
+}
+
+static int parse_net(struct vm_config *cfg, struct cli_extra *x, const char *arg, struct error *e)
+{
+	struct net_words w = { .seen = 0 };
+	int ret;
+
+	config_net_init(&w.n);
+	ret = parse_kv_list(arg, net_kv, &w, e);
+	if (!ret)
+		ret = config_add_net(cfg, &w.n, e);
+	config_net_free(&w.n);
+	return ret;
 }
 
 static int vsock_kv(void *ctx, const char *key, const char *val, struct error *e)
@@ -536,8 +591,12 @@ static const struct cli_option options[] = {
 	  parse_irqchip, FOR_BOTH },
 	{ "--boot-timer", NULL, "log the time from start to the guest's boot-complete marker",
 	  parse_boot_timer, FOR_BOTH },
-	{ "--drive", "SPEC", "virtio-blk: path=PATH[,id=ID][,ro=on][,engine=sync|uring][,poll_us=N]",
+	{ "--drive", "SPEC",
+	  "virtio-blk: path=PATH[,id=ID][,ro=on][,engine=sync|uring][,poll_us=N][,rate=LIMIT]",
 	  parse_drive, FOR_BOTH },
+	{ "--net", "SPEC",
+	  "virtio-net: tap=NAME|fd=N[,mac=MAC][,mtu=N][,id=ID][,rx_rate=LIMIT][,tx_rate=LIMIT]",
+	  parse_net, FOR_BOTH },
 	{ "--vsock", "SPEC", "virtio-vsock: cid=N,uds=PATH (hybrid Unix-socket vsock)", parse_vsock,
 	  FOR_BOTH },
 	{ "--rng", NULL, "virtio-rng: an entropy device fed by the host's getrandom()", parse_rng,

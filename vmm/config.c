@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 /* The VM description: defaults, owned strings, and the one validation pass before KVM. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include "boot/boot.h"
 #include "boot/firmware.h"
 #include "devices/fw_cfg.h"
+#include "devices/tap.h"
 #include "snp/snp_policy.h"
 #include "tdx/qgs.h"
 #include "vmm/config.h"
@@ -42,6 +46,21 @@ void config_drive_free(struct drive_config *d)
 	d->path = d->id = NULL;
 }
 
+void config_net_init(struct net_config *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	n->mtu = NET_MTU_DEFAULT;
+}
+
+void config_net_free(struct net_config *n)
+{
+	free(n->tap);
+	free(n->mac);
+	free(n->id);
+	n->tap = n->mac = n->id = NULL;
+}
+
 void config_free(struct vm_config *cfg)
 {
 	free(cfg->kernel);
@@ -52,6 +71,9 @@ void config_free(struct vm_config *cfg)
 	for (unsigned i = 0; i < cfg->nr_drives; i++)
 		config_drive_free(&cfg->drives[i]);
 	free(cfg->drives);
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		config_net_free(&cfg->nets[i]);
+	free(cfg->nets);
 	free(cfg->vsock.uds_path);
 	free(cfg->snp.id_block);
 	free(cfg->snp.id_auth);
@@ -82,7 +104,7 @@ int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct
 
 	/* The allocator's limit is checked by config_validate(); this only bounds the array. */
 	if (cfg->nr_drives >= RESOURCES_MAX_VIRTIO)
-		return USAGE("at most %d virtio devices (drives, vsock) are supported",
+		return USAGE("at most %d virtio devices (drives, nets, vsock, rng) are supported",
 			     RESOURCES_MAX_VIRTIO);
 	copy.path = copy.id = NULL;
 	if (config_set_string(&copy.path, d->path, "path", e) ||
@@ -100,9 +122,76 @@ int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct
 	return 0;
 }
 
+/* A copy of n with its own strings. */
+static int copy_net(struct net_config *copy, const struct net_config *n, struct error *e)
+{
+	*copy = *n;
+	copy->tap = copy->mac = copy->id = NULL;
+	if (config_set_string(&copy->tap, n->tap, "tap", e) ||
+	    config_set_string(&copy->mac, n->mac, "mac", e) ||
+	    config_set_string(&copy->id, n->id, "id", e)) {
+		config_net_free(copy);
+		return -e->errnum;
+	}
+	return 0;
+}
+
+int config_add_net(struct vm_config *cfg, const struct net_config *n, struct error *e)
+{
+	struct net_config copy, *grown;
+
+	/* As for drives: the allocator's limit is config_validate()'s. */
+	if (cfg->nr_nets >= RESOURCES_MAX_VIRTIO)
+		return USAGE("at most %d virtio devices (drives, nets, vsock, rng) are supported",
+			     RESOURCES_MAX_VIRTIO);
+	if (copy_net(&copy, n, e))
+		return -e->errnum;
+	grown = realloc(cfg->nets, (cfg->nr_nets + 1) * sizeof(*grown));
+	if (!grown) {
+		config_net_free(&copy);
+		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
+	}
+	cfg->nets = grown;
+	cfg->nets[cfg->nr_nets++] = copy;
+	return 0;
+}
+
+int config_set_net(struct net_config *dst, const struct net_config *n, struct error *e)
+{
+	struct net_config copy;
+
+	if (copy_net(&copy, n, e))
+		return -e->errnum;
+	config_net_free(dst);
+	*dst = copy;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int config_parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (unsigned i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 unsigned config_virtio_devices(const struct vm_config *cfg)
 {
-	return cfg->nr_drives + (cfg->vsock.enabled ? 1 : 0) + (cfg->rng ? 1 : 0);
+	return cfg->nr_drives + cfg->nr_nets + (cfg->vsock.enabled ? 1 : 0) + (cfg->rng ? 1 : 0);
 }
 
 unsigned config_max_virtio_devices(void)
@@ -342,9 +431,32 @@ static int validate_payload_files(const struct vm_config *cfg, enum config_check
 	return 0;
 }
 
+/* One bucket of a rate limit: within the limiter's range, a refill time exactly with a size. */
+static int validate_bucket(const char *what, const char *name, const struct rl_bucket_config *b,
+			   struct error *e)
+{
+	if (b->size > RL_MAX_TOKENS || b->one_time_burst > RL_MAX_TOKENS)
+		return USAGE("%s: %s: size and burst are at most 2^60", what, name);
+	if (b->size && (!b->refill_time_ms || b->refill_time_ms > RL_MAX_REFILL_MS))
+		return USAGE("%s: %s: refill time %llu ms: expected 1 to %llu", what, name,
+			     (unsigned long long)b->refill_time_ms,
+			     (unsigned long long)RL_MAX_REFILL_MS);
+	if (!b->size && (b->refill_time_ms || b->one_time_burst))
+		return USAGE("%s: %s: a refill time or burst needs a size", what, name);
+	return 0;
+}
+
+static int validate_rate(const char *what, const struct rate_limit_config *r, struct error *e)
+{
+	int ret = validate_bucket(what, "bw", &r->bandwidth, e);
+
+	return ret ? ret : validate_bucket(what, "ops", &r->ops, e);
+}
+
 static int validate_drives(const struct vm_config *cfg, enum config_check check, struct error *e)
 {
 	struct stat seen[RESOURCES_MAX_VIRTIO];
+	char what[CONFIG_PATH_MAX + 32];
 
 	for (unsigned i = 0; i < cfg->nr_drives; i++) {
 		const struct drive_config *d = &cfg->drives[i];
@@ -361,6 +473,10 @@ static int validate_drives(const struct vm_config *cfg, enum config_check check,
 		for (unsigned j = 0; j < i; j++)
 			if (d->id && cfg->drives[j].id && !strcmp(d->id, cfg->drives[j].id))
 				return USAGE("--drive: id %s is used twice", d->id);
+		snprintf(what, sizeof(what), "--drive %s: rate", d->path);
+		ret = validate_rate(what, &d->rate, e);
+		if (ret)
+			return ret;
 		if (check == CONFIG_CHECK_MEASURE)
 			continue;
 		ret = check_file("--drive", d->path, d->read_only ? O_RDONLY : O_RDWR, true, e);
@@ -378,6 +494,98 @@ static int validate_drives(const struct vm_config *cfg, enum config_check check,
 			if (seen[j].st_dev == seen[i].st_dev && seen[j].st_ino == seen[i].st_ino)
 				return USAGE("--drive %s: the same file as drive %u (%s)", d->path,
 					     j + 1, cfg->drives[j].path);
+	}
+	return 0;
+}
+
+/* What the kernel takes as an interface name: no '/', ':' or whitespace, not "." or "..". */
+static bool ifname_ok(const char *s)
+{
+	if (!*s || strlen(s) >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '/' || c == ':' || isspace(c) || !isprint(c))
+			return false;
+	}
+	return true;
+}
+
+/* The device's own values; name says which --net it is ("tap=NAME" or "fd=N"). */
+static int validate_net_values(const struct net_config *n, const char *name, struct error *e)
+{
+	char what[64];
+	uint8_t mac[6];
+	int ret;
+
+	if (n->tap && !ifname_ok(n->tap))
+		return USAGE("--net %s: not an interface name (1 to %d characters, no '/', ':' or "
+			     "spaces)", name, IFNAMSIZ - 1);
+	if (!n->tap && n->fd < 3)
+		return USAGE("--net %s: standard input, output or error is not a tap", name);
+	if (n->mac) {
+		if (config_parse_mac(n->mac, mac))
+			return USAGE("--net %s: mac=%s: expected xx:xx:xx:xx:xx:xx", name, n->mac);
+		if (mac[0] & 1)
+			return USAGE("--net %s: mac=%s is a multicast address", name, n->mac);
+		if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+			return USAGE("--net %s: mac=%s is all zeroes", name, n->mac);
+	}
+	if (n->mtu < NET_MTU_MIN || n->mtu > NET_MTU_MAX)
+		return USAGE("--net %s: mtu=%u: expected %d to %d", name, n->mtu, NET_MTU_MIN,
+			     NET_MTU_MAX);
+	if (n->id && (!*n->id || strlen(n->id) > NET_ID_MAX))
+		return USAGE("--net %s: id must be 1 to %d characters", name, NET_ID_MAX);
+	snprintf(what, sizeof(what), "--net %s: rx_rate", name);
+	ret = validate_rate(what, &n->rx_rate, e);
+	if (ret)
+		return ret;
+	snprintf(what, sizeof(what), "--net %s: tx_rate", name);
+	return validate_rate(what, &n->tx_rate, e);
+}
+
+/* Two devices on one tap, one fd, one id or one MAC address. */
+static int validate_net_pair(const struct net_config *a, const struct net_config *b,
+			     const char *name, struct error *e)
+{
+	if (a->tap && b->tap && !strcmp(a->tap, b->tap))
+		return USAGE("--net %s: the tap is used twice", name);
+	if (!a->tap && !b->tap && a->fd == b->fd)
+		return USAGE("--net %s: the fd is used twice", name);
+	if (a->id && b->id && !strcmp(a->id, b->id))
+		return USAGE("--net %s: id %s is used twice", name, a->id);
+	if (a->mac && b->mac && !strcasecmp(a->mac, b->mac))
+		return USAGE("--net %s: mac %s is used twice", name, a->mac);
+	return 0;
+}
+
+static int validate_nets(const struct vm_config *cfg, enum config_check check, struct error *e)
+{
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		const struct net_config *n = &cfg->nets[i];
+		char name[IFNAMSIZ + 8], ifname[IFNAMSIZ];
+		int ret;
+
+		if (!n->tap == (n->fd < 0))
+			return USAGE("--net %u: exactly one of tap=NAME or fd=N is required", i + 1);
+		if (n->tap)
+			snprintf(name, sizeof(name), "tap=%.*s", IFNAMSIZ, n->tap);
+		else
+			snprintf(name, sizeof(name), "fd=%d", n->fd);
+		ret = validate_net_values(n, name, e);
+		for (unsigned j = 0; j < i && !ret; j++)
+			ret = validate_net_pair(n, &cfg->nets[j], name, e);
+		if (ret)
+			return ret;
+		if (check == CONFIG_CHECK_MEASURE)
+			continue;
+		/* What the device will open, checked without keeping anything open. */
+		ret = n->tap ? tap_check_tun(e) : tap_check_fd(n->fd, ifname, e);
+		if (ret) {
+			error_prefix(e, "--net %s: ", name);
+			return ret;
+		}
 	}
 	return 0;
 }
@@ -441,9 +649,11 @@ int config_validate(const struct vm_config *cfg, enum config_check check, struct
 	if (ret)
 		return ret;
 	if (nr_virtio > RESOURCES_MAX_VIRTIO)
-		return USAGE("%u virtio devices requested (drives, vsock, rng); a VM has room for %d",
-			     nr_virtio, RESOURCES_MAX_VIRTIO);
+		return USAGE("%u virtio devices requested (drives, nets, vsock, rng); a VM has room "
+			     "for %d", nr_virtio, RESOURCES_MAX_VIRTIO);
 	ret = validate_drives(cfg, check, e);
+	if (!ret)
+		ret = validate_nets(cfg, check, e);
 	if (!ret)
 		ret = validate_vsock(cfg, check, e);
 	if (!ret && check != CONFIG_CHECK_MEASURE)

@@ -44,12 +44,49 @@ enum tee_kind {
 #define DRIVE_POLL_US_DEFAULT 50
 #define DRIVE_POLL_US_MAX     1000
 
+/*
+ * A token bucket of a rate limiter (devices/rate_limiter.h has the semantics): size tokens,
+ * refilled in full every refill_time_ms, plus a one-time burst.  size 0: the bucket does not
+ * limit.
+ */
+#define RL_MAX_TOKENS    (1ULL << 60)
+#define RL_MAX_REFILL_MS (24ULL * 60 * 60 * 1000) /* one day */
+
+struct rl_bucket_config {
+	uint64_t size;           /* 0: no limit */
+	uint64_t one_time_burst;
+	uint64_t refill_time_ms; /* 1 .. RL_MAX_REFILL_MS when size > 0 */
+};
+
+/* One direction of a device: bytes and operations (frames, requests); all zero: no limit. */
+struct rate_limit_config {
+	struct rl_bucket_config bandwidth;
+	struct rl_bucket_config ops;
+};
+
 struct drive_config {
 	char *path;
 	char *id;         /* NULL: none */
 	bool read_only;
 	enum blk_engine engine;
 	unsigned poll_us; /* busy-poll the queue this long after the last request; 0: never */
+	struct rate_limit_config rate; /* requests and their data bytes */
+};
+
+#define NET_MTU_DEFAULT 1500
+#define NET_MTU_MIN     68
+#define NET_MTU_MAX     65535
+#define NET_ID_MAX      32
+
+/* One virtio-net device over a TAP (docs/net.md).  config_net_init() gives the defaults. */
+struct net_config {
+	char *tap;      /* tap=NAME: the interface cvmm opens (or creates); NULL with fd */
+	int fd;         /* fd=N: an open tap queue (inherited or passed); -1 with tap */
+	char *mac;      /* "xx:xx:xx:xx:xx:xx"; NULL: random, locally administered */
+	unsigned mtu;   /* NET_MTU_MIN .. NET_MTU_MAX */
+	char *id;       /* names the device in messages and counters; NULL: the tap's name */
+	struct rate_limit_config rx_rate; /* frames to the guest */
+	struct rate_limit_config tx_rate; /* frames from the guest */
 };
 
 struct vsock_config {
@@ -103,6 +140,8 @@ struct vm_config {
 	bool boot_timer;
 	struct drive_config *drives;
 	unsigned nr_drives;
+	struct net_config *nets;
+	unsigned nr_nets;
 	struct vsock_config vsock;
 	bool rng;               /* a virtio-rng device (--rng, the API's /entropy) */
 	enum tee_kind tee;
@@ -133,6 +172,15 @@ int config_set_string(char **dst, const char *val, const char *what, struct erro
 /* Appends a copy of d (its strings duplicated). */
 int config_add_drive(struct vm_config *cfg, const struct drive_config *d, struct error *e);
 void config_drive_free(struct drive_config *d);
+/* The defaults of a --net device: no backend yet (fd -1), MTU 1500, no MAC, id or limits. */
+void config_net_init(struct net_config *n);
+/* Appends a copy of n (its strings duplicated). */
+int config_add_net(struct vm_config *cfg, const struct net_config *n, struct error *e);
+/* Replaces *dst with a copy of n (dst keeps its old value when that fails). */
+int config_set_net(struct net_config *dst, const struct net_config *n, struct error *e);
+void config_net_free(struct net_config *n);
+/* Parses "xx:xx:xx:xx:xx:xx" (hex digits, either case): 0, or -EINVAL. */
+int config_parse_mac(const char *s, uint8_t mac[6]);
 
 /* How many virtio devices the config asks for, and how many a VM can have. */
 unsigned config_virtio_devices(const struct vm_config *cfg);
@@ -141,8 +189,9 @@ unsigned config_max_virtio_devices(void);
 /*
  * Checks everything before any KVM call: each value and its limits, the combinations, the number
  * of devices against the resource allocator, and the files: the kernel, initrd and firmware are
- * opened and sniffed, drives opened the way the VM will open them, the console file and the vsock
- * socket's directory checked.  One error line (class usage or input) naming the field.
+ * opened and sniffed, drives opened the way the VM will open them, a tap given as fd=N checked to
+ * be a tap queue (no file descriptor is kept open), the console file and the vsock socket's
+ * directory checked.  One error line (class usage or input) naming the field.
  */
 int config_validate(const struct vm_config *cfg, enum config_check check, struct error *e);
 

@@ -61,6 +61,27 @@ struct device_env {
 	const struct device_firmware_boot *firmware; /* firmware boots only, else NULL */
 };
 
+/* What a device model counts beyond its transport, as name/value pairs (static names). */
+#define DEVICE_COUNTERS_MAX 32
+
+struct device_counters {
+	unsigned nr;
+	struct {
+		const char *name;
+		uint64_t value;
+	} v[DEVICE_COUNTERS_MAX];
+};
+
+static inline void device_counters_add(struct device_counters *c, const char *name,
+				       uint64_t value)
+{
+	if (c->nr < DEVICE_COUNTERS_MAX) {
+		c->v[c->nr].name = name;
+		c->v[c->nr].value = value;
+		c->nr++;
+	}
+}
+
 /* One device instance as the manager keeps it. */
 struct device {
 	char name[32];
@@ -68,6 +89,8 @@ struct device {
 	void *opaque;
 	void (*stop)(void *opaque);    /* vCPUs stopped: flush backends (may be NULL) */
 	void (*destroy)(void *opaque); /* free everything */
+	/* Its model's counters, any thread (may be NULL). */
+	void (*counters)(void *opaque, struct device_counters *out);
 	struct virtio_dev *vdev;       /* virtio devices: the transport (freed by destroy) */
 	unsigned first_map;            /* its bus ranges in the manager's record */
 };
@@ -89,6 +112,8 @@ struct device_kind {
 			   void **model, struct virtio_dev_params *params, struct error *e);
 	void (*stop)(void *model);
 	void (*destroy)(void *model); /* frees the transport too, once it exists */
+	/* A virtio model's own counters (rx/tx, drops, throttles), any thread; may be NULL. */
+	void (*counters)(void *model, struct device_counters *out);
 };
 
 /*

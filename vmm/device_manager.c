@@ -103,6 +103,7 @@ static int create_virtio(struct device_manager *dm, const struct device_env *env
 	dev->opaque = model;
 	dev->stop = k->stop;
 	dev->destroy = k->destroy;
+	dev->counters = k->counters;
 	dev->vdev = vdev;
 	return 0;
 }

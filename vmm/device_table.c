@@ -2,13 +2,15 @@
 /*
  * The device table.  Legacy devices first (their ports are fixed), then virtio devices, which take
  * virtio-mmio slots in this order: drives in command-line order (the first is /dev/vda), then
- * vsock, then the entropy device.  To add a device: write its struct device_kind next to the device and add a row here.
+ * network devices in command-line order (the first is eth0), then vsock, then the entropy
+ * device.  To add a device: write its struct device_kind next to the device and add a row here.
  */
 #include "devices/acpi_pm.h"
 #include "devices/blk.h"
 #include "devices/debug_ports.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/net.h"
 #include "devices/rng.h"
 #include "devices/serial.h"
 #include "vmm/device_env.h"
@@ -22,6 +24,7 @@ const struct device_kind *const device_table[] = {
 	&acpi_pm_device,
 	&fw_cfg_device, /* firmware boots only */
 	&virtio_blk_device,
+	&virtio_net_device,
 	&virtio_vsock_device,
 	&virtio_rng_device,
 };

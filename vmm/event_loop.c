@@ -358,6 +358,42 @@ int ev_timer_add(struct ev_loop *loop, uint64_t ms, uint64_t period_ms, ev_handl
 	return tfd;
 }
 
+int ev_timer_open(struct ev_loop *loop, ev_handler_fn handler, void *opaque)
+{
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	int err;
+
+	if (tfd < 0)
+		return -errno;
+	err = ev_loop_add(loop, tfd, EPOLLIN, handler, opaque);
+	if (err) {
+		close(tfd);
+		return err;
+	}
+	return tfd;
+}
+
+int ev_timer_arm_ns(int tfd, uint64_t ns)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(ns / 1000000000ULL),
+			      .tv_nsec = (long)(ns % 1000000000ULL) },
+	};
+
+	if (!ns)
+		its.it_value.tv_nsec = 1; /* zero would disarm the timer */
+	return timerfd_settime(tfd, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+void ev_fd_drain(int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* nothing pending */
+	}
+}
+
 int ev_timer_del(struct ev_loop *loop, int tfd)
 {
 	int err = ev_loop_del(loop, tfd);

@@ -99,5 +99,12 @@ int ev_loop_call(struct ev_loop *loop, void (*fn)(void *arg), void *arg, int tim
 int ev_timer_add(struct ev_loop *loop, uint64_t ms, uint64_t period_ms, ev_handler_fn handler,
 		 void *opaque);
 int ev_timer_del(struct ev_loop *loop, int tfd);
+/* A one-shot timerfd registered with the loop, not armed yet; its fd or -errno. */
+int ev_timer_open(struct ev_loop *loop, ev_handler_fn handler, void *opaque);
+/* Arms (or re-arms) a timerfd to expire once after ns (0: at once).  0 or -errno. */
+int ev_timer_arm_ns(int tfd, uint64_t ns);
+/* Reads a timerfd's or eventfd's counter, so a level-triggered source goes quiet; nothing
+ * pending is fine. */
+void ev_fd_drain(int fd);
 
 #endif

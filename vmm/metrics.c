@@ -88,7 +88,50 @@ static json_t *api_groups(json_t *line, const struct metrics_input *a)
 	return line;
 }
 
-static json_t *device_json(const struct virtio_counters *c)
+/* Model counter name of a device (0 when it has none of that name). */
+static uint64_t model(const struct device_counters *m, const char *name)
+{
+	for (unsigned i = 0; i < m->nr; i++)
+		if (!strcmp(m->v[i].name, name))
+			return m->v[i].value;
+	return 0;
+}
+
+/* The sum of a device's model counters whose names start with prefix. */
+static uint64_t model_sum(const struct device_counters *m, const char *prefix)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < m->nr; i++)
+		if (!strncmp(m->v[i].name, prefix, strlen(prefix)))
+			sum += m->v[i].value;
+	return sum;
+}
+
+/* Firecracker's "net" group: the network devices' model counters, summed. */
+enum net_sum { NS_RX_BYTES, NS_RX_PACKETS, NS_TX_BYTES, NS_TX_PACKETS, NS_RX_THROTTLED,
+	       NS_TX_THROTTLED, NS_RX_DROPPED, NS_TX_MALFORMED, NS_EVENTS, NS__COUNT };
+
+static const char *const net_sum_names[NS__COUNT] = {
+	"rx_bytes_count", "rx_packets_count", "tx_bytes_count", "tx_packets_count",
+	"rx_rate_limiter_throttled", "tx_rate_limiter_throttled", "rx_dropped",
+	"tx_malformed_frames", "event_count",
+};
+
+static void net_add(uint64_t sum[NS__COUNT], const struct device_counters *m, uint64_t kicks)
+{
+	sum[NS_RX_BYTES] += model(m, "rx_bytes");
+	sum[NS_RX_PACKETS] += model(m, "rx_frames");
+	sum[NS_TX_BYTES] += model(m, "tx_bytes");
+	sum[NS_TX_PACKETS] += model(m, "tx_frames");
+	sum[NS_RX_THROTTLED] += model(m, "rx_bandwidth_throttled") + model(m, "rx_ops_throttled");
+	sum[NS_TX_THROTTLED] += model(m, "tx_bandwidth_throttled") + model(m, "tx_ops_throttled");
+	sum[NS_RX_DROPPED] += model_sum(m, "rx_dropped_");
+	sum[NS_TX_MALFORMED] += model_sum(m, "tx_dropped_");
+	sum[NS_EVENTS] += kicks;
+}
+
+static json_t *device_json(const struct virtio_counters *c, const struct device_counters *m)
 {
 	json_t *d = json_object();
 	uint64_t bad = 0;
@@ -105,6 +148,8 @@ static json_t *device_json(const struct virtio_counters *c)
 	put(d, "needs_reset", c->needs_reset);
 	put(d, "bad_chains", bad);
 	put(d, "private_dma_refused", c->bad_chain[VIRTQ_ERR_DESC_PRIVATE]);
+	for (unsigned i = 0; i < m->nr; i++)
+		put(d, m->v[i].name, m->v[i].value);
 	return d;
 }
 
@@ -141,7 +186,8 @@ json_t *metrics_vm_counters(struct vm *vm)
 	}
 	vm_get_counters(vm, &c);
 	for (unsigned i = 0; i < c.nr_virtio; i++)
-		json_object_set_new(o, c.virtio[i].name, device_json(&c.virtio[i].c));
+		json_object_set_new(o, c.virtio[i].name,
+				    device_json(&c.virtio[i].c, &c.virtio[i].model));
 	put_vm(v, v, "conversions_", &c);
 	json_object_set_new(o, "vm", v);
 	return o;
@@ -152,22 +198,28 @@ static void vm_groups(json_t *line, struct vm *vm)
 {
 	json_t *cvmm = json_object(), *devs = json_object(), *conv = json_object();
 	json_t *block = json_object(), *vsock = json_object(), *rng = json_object();
-	uint64_t blk_kicks = 0, vsock_kicks = 0, rng_kicks = 0, refused = 0;
+	json_t *net = json_object();
+	uint64_t blk_kicks = 0, vsock_kicks = 0, rng_kicks = 0, refused = 0, net_sum[NS__COUNT] = { 0 };
 	struct vm_counters c;
 
 	vm_get_counters(vm, &c);
 	for (unsigned i = 0; i < c.nr_virtio; i++) {
 		const struct virtio_counters *v = &c.virtio[i].c;
 
-		json_object_set_new(devs, c.virtio[i].name, device_json(v));
+		json_object_set_new(devs, c.virtio[i].name, device_json(v, &c.virtio[i].model));
 		refused += v->bad_chain[VIRTQ_ERR_DESC_PRIVATE];
-		if (strstr(c.virtio[i].name, "blk"))
+		if (strstr(c.virtio[i].name, "blk")) {
 			blk_kicks += v->kicks;
-		else if (strstr(c.virtio[i].name, "vsock"))
+		} else if (strstr(c.virtio[i].name, "vsock")) {
 			vsock_kicks += v->kicks;
-		else if (strstr(c.virtio[i].name, "rng"))
+		} else if (strstr(c.virtio[i].name, "rng")) {
 			rng_kicks += v->kicks;
+		} else if (strstr(c.virtio[i].name, "net")) {
+			net_add(net_sum, &c.virtio[i].model, v->kicks);
+		}
 	}
+	for (unsigned i = 0; i < NS__COUNT; i++)
+		put(net, net_sum_names[i], net_sum[i]);
 	put(block, "queue_event_count", blk_kicks);
 	put(vsock, "queue_event_count", vsock_kicks);
 	put(rng, "entropy_event_count", rng_kicks);
@@ -176,6 +228,7 @@ static void vm_groups(json_t *line, struct vm *vm)
 	put(cvmm, "private_dma_refused", refused);
 	json_object_set_new(cvmm, "devices", devs);
 	json_object_set_new(line, "block", block);
+	json_object_set_new(line, "net", net);
 	json_object_set_new(line, "vsock", vsock);
 	json_object_set_new(line, "entropy", rng);
 	json_object_set_new(line, "cvmm", cvmm);

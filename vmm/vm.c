@@ -543,6 +543,8 @@ static void add_virtio(void *ctx, const struct device *dev)
 		return;
 	snprintf(out->virtio[out->nr_virtio].name, sizeof(out->virtio[0].name), "%s", dev->name);
 	virtio_dev_counters(dev->vdev, &out->virtio[out->nr_virtio].c);
+	if (dev->counters)
+		dev->counters(dev->opaque, &out->virtio[out->nr_virtio].model);
 	out->nr_virtio++;
 }
 

@@ -80,7 +80,8 @@ struct vm_counters {
 	unsigned nr_virtio;
 	struct {
 		char name[32];
-		struct virtio_counters c;
+		struct virtio_counters c;     /* the transport's */
+		struct device_counters model; /* the device model's (virtio-net: rx/tx, drops) */
 	} virtio[RESOURCES_MAX_VIRTIO];
 };
 

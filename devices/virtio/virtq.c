@@ -265,19 +265,27 @@ void virtq_disable_notify(struct virtq *vq)
 		store16(vq->used, USED_FLAGS, VRING_USED_F_NO_NOTIFY);
 }
 
-bool virtq_enable_notify(struct virtq *vq)
+bool virtq_enable_notify_after(struct virtq *vq, uint16_t count)
 {
 	uint16_t idx;
 
+	if (!count || !vq->event_idx)
+		count = 1;
 	if (vq->event_idx)
-		store16(vq->used, USED_RING + 8ULL * vq->size, vq->last_avail_idx);
+		store16(vq->used, USED_RING + 8ULL * vq->size,
+			(uint16_t)(vq->last_avail_idx + count - 1));
 	else
 		store16(vq->used, USED_FLAGS, 0);
 	/* Our store must be visible before we look for buffers added meanwhile (pairs with the
 	 * driver's barrier between publishing avail idx and reading our flag / avail_event). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	idx = __atomic_load_n((const uint16_t *)(vq->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
-	return idx != vq->last_avail_idx;
+	return (uint16_t)(idx - vq->last_avail_idx) >= count;
+}
+
+bool virtq_enable_notify(struct virtq *vq)
+{
+	return virtq_enable_notify_after(vq, 1);
 }
 
 bool virtq_should_notify(struct virtq *vq)

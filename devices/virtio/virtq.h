@@ -122,6 +122,13 @@ uint16_t virtq_pending(struct virtq *vq);
  */
 void virtq_disable_notify(struct virtq *vq);
 bool virtq_enable_notify(struct virtq *vq);
+/*
+ * The same for a device that needs count (>= 1) more entries before it can go on: with
+ * EVENT_IDX the driver is asked to notify only once it has published that many (avail_event =
+ * last_avail_idx + count - 1), so it does not exit for each of them.  True when count entries
+ * are available already.  Without EVENT_IDX, virtq_enable_notify().
+ */
+bool virtq_enable_notify_after(struct virtq *vq, uint16_t count);
 
 /*
  * Whether the driver wants a used-buffer notification for what was pushed since the last call

@@ -98,7 +98,7 @@ static double run_blk(const char *path, enum blk_engine engine)
 	struct blk_bench b;
 	double t0, total;
 
-	if (vh_vm_init(&b.v, 16 << 20, TEE_NONE) || blk_dev_open(&cfg, &b.v.loop, &blk, NULL))
+	if (vh_vm_init(&b.v, 16 << 20, TEE_NONE) || blk_dev_open(&cfg, &b.v.loop, &b.v.clock.clock, &blk, NULL))
 		exit(1);
 	blk_dev_params(blk, &p);
 	if (virtio_dev_create(&b.v.env, &p, 0xd0000000, 16, &vdev))

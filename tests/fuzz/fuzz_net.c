@@ -62,18 +62,10 @@ struct fz {
 	uint64_t features;
 	unsigned mtu;
 	int peer;
-	uint64_t now;
 };
 
 static struct fz z;
 static bool vm_ready;
-
-static uint64_t fz_clock(void *opaque)
-{
-	return z.now;
-}
-
-static const struct rl_clock fz_rl_clock = { .now_ns = fz_clock };
 
 static void run_pending(void)
 {
@@ -201,7 +193,7 @@ static void op(unsigned kind, const uint8_t *p, size_t len)
 			bring_up();
 		break;
 	default:
-		z.now += (len ? p[0] : 1) * 10 * MS;
+		manual_clock_advance(&z.v.clock, (len ? p[0] : 1) * 10 * MS);
 		expire_timers();
 		break;
 	}
@@ -210,7 +202,7 @@ static void op(unsigned kind, const uint8_t *p, size_t len)
 
 static void open_device(const uint8_t *setup)
 {
-	struct net_config cfg = { .tap_fd = -1 };
+	struct net_config cfg;
 	struct net_backend be = { .rx_offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
 				  .tx_offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_UFO,
 				  .ifname = "fuzz" };
@@ -218,6 +210,7 @@ static void open_device(const uint8_t *setup)
 	uint64_t offered;
 	int sv[2];
 
+	config_net_init(&cfg);
 	z.mtu = cfg.mtu = 68 + 60U * setup[2];
 	if (setup[3] & 1) {
 		/* Long refill times: no timer expires on its own during one input. */
@@ -228,13 +221,11 @@ static void open_device(const uint8_t *setup)
 		abort();
 	z.peer = sv[1];
 	be.fd = sv[0];
-	z.now = 1000 * MS;
-	if (net_dev_open_backend(&cfg, &be, &z.v.loop, &fz_rl_clock, &z.net) < 0)
+	if (net_dev_open_backend(&cfg, &be, &z.v.loop, &z.v.clock.clock, &z.net, NULL) < 0)
 		abort();
 	net_dev_params(z.net, &params);
 	if (virtio_dev_create(&z.v.env, &params, LAYOUT_VIRTIO_MMIO_BASE, 16, &z.vdev) < 0)
 		abort();
-	net_dev_attach(z.net, z.vdev);
 	offered = vh_device_features(z.vdev);
 	z.features = offered & ~(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) |
 				 F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) |

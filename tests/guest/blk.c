@@ -20,13 +20,7 @@ bool gblk_has(const struct gblk *b, unsigned feature)
 
 uint32_t gblk_config32(struct gblk *b, uint32_t off)
 {
-	uint32_t gen, v;
-
-	do {
-		gen = vmmio_read32(b->dev, VIRTIO_MMIO_CONFIG_GENERATION);
-		v = vmmio_read32(b->dev, VIRTIO_MMIO_CONFIG + off);
-	} while (gen != vmmio_read32(b->dev, VIRTIO_MMIO_CONFIG_GENERATION));
-	return v;
+	return gvirtio_config32(b->dev, off);
 }
 
 const char *gblk_init(struct gblk *b, struct virtio_mmio_dev *dev)

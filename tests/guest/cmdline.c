@@ -64,19 +64,28 @@ bool cmdline_get_u64(const char *cmdline, const char *key, uint64_t *out)
 	return cmdline_get(cmdline, key, &v, &n) && parse_u64(v, n, out);
 }
 
+bool list_next(const char *list, size_t len, size_t *pos, const char **item, size_t *item_len)
+{
+	size_t i = *pos, j = i;
+
+	if (i > len)
+		return false;
+	while (j < len && list[j] != ',')
+		j++;
+	*item = list + i;
+	*item_len = j - i;
+	*pos = j + 1;
+	return true;
+}
+
 bool list_contains(const char *list, size_t len, const char *name)
 {
-	size_t n = strlen(name), i = 0;
+	size_t n = strlen(name), pos = 0, item_len;
+	const char *item;
 
-	while (i <= len) {
-		size_t j = i;
-
-		while (j < len && list[j] != ',')
-			j++;
-		if (j - i == n && !memcmp(list + i, name, n))
+	while (list_next(list, len, &pos, &item, &item_len))
+		if (item_len == n && !memcmp(item, name, n))
 			return true;
-		i = j + 1;
-	}
 	return false;
 }
 

@@ -47,6 +47,8 @@ bool check_blk(struct check_result *res);
 bool check_blk_malformed(struct check_result *res);
 bool check_blkbench(struct check_result *res);
 bool check_vsock(struct check_result *res);
+bool check_net(struct check_result *res);
+bool check_netbench(struct check_result *res);
 bool check_cvm(struct check_result *res);
 bool check_mptable(struct check_result *res);
 bool check_devirq(struct check_result *res);

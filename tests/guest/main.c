@@ -46,6 +46,8 @@ static const struct check checks[] = {
 	{ "blk-malformed", check_blk_malformed, blk_present, true },
 	{ "blk", check_blk, blk_present, false },
 	{ "blkbench", check_blkbench, blk_present, true },
+	{ "net", check_net, NULL, true },
+	{ "netbench", check_netbench, NULL, true },
 	{ "smp", check_smp, NULL, false },
 	{ "irq", check_irq, NULL, false },
 	{ "devirq", check_devirq, NULL, true },

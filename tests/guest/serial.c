@@ -41,3 +41,11 @@ void serial_write(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		put_raw(s[i], &room);
 }
+
+bool serial_read(uint8_t *c)
+{
+	if (!(inb(COM1_PORT + UART_LSR) & UART_LSR_DR))
+		return false;
+	*c = inb(COM1_PORT + UART_THR); /* RBR, the same offset */
+	return true;
+}

@@ -63,6 +63,17 @@ void gvirtio_driver_ok(struct virtio_mmio_dev *dev)
 	vmmio_write32(dev, VIRTIO_MMIO_STATUS, gvirtio_status(dev) | VIRTIO_STATUS_DRIVER_OK);
 }
 
+uint32_t gvirtio_config32(struct virtio_mmio_dev *dev, uint32_t off)
+{
+	uint32_t gen, v;
+
+	do {
+		gen = vmmio_read32(dev, VIRTIO_MMIO_CONFIG_GENERATION);
+		v = vmmio_read32(dev, VIRTIO_MMIO_CONFIG + off);
+	} while (gen != vmmio_read32(dev, VIRTIO_MMIO_CONFIG_GENERATION));
+	return v;
+}
+
 static void write64(struct virtio_mmio_dev *dev, uint32_t lo_reg, uint64_t v)
 {
 	vmmio_write32(dev, lo_reg, (uint32_t)v);

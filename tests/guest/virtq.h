@@ -86,6 +86,8 @@ const char *gvirtio_negotiate(struct virtio_mmio_dev *dev, uint64_t want, uint64
 const char *gvirtq_setup(struct gvirtq *q, struct virtio_mmio_dev *dev, unsigned index,
 			 uint16_t size, bool event_idx);
 void gvirtio_driver_ok(struct virtio_mmio_dev *dev);
+/* A 32-bit read of the device's configuration space at off, consistent (ConfigGeneration). */
+uint32_t gvirtio_config32(struct virtio_mmio_dev *dev, uint32_t off);
 uint32_t gvirtio_status(struct virtio_mmio_dev *dev);
 void gvirtio_reset(struct virtio_mmio_dev *dev);
 

@@ -2,8 +2,9 @@
 # Assembles the initramfs archives of the nested harness (newc cpio, legacy-LZ4 compressed, which
 # the Debian cloud kernel decompresses fastest).
 #   mkinitramfs.sh l2 OUT     busybox, virtio modules, test agent ($AGENT), L2 init
-#   mkinitramfs.sh l1 OUT     busybox, KVM modules, cvmm ($CVMM) + libraries, vmrun ($VMRUN),
-#                             hvsock ($HVSOCK), the test guest ($TESTGUEST),
+#   mkinitramfs.sh l1 OUT     busybox, KVM and tun modules, cvmm ($CVMM) + libraries, vmrun
+#                             ($VMRUN), hvsock ($HVSOCK), netpeer ($NETPEER), the test guest
+#                             ($TESTGUEST),
 #                             runner, scenarios, L2 kernels (bzImage, $VMLINUX), L2 initramfs
 #                             ($L2_INITRD)
 #   mkinitramfs.sh qemu OUT   QEMU + libraries + microvm firmware (appended to the l1 archive)
@@ -25,10 +26,10 @@ STAGE=$NESTED/stage-$KIND
 L2_MODULES="virtio_ring virtio virtio_mmio virtio_blk failover net_failover virtio_net vsock
 	vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
 L1_MODULES="irqbypass kvm kvm-amd vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common
-	vhost_vsock"
+	vhost_vsock tun"
 RUNNER_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci fuse
 	virtiofs irqbypass kvm kvm-amd vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common
-	vhost_vsock tun"
+	vhost_vsock tun tap vhost_net"
 QEMU_FIRMWARE="bios-microvm.bin qboot.rom linuxboot_dma.bin pvh.bin"
 
 add_busybox()
@@ -79,6 +80,7 @@ l1)
 	add_program "${CVMM:?}" /bin/cvmm
 	cp "${VMRUN:?}" "$STAGE/bin/vmrun"
 	cp "${HVSOCK:?}" "$STAGE/bin/hvsock"
+	cp "${NETPEER:?}" "$STAGE/bin/netpeer"
 	# The agent's blk-pattern fills and checks scratch disks on the L1 side.
 	cp "${AGENT:?}" "$STAGE/bin/agent"
 	cp "$HERE/l1/init" "$STAGE/init"

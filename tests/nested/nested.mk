@@ -25,9 +25,13 @@ NESTED_HDRS_AGENT := $(wildcard $(NESTED_SRC)/agent/*.h)
 NESTED_AGENT   := $(NESTED_OUT)/bin/agent
 NESTED_VMRUN   := $(NESTED_OUT)/bin/vmrun
 NESTED_HVSOCK  := $(NESTED_OUT)/bin/hvsock
+NESTED_NETPEER := $(NESTED_OUT)/bin/netpeer
 HOST_AGENT     := $(BUILD)/nested-bin/agent
 HOST_VMRUN     := $(BUILD)/nested-bin/vmrun
 HOST_HVSOCK    := $(BUILD)/nested-bin/hvsock
+# netpeer, the tap side of the test guest's virtio-net checks, also serves the integration test
+# and bench-net on the host (or in the KVM runner's L1, which sees the host's files).
+HOST_NETPEER   := $(BUILD)/nested-bin/netpeer
 NESTED_TESTGUEST := $(BUILD)/guest/cvmm-test.pvh.elf
 ifeq ($(SAN),1)
 HOST_TOOL_FLAGS := -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -42,7 +46,7 @@ NESTED_FULL_RD := $(NESTED_OUT)/l1-full.cpio.lz4
 NESTED_MKRD    := NESTED=$(NESTED_OUT) bash $(NESTED_SRC)/mkinitramfs.sh
 
 # The host builds are part of `all`, so gcc, clang and sanitizer builds all compile them.
-all: $(HOST_AGENT) $(HOST_VMRUN) $(HOST_HVSOCK)
+all: $(HOST_AGENT) $(HOST_VMRUN) $(HOST_HVSOCK) $(HOST_NETPEER)
 
 $(NESTED_AGENT): $(NESTED_SRCS_AGENT) $(NESTED_HDRS_AGENT)
 	@mkdir -p $(dir $@)
@@ -58,6 +62,16 @@ $(NESTED_HVSOCK): $(NESTED_SRC)/l1/hvsock.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
+
+$(NESTED_NETPEER): $(NESTED_SRC)/l1/netpeer.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) -static -s -o $@ $<
+
+$(HOST_NETPEER): $(NESTED_SRC)/l1/netpeer.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(NESTED_CFLAGS) $(HOST_TOOL_FLAGS) -o $@ $<
 
 $(HOST_HVSOCK): $(NESTED_SRC)/l1/hvsock.c
 	@mkdir -p $(dir $@)
@@ -86,7 +100,8 @@ $(NESTED_L2_RD): $(NESTED_KVER) $(NESTED_AGENT) $(NESTED_SRC)/l2/init $(NESTED_S
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)AGENT=$(NESTED_AGENT) $(NESTED_MKRD) l2 $@
 
-$(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_HVSOCK) $(NESTED_TESTGUEST) \
+$(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_HVSOCK) $(NESTED_NETPEER) \
+		$(NESTED_TESTGUEST) \
 		$(NESTED_AGENT) \
 		$(NESTED_L2_RD) $(NESTED_VMLINUX) \
 		$(NESTED_SRC)/l1/init $(NESTED_SRC)/l1/runner.sh \
@@ -94,6 +109,7 @@ $(NESTED_L1_RD): $(NESTED_KVER) $(BUILD)/cvmm $(NESTED_VMRUN) $(NESTED_HVSOCK) $
 		$(NESTED_SRC)/mkinitramfs.sh
 	@$(if $(Q),echo "  CPIO    $@")
 	$(Q)CVMM=$(BUILD)/cvmm VMRUN=$(NESTED_VMRUN) HVSOCK=$(NESTED_HVSOCK) AGENT=$(NESTED_AGENT) \
+		NETPEER=$(NESTED_NETPEER) \
 		TESTGUEST=$(NESTED_TESTGUEST) VMLINUX=$(NESTED_VMLINUX) \
 		L2_INITRD=$(NESTED_L2_RD) $(NESTED_MKRD) l1 $@
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 
 #include "tests/unit/tap_env.h"
@@ -91,4 +92,20 @@ int tap_env_packet_socket(const char *ifname, unsigned short ethertype)
 		return err ? err : -ENODEV;
 	}
 	return s;
+}
+
+int tap_env_open_queue(const char *ifname, short flags)
+{
+	struct ifreq ifr = { .ifr_flags = flags };
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }

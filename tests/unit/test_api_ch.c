@@ -339,7 +339,7 @@ static void test_accepted(void **state)
 		 "\"features\":{\"amx\":false},\"affinity\":[]},"
 		 "\"disks\":[{\"path\":\"%s\",\"poll_queue\":true,\"queue_size\":1024,\"sparse\":true,"
 		 "\"image_type\":\"Raw\",\"serial\":\"rootfs\",\"id\":\"_disk0\","
-		 "\"rate_limiter_config\":{\"bandwidth\":{\"size\":0,\"refill_time\":0}}}],"
+		 "\"rate_limiter_config\":{\"ops\":{\"size\":10,\"refill_time\":100}}}],"
 		 "\"platform\":{\"num_pci_segments\":16,\"tdx\":false},"
 		 "\"fs\":[],\"net\":null,\"debug_console\":{\"mode\":\"Off\"}}", kernel, disk);
 	expect("PUT", "vm.create", body, 204, NULL);
@@ -348,6 +348,8 @@ static void test_accepted(void **state)
 	assert_int_equal(a.cfg.nr_drives, 1);
 	assert_string_equal(a.cfg.drives[0].id, "rootfs");
 	assert_false(a.cfg.drives[0].read_only);
+	assert_int_equal(a.cfg.drives[0].rate.ops.size, 10); /* the disk's rate limit applies */
+	assert_int_equal(a.cfg.drives[0].rate.ops.refill_time_ms, 100);
 	expect("GET", "vm.info", NULL, 200, "\"serial\":\"rootfs\"");
 }
 
@@ -469,8 +471,8 @@ static void test_refused_fields(void **state)
 		{ "\"disks\":[{\"path\":\"DISK\",\"vhost_user\":true}]", "disks[0].vhost_user:" },
 		{ "\"disks\":[{\"path\":\"DISK\",\"vhost_socket\":\"/s\"}]", "disks[0].vhost_socket:" },
 		{ "\"disks\":[{\"path\":\"DISK\",\"queue_size\":100}]", "disks[0].queue_size 100" },
-		{ "\"disks\":[{\"path\":\"DISK\",\"rate_limiter_config\":{\"ops\":{\"size\":10,"
-		  "\"refill_time\":100}}}]", "disks[0].rate_limiter_config: rate limiting" },
+		{ "\"disks\":[{\"path\":\"DISK\",\"rate_limiter_config\":{\"ops\":{\"size\":10}}}]",
+		  "disks[0].rate_limiter_config.ops: missing required field 'refill_time'" },
 		{ "\"disks\":[{\"path\":\"DISK\",\"pci_segment\":1}]", "disks[0].pci_segment:" },
 		{ "\"disks\":[{\"path\":\"DISK\",\"serial\":\"a-serial-longer-than-20\"}]",
 		  "disks[0].serial 'a-serial-longer-than-20': 1 to 20 characters" },
@@ -628,35 +630,54 @@ static void test_add_net(void **state)
 }
 
 /*
- * A real tap, passed as Kata passes it: checked, then handed to the config's network wiring.  Until
- * the VM has a network device that refuses it (400), and the descriptor stays the caller's.
+ * A real tap, passed as Kata passes it: checked, then it is the VM's virtio-net device; the state
+ * keeps the descriptor (closed with the VM's config), the guest gets Kata's MAC.
  */
 static void test_add_net_tap(void **state)
 {
-	char why[256], err[256], body[4096], out[512];
-	int fd, before, status;
+	char why[256], body[4096], out[1024];
+	struct error e = ERROR_INIT;
+	int fd, before, fds[1];
 
 	if (!tap_env_enter(why, sizeof(why))) {
 		print_message("skipped: %s\n", why);
 		skip();
 	}
-	fd = tap_open("cvmmclh0", err, sizeof(err));
+	fd = tap_open("cvmmclh0", &e);
 	if (fd < 0)
-		fail_msg("tap_open: %s", err);
+		fail_msg("tap_open: %s", e.msg);
 	kata_go_body(body, sizeof(body), false, "Off");
 	expect("PUT", "vm.create", body, 204, NULL);
 	before = vf_count_fds();
-	{
-		int fds[1] = { fd };
-
-		status = call_fds("PUT", "vm.add-net", KATA_NET, fds, 1, out, sizeof(out));
-		assert_int_equal(status, 400);
-		assert_non_null(strstr(out, "vm.add-net: no network device in this build yet"));
-		assert_int_equal(fds[0], fd); /* not taken */
-	}
-	assert_int_equal(a.nr_tap_fds, 0);
+	fds[0] = fd;
+	if (call_fds("PUT", "vm.add-net", KATA_NET, fds, 1, out, sizeof(out)) != 204)
+		fail_msg("vm.add-net: %s", out);
+	assert_int_equal(fds[0], -1); /* taken */
+	assert_int_equal(a.nr_tap_fds, 1);
+	assert_int_equal(a.cfg.nr_nets, 1);
+	assert_int_equal(a.cfg.nets[0].fd, fd);
+	assert_string_equal(a.cfg.nets[0].mac, "02:aa:bb:cc:dd:01");
 	assert_int_equal(vf_count_fds(), before);
+	/* An id in use is refused, as Cloud Hypervisor does; the second tap stays the caller's. */
+	fds[0] = tap_open("cvmmclh1", &e);
+	assert_true(fds[0] >= 0);
+	assert_int_equal(call_fds("PUT", "vm.add-net", "{\"id\":\"_net0\",\"mac\":"
+				  "\"02:aa:bb:cc:dd:02\"}", fds, 1, out, sizeof(out)), 204);
+	assert_int_equal(a.nr_tap_fds, 2);
+	fd = tap_open("cvmmclh2", &e);
+	fds[0] = fd;
+	assert_int_equal(call_fds("PUT", "vm.add-net", "{\"id\":\"_net0\"}", fds, 1, out,
+				  sizeof(out)), 400);
+	assert_non_null(strstr(out, "vm.add-net: id '_net0' is already an interface's"));
+	assert_int_equal(fds[0], fd);
 	close(fd);
+	/* Boot: both taps are virtio-net devices; vm.info lists them. */
+	expect("PUT", "vm.boot", NULL, 204, NULL);
+	assert_int_equal(call("GET", "vm.info", NULL, out, sizeof(out)), 200);
+	assert_non_null(strstr(out, "\"mac\":\"02:aa:bb:cc:dd:01\""));
+	assert_non_null(strstr(out, "\"id\":\"_net0\""));
+	assert_int_equal(call("GET", "vm.counters", NULL, out, sizeof(out)), 200);
+	assert_non_null(strstr(out, "net"));
 }
 
 /* ---- the HTTP layer with this table: Kata's raw add-net requests, descriptors accounted ---- */

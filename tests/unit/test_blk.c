@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@
 #define DATA_GPA   0x200000ULL
 #define QSIZE      256
 #define F(b)       (1ULL << (b))
+#define MS         1000000ULL
 
 struct fx {
 	struct vh_vm v;
@@ -49,6 +51,7 @@ struct fx {
 	struct vh_ring ring;
 	enum blk_engine engine;
 	unsigned poll_us;
+	struct rate_limit_config rate;
 	uint16_t next_desc;
 };
 
@@ -77,11 +80,11 @@ static void make_disk(char *path, size_t path_len, uint64_t size)
 static int open_dev(struct fx *f, bool ro, const char *id)
 {
 	struct drive_config cfg = { .path = f->path, .id = (char *)id, .read_only = ro,
-				    .engine = f->engine, .poll_us = f->poll_us };
+				    .engine = f->engine, .poll_us = f->poll_us, .rate = f->rate };
 	struct virtio_dev_params p;
 	int err;
 
-	err = blk_dev_open(&cfg, &f->v.loop, &f->blk, NULL);
+	err = blk_dev_open(&cfg, &f->v.loop, &f->v.clock.clock, &f->blk, NULL);
 	if (err)
 		return err;
 	blk_dev_params(f->blk, &p);
@@ -94,7 +97,8 @@ static int open_dev(struct fx *f, bool ro, const char *id)
 	return 0;
 }
 
-static int setup_common(void **state, bool ro, const char *id, unsigned poll_us)
+static int setup_common(void **state, bool ro, const char *id, unsigned poll_us,
+			const struct rate_limit_config *rate)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
@@ -102,6 +106,8 @@ static int setup_common(void **state, bool ro, const char *id, unsigned poll_us)
 	assert_non_null(f);
 	f->engine = *(enum blk_engine *)*state;
 	f->poll_us = poll_us;
+	if (rate)
+		f->rate = *rate;
 	assert_int_equal(vh_vm_init(&f->v, RAM, TEE_NONE), 0);
 	make_disk(f->path, sizeof(f->path), DISK_SIZE);
 	f->fd = open(f->path, O_RDONLY);
@@ -113,17 +119,28 @@ static int setup_common(void **state, bool ro, const char *id, unsigned poll_us)
 
 static int setup(void **state)
 {
-	return setup_common(state, false, "disk-a", 0);
+	return setup_common(state, false, "disk-a", 0, NULL);
 }
 
 static int setup_poll(void **state)
 {
-	return setup_common(state, false, "disk-a", 2000);
+	return setup_common(state, false, "disk-a", 2000, NULL);
+}
+
+/* --drive ...,rate=ops:2:1000+bw:8K:1000 */
+static int setup_rate(void **state)
+{
+	const struct rate_limit_config rate = {
+		.bandwidth = { .size = 8192, .refill_time_ms = 1000 },
+		.ops = { .size = 2, .refill_time_ms = 1000 },
+	};
+
+	return setup_common(state, false, "disk-a", 0, &rate);
 }
 
 static int setup_ro(void **state)
 {
-	return setup_common(state, true, NULL, 0);
+	return setup_common(state, true, NULL, 0, NULL);
 }
 
 static int teardown(void **state)
@@ -554,6 +571,97 @@ static void test_reset_with_requests_in_flight(void **state)
 	assert_int_equal(request(f, VIRTIO_BLK_T_IN, 2, 512, true, NULL), VIRTIO_BLK_S_OK);
 }
 
+/*
+ * Serves what is pending (a few passes at least) and then events until the used index reaches
+ * idx, on real time only: the manual clock stays where it is.
+ */
+static void run_until_used_idx(struct fx *f, uint16_t idx)
+{
+	for (int i = 0; i < 200 && (i < 3 || vh_used_idx(&f->ring) != idx); i++)
+		ev_loop_run_once(&f->v.loop, i < 3 ? 1 : 10);
+	assert_int_equal(vh_used_idx(&f->ring), idx);
+}
+
+/* Publishes a read of len bytes with header, data and status of their own (slot i). */
+static void publish_slot_read(struct fx *f, unsigned i, uint32_t len)
+{
+	uint64_t hdr = HDR_GPA + 16 * i, st = STATUS_GPA + i, data = DATA_GPA + 8192 * i;
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 16 * i };
+	const struct vh_buf bufs[] = { { hdr, 16, false }, { data, len, true }, { st, 1, true } };
+
+	memcpy(gp(f, hdr, 16), &h, 16);
+	vh_publish(&f->ring, vh_chain(&f->ring, f->next_desc, bufs, 3));
+	f->next_desc = (uint16_t)((f->next_desc + 3) % QSIZE);
+}
+
+/* Makes the armed rate timer expire now (it was armed for real time), then serves it. */
+static void expire_rate_timer(struct fx *f)
+{
+	struct itimerspec its = { .it_value = { .tv_nsec = 1 } }, cur;
+
+	assert_int_equal(timerfd_gettime(f->blk->rate_timer_fd, &cur), 0);
+	assert_true(cur.it_value.tv_sec || cur.it_value.tv_nsec); /* it was armed */
+	assert_int_equal(timerfd_settime(f->blk->rate_timer_fd, 0, &its, NULL), 0);
+}
+
+/*
+ * rate=ops:2:1000+bw:8K:1000 on the manual clock: two requests go, the third stays in the ring
+ * (kicks change nothing) until the buckets refill; the timer is armed for exactly that.
+ */
+static void test_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	struct itimerspec its;
+	struct blk_counters c;
+
+	for (unsigned i = 0; i < 3; i++)
+		publish_slot_read(f, i, 512);
+	vh_kick(f->vdev, 0);
+	run_until_used_idx(f, 2);
+	assert_true(f->blk->throttled);
+	blk_dev_counters(f->blk, &c);
+	assert_int_equal(c.reads, 2);
+	assert_int_equal(c.throttled.ops_throttled, 1);
+	assert_int_equal(c.throttled.bandwidth_throttled, 0);
+	/* One operation comes back in 500 ms. */
+	assert_int_equal(timerfd_gettime(f->blk->rate_timer_fd, &its), 0);
+	assert_true(its.it_value.tv_sec == 0 && its.it_value.tv_nsec > 490000000);
+	vh_kick(f->vdev, 0);
+	run_until_used_idx(f, 2);
+	/* The timer firing early (the clock has not moved) re-arms it and serves nothing. */
+	expire_rate_timer(f);
+	run_until_used_idx(f, 2);
+	manual_clock_advance(&f->v.clock, 500 * MS);
+	expire_rate_timer(f);
+	run_until_used_idx(f, 3);
+	assert_false(f->blk->throttled);
+
+	/* Bandwidth: 4 KiB reads against 8 KiB per second, after a full refill. */
+	manual_clock_advance(&f->v.clock, 2000 * MS);
+	publish_slot_read(f, 3, 4096);
+	publish_slot_read(f, 4, 4096);
+	publish_slot_read(f, 5, 4096);
+	vh_kick(f->vdev, 0);
+	run_until_used_idx(f, 5);
+	blk_dev_counters(f->blk, &c);
+	assert_int_equal(c.throttled.bandwidth_throttled, 1);
+	/* A reset forgets the held request but keeps the buckets as they are. */
+	vh_wr(f->vdev, VIRTIO_MMIO_STATUS, 0);
+	assert_false(f->blk->throttled);
+	vh_ring_init(&f->ring, &f->v.mem, QSIZE, RING_GPA);
+	f->next_desc = 0;
+	assert_true(vh_driver_start(f->vdev, vh_device_features(f->vdev), &f->ring, 1) &
+		    VIRTIO_CONFIG_S_DRIVER_OK);
+	publish_slot_read(f, 0, 4096);
+	vh_kick(f->vdev, 0);
+	run_until_used_idx(f, 0);
+	assert_true(f->blk->throttled);
+	manual_clock_advance(&f->v.clock, 500 * MS);
+	expire_rate_timer(f);
+	run_until_used_idx(f, 1);
+	assert_int_equal(*(uint8_t *)gp(f, STATUS_GPA, 1), VIRTIO_BLK_S_OK);
+}
+
 static void test_read_only_refuses_writes(void **state)
 {
 	struct fx *f = *state;
@@ -697,7 +805,7 @@ static int try_open(const char *path, bool ro)
 	int err;
 
 	assert_int_equal(ev_loop_init(&loop), 0);
-	err = blk_dev_open(&cfg, &loop, &blk, NULL);
+	err = blk_dev_open(&cfg, &loop, NULL, &blk, NULL);
 	if (!err)
 		blk_dev_destroy(blk);
 	ev_loop_destroy(&loop);
@@ -769,6 +877,10 @@ int main(void)
 		cmocka_unit_test_prestate_setup_teardown(test_read_only_refuses_writes, setup_ro,
 							 teardown, &uring_engine),
 		BOTH(test_writethrough_without_flush),
+		cmocka_unit_test_prestate_setup_teardown(test_rate_limit, setup_rate, teardown,
+							 &sync_engine),
+		cmocka_unit_test_prestate_setup_teardown(test_rate_limit, setup_rate, teardown,
+							 &uring_engine),
 		cmocka_unit_test_prestate_setup_teardown(test_polling, setup_poll, teardown,
 							 &sync_engine),
 		cmocka_unit_test_prestate_setup_teardown(test_polling, setup_poll, teardown,

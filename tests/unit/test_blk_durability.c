@@ -92,7 +92,7 @@ static void child_main(const char *path, enum blk_engine engine, int report_fd)
 	struct child c = { 0 };
 	uint8_t *data;
 
-	if (vh_vm_init(&c.v, RAM, TEE_NONE) || blk_dev_open(&cfg, &c.v.loop, &blk, NULL))
+	if (vh_vm_init(&c.v, RAM, TEE_NONE) || blk_dev_open(&cfg, &c.v.loop, &c.v.clock.clock, &blk, NULL))
 		_exit(1);
 	blk_dev_params(blk, &p);
 	if (virtio_dev_create(&c.v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &c.vdev))

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 
 #include "vmm/config.h"
 #include "vmm/error.h"
@@ -24,6 +28,7 @@
 #include "vmm/layout.h"
 #include "vmm/resources.h"
 #include "tests/unit/input_files.h"
+#include "tests/unit/tap_env.h"
 
 static char dir[64];
 static char kernel[96], initrd[96], disk[96], disk2[96], odd_disk[96], firmware[96];
@@ -249,6 +254,189 @@ static void test_device_rules(void **state)
 	INPUT_ERR(&cfg, "--serial file:");
 }
 
+/* good() plus one --net on tap t0 (nothing opened: the rules below need no tap). */
+static void good_net(struct vm_config *cfg, struct net_config *n)
+{
+	good(cfg);
+	config_net_init(n);
+	n->tap = "t0";
+}
+
+static void add_net(struct vm_config *cfg, const struct net_config *n)
+{
+	assert_int_equal(config_add_net(cfg, n, NULL), 0);
+}
+
+#define NET_USAGE_ERR(cfg, needle) expect(cfg, CONFIG_CHECK_MEASURE, ERROR_USAGE, needle)
+
+/* --net values: one config per rule (the measure check: no tap needs to exist). */
+static void test_net_rules(void **state)
+{
+	struct vm_config cfg;
+	struct net_config n, m;
+	struct error e = ERROR_INIT;
+
+	good_net(&cfg, &n);
+	n.mac = "52:54:00:12:34:56";
+	n.mtu = NET_MTU_MAX;
+	n.id = "0123456789abcdef0123456789abcdef";
+	n.rx_rate.bandwidth = (struct rl_bucket_config){ RL_MAX_TOKENS, RL_MAX_TOKENS,
+							 RL_MAX_REFILL_MS };
+	add_net(&cfg, &n);
+	config_net_init(&m);
+	m.fd = 3;
+	m.mtu = NET_MTU_MIN;
+	add_net(&cfg, &m);
+	assert_int_equal(config_virtio_devices(&cfg), 4);
+	assert_int_equal(config_validate(&cfg, CONFIG_CHECK_MEASURE, &e), 0);
+	config_free(&cfg);
+
+	good_net(&cfg, &n);
+	n.tap = NULL;
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "--net 1: exactly one of tap=NAME or fd=N is required");
+	good_net(&cfg, &n);
+	n.fd = 5;
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "exactly one of tap=NAME or fd=N");
+	good_net(&cfg, &n);
+	n.tap = "a/b";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "--net tap=a/b: not an interface name");
+	good_net(&cfg, &n);
+	n.tap = NULL;
+	n.fd = 2;
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "--net fd=2: standard input, output or error");
+	good_net(&cfg, &n);
+	n.mac = "52-54-00-12-34-56";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "expected xx:xx:xx:xx:xx:xx");
+	good_net(&cfg, &n);
+	n.mac = "01:00:5e:00:00:01";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "is a multicast address");
+	good_net(&cfg, &n);
+	n.mac = "00:00:00:00:00:00";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "is all zeroes");
+	good_net(&cfg, &n);
+	n.mtu = NET_MTU_MIN - 1;
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "mtu=67: expected 68 to 65535");
+	good_net(&cfg, &n);
+	n.id = "0123456789abcdef0123456789abcdefX";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "id must be 1 to 32 characters");
+	good_net(&cfg, &n);
+	n.rx_rate.ops = (struct rl_bucket_config){ RL_MAX_TOKENS + 1, 0, 1000 };
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "--net tap=t0: rx_rate: ops: size and burst are at most 2^60");
+	good_net(&cfg, &n);
+	n.tx_rate.bandwidth = (struct rl_bucket_config){ 1000, 0, RL_MAX_REFILL_MS + 1 };
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "tx_rate: bw: refill time 86400001 ms: expected 1 to 86400000");
+	good_net(&cfg, &n);
+	n.tx_rate.bandwidth = (struct rl_bucket_config){ 0, 100, 0 };
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "tx_rate: bw: a refill time or burst needs a size");
+
+	/* Two devices on one tap, fd, id or MAC address. */
+	good_net(&cfg, &n);
+	add_net(&cfg, &n);
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "the tap is used twice");
+	good_net(&cfg, &n);
+	n.tap = NULL;
+	n.fd = 7;
+	add_net(&cfg, &n);
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "--net fd=7: the fd is used twice");
+	good_net(&cfg, &n);
+	n.id = "eth";
+	add_net(&cfg, &n);
+	n.tap = "t1";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "id eth is used twice");
+	good_net(&cfg, &n);
+	n.mac = "52:54:00:12:34:56";
+	add_net(&cfg, &n);
+	n.tap = "t1";
+	n.mac = "52:54:00:12:34:56";
+	add_net(&cfg, &n);
+	NET_USAGE_ERR(&cfg, "mac 52:54:00:12:34:56 is used twice");
+
+	/* --drive rate= goes through the same bucket rules. */
+	good(&cfg);
+	cfg.drives[0].rate.bandwidth = (struct rl_bucket_config){ 4096, 0, 0 };
+	USAGE_ERR(&cfg, "rate: bw: refill time 0 ms: expected 1 to 86400000");
+}
+
+/* fd=N must be a tap queue: checked with TUNGETIFF, leaving no fd open and the fd unchanged. */
+static unsigned open_fds(void)
+{
+	struct dirent *d;
+	unsigned n = 0;
+	DIR *fds = opendir("/proc/self/fd");
+
+	assert_non_null(fds);
+	while ((d = readdir(fds)))
+		n++;
+	closedir(fds);
+	return n;
+}
+
+static void test_net_fd_check(void **state)
+{
+	struct vm_config cfg;
+	struct net_config n;
+	struct error e = ERROR_INIT;
+	char why[160];
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	good_net(&cfg, &n);
+	n.tap = NULL;
+	n.fd = p[0];
+	add_net(&cfg, &n);
+	/* Not checked by `cvmm measure`: a verifier has no taps. */
+	assert_int_equal(config_validate(&cfg, CONFIG_CHECK_MEASURE, &e), 0);
+	INPUT_ERR(&cfg, "is not a tap queue");
+	close(p[0]);
+	close(p[1]);
+	good_net(&cfg, &n);
+	n.tap = NULL;
+	n.fd = p[0];
+	add_net(&cfg, &n);
+	INPUT_ERR(&cfg, "is not open");
+	if (tap_env_enter(why, sizeof(why))) {
+		int fd = tap_env_open_queue("cvmmcfg0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+		unsigned fds;
+
+		assert_true(fd >= 0);
+		good_net(&cfg, &n);
+		n.tap = NULL;
+		n.fd = fd;
+		add_net(&cfg, &n);
+		fds = open_fds();
+		assert_int_equal(config_validate(&cfg, CONFIG_CHECK_ALL, &e), 0);
+		assert_int_equal(open_fds(), fds);
+		assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK); /* left as it was */
+		config_free(&cfg);
+		close(fd);
+		/* A tap without the vnet header cvmm needs. */
+		fd = tap_env_open_queue("cvmmcfg1", IFF_TAP | IFF_NO_PI);
+		good_net(&cfg, &n);
+		n.tap = NULL;
+		n.fd = fd;
+		add_net(&cfg, &n);
+		INPUT_ERR(&cfg, "IFF_VNET_HDR");
+		close(fd);
+	} else {
+		print_message("real tap part skipped: %s\n", why);
+	}
+}
+
 /* The measure check skips device files (a verifier has no pod disks) but not the payload. */
 static void test_measure_check(void **state)
 {
@@ -283,13 +471,14 @@ static void test_device_limit(void **state)
 	assert_int_equal(config_max_virtio_devices(), RESOURCES_MAX_VIRTIO);
 	assert_int_equal(config_validate(&cfg, CONFIG_CHECK_ALL, &e), 0);
 	{
-		struct drive_config d = { .path = path };
+		struct net_config n;
 
-		snprintf(path, sizeof(path), "%s/extra", dir);
-		input_write_file(path, "", 0);
-		assert_int_equal(config_add_drive(&cfg, &d, NULL), 0);
+		/* Network devices count against the same slots. */
+		config_net_init(&n);
+		n.tap = "t0";
+		assert_int_equal(config_add_net(&cfg, &n, NULL), 0);
 	}
-	USAGE_ERR(&cfg, "a VM has room for 14");
+	USAGE_ERR(&cfg, "15 virtio devices requested (drives, nets, vsock, rng); a VM has room for 14");
 }
 
 static void test_allocator(void **state)
@@ -366,6 +555,8 @@ int main(void)
 		cmocka_unit_test(test_payload_rules),
 		cmocka_unit_test(test_payload_files),
 		cmocka_unit_test(test_device_rules),
+		cmocka_unit_test(test_net_rules),
+		cmocka_unit_test(test_net_fd_check),
 		cmocka_unit_test(test_measure_check),
 		cmocka_unit_test(test_device_limit),
 		cmocka_unit_test(test_allocator),

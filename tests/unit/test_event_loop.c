@@ -89,6 +89,38 @@ static void test_timers(void **state)
 	ev_loop_destroy(&loop);
 }
 
+static void drain_handler(void *opaque, int fd, uint32_t events)
+{
+	unsigned *n = opaque;
+
+	ev_fd_drain(fd);
+	(*n)++;
+}
+
+/* A one-shot timer created disarmed, armed on demand (0 ns: at once), quiet once drained. */
+static void test_one_shot_timer(void **state)
+{
+	struct ev_loop loop;
+	unsigned fired = 0;
+	int t;
+
+	assert_int_equal(ev_loop_init(&loop), 0);
+	t = ev_timer_open(&loop, drain_handler, &fired);
+	assert_true(t >= 0);
+	assert_int_equal(ev_loop_run_once(&loop, 20), 0); /* not armed */
+	assert_int_equal(ev_timer_arm_ns(t, 0), 0);
+	assert_int_equal(ev_loop_run_once(&loop, 1000), 1);
+	assert_int_equal(fired, 1);
+	assert_int_equal(ev_loop_run_once(&loop, 20), 0); /* drained, one-shot */
+	assert_int_equal(ev_timer_arm_ns(t, 2000000), 0);
+	assert_int_equal(ev_timer_arm_ns(t, 1000), 0); /* re-arming replaces the expiry */
+	assert_int_equal(ev_loop_run_once(&loop, 1000), 1);
+	assert_int_equal(fired, 2);
+	ev_fd_drain(t); /* nothing pending: fine */
+	assert_int_equal(ev_timer_del(&loop, t), 0);
+	ev_loop_destroy(&loop);
+}
+
 static void *stopper(void *arg)
 {
 	usleep(10000);
@@ -208,6 +240,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dispatch_and_removal),
 		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_one_shot_timer),
 		cmocka_unit_test(test_stop_from_thread),
 		cmocka_unit_test(test_poller_window),
 	};

@@ -7,9 +7,11 @@
  * malformed chains, backend full, limiter), receive (mergeable buffers across chains, one chain
  * per frame, header rules per offload, MTU and room drops, backpressure with no busy loop, bad
  * receive buffers, limiter), reset, a backend that hangs up, and bounce-buffered (confidential)
- * memory.  No assertion depends on time: "nothing happens" is checked as "no event is pending".
+ * memory; the device-table row, whose errors name the tap or fd.  The limiters run on the
+ * harness's manual clock.  No assertion depends on time: "nothing happens" is checked as "no event is pending".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,10 +36,14 @@
 #include "devices/net_priv.h"
 #include "tests/unit/tap_env.h"
 #include "tests/unit/virtio_harness.h"
+#include "vmm/config.h"
 #include "vmm/convert.h"
+#include "vmm/device_env.h"
+#include "vmm/error.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
+#include "vmm/rate_limit_spec.h"
 
 #define RAM        (8ULL << 20)
 #define RING_GPA   0x10000ULL  /* rx ring, tx ring 0x10000 after */
@@ -74,15 +80,7 @@ struct fx {
 	unsigned tx_slot;
 };
 
-static uint64_t fake_now = 1000 * MS;
 static unsigned offloads_set, offload_calls;
-
-static uint64_t fake_clock_ns(void *opaque)
-{
-	return fake_now;
-}
-
-static const struct rl_clock fake_clock = { .now_ns = fake_clock_ns };
 
 static int record_offloads(int fd, unsigned flags)
 {
@@ -128,14 +126,17 @@ static void share(struct fx *f, uint64_t gpa, uint64_t len)
 static int setup_with(void **state, const struct fx_opts *o)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct net_config cfg = { .tap_fd = -1, .mtu = o->mtu ? o->mtu : NET_MTU_DEFAULT };
+	struct net_config cfg;
 	struct net_backend be = { .set_offloads = record_offloads, .ifname = "testpair" };
 	struct virtio_dev_params p;
-	char err[160];
+	struct error e = ERROR_INIT;
 	int sv[2];
 
 	log_threshold = LOG_ERROR;
 	assert_non_null(f);
+	config_net_init(&cfg);
+	if (o->mtu)
+		cfg.mtu = o->mtu;
 	f->o = *o;
 	if (!f->o.qsize)
 		f->o.qsize = 64;
@@ -148,23 +149,25 @@ static int setup_with(void **state, const struct fx_opts *o)
 		share(f, RX_GPA, BUF_END - RX_GPA);
 	}
 	if (o->rx_rate)
-		assert_int_equal(rate_limit_parse(o->rx_rate, &cfg.rx_rate, err, sizeof(err)), 0);
+		assert_int_equal(rate_limit_parse(o->rx_rate, &cfg.rx_rate, &e), 0);
 	if (o->tx_rate)
-		assert_int_equal(rate_limit_parse(o->tx_rate, &cfg.tx_rate, err, sizeof(err)), 0);
+		assert_int_equal(rate_limit_parse(o->tx_rate, &cfg.tx_rate, &e), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
 			 0);
 	f->peer = sv[1];
 	be.fd = sv[0];
 	be.rx_offloads = o->rx_offloads;
 	be.tx_offloads = o->tx_offloads;
-	fake_now = 1000 * MS;
 	offloads_set = ~0u;
 	offload_calls = 0;
-	assert_int_equal(net_dev_open_backend(&cfg, &be, loop(f), &fake_clock, &f->net), 0);
+	assert_int_equal(net_dev_open_backend(&cfg, &be, loop(f), &f->v.clock.clock, &f->net, &e),
+			 0);
 	net_dev_params(f->net, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	net_dev_attach(f->net, f->vdev);
+	assert_ptr_equal(f->net->vdev, f->vdev); /* dev_ref */
+	/* The look after a wait with slack comes when a test makes it (expire_timer). */
+	f->net->rx_slack_ns = 3600ULL * 1000000000ULL;
 	*state = f;
 	return 0;
 }
@@ -247,11 +250,24 @@ static void run_pending(struct fx *f)
 		;
 }
 
-/* Nothing is pending: the device is not spinning on an fd it cannot serve. */
+static void expire_timer(struct fx *f, int tfd);
+
+/*
+ * Nothing is pending: the device is not spinning on an fd it cannot serve.  A receive side that
+ * waits with slack looks once more later (real time): that look is made now, and must leave
+ * nothing armed behind it.
+ */
 static void assert_quiet(struct fx *f)
 {
+	struct itimerspec cur;
+
 	run_pending(f);
+	if (timerfd_gettime(f->net->rx_timer_fd, &cur) == 0 && !f->net->rx_paused &&
+	    (cur.it_value.tv_sec || cur.it_value.tv_nsec))
+		expire_timer(f, f->net->rx_timer_fd);
 	assert_int_equal(ev_loop_run_once(loop(f), 0), 0);
+	assert_int_equal(timerfd_gettime(f->net->rx_timer_fd, &cur), 0);
+	assert_true(f->net->rx_paused || (!cur.it_value.tv_sec && !cur.it_value.tv_nsec));
 }
 
 static struct net_counters counters(struct fx *f)
@@ -465,6 +481,23 @@ static void rx_take_frame(struct fx *f, struct rx_got *g, unsigned frame, size_t
 	}
 	g->nr = want;
 	assert_int_equal(done, len);
+}
+
+/*
+ * Makes an armed timer (rate limit, receive look) expire now, or finds it expired already (it
+ * was armed for real time), and serves it.
+ */
+static void expire_timer(struct fx *f, int tfd)
+{
+	struct itimerspec its = { .it_value = { .tv_nsec = 1 } }, cur;
+	struct pollfd p = { .fd = tfd, .events = POLLIN };
+
+	assert_int_equal(timerfd_gettime(tfd, &cur), 0);
+	if (cur.it_value.tv_sec || cur.it_value.tv_nsec)
+		assert_int_equal(timerfd_settime(tfd, 0, &its, NULL), 0);
+	/* It was armed: it expires now, or it did before and waits to be served. */
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	run_pending(f);
 }
 
 /* ---- tests ---- */
@@ -902,14 +935,20 @@ static void test_rx_backpressure(void **state)
 		peer_send(f, &h, i, 500 + i);
 	run_pending(f);
 	assert_false(f->net->rx_reading);
-	assert_quiet(f);
 	c = counters(f);
 	assert_int_equal(c.rx_frames, 0);
 	assert_int_equal(c.rx_waits, 1);
 	for (unsigned i = 0; i < NET_RX_DROP__COUNT; i++)
 		assert_int_equal(c.rx_dropped[i], 0);
-	/* The driver is asked to notify: avail_event is where the next buffer will go. */
+	/* The driver is asked to notify after a quarter ring (16 buffers) of slack... */
+	assert_int_equal(vh_avail_event(&f->ring[NET_RX_QUEUE]), 16);
+	/* ... and the device looks once more a little later: still nothing, so from now on it asks
+	 * for the next buffer, and nothing is armed (no polling while the driver posts nothing). */
+	expire_timer(f, f->net->rx_timer_fd);
 	assert_int_equal(vh_avail_event(&f->ring[NET_RX_QUEUE]), 0);
+	assert_false(f->net->rx_reading);
+	assert_int_equal(counters(f).rx_waits, 2);
+	assert_quiet(f);
 	/* Buffers published without a kick are not noticed (the device is asleep)... */
 	rx_post(f, 4, 2048);
 	assert_quiet(f);
@@ -942,6 +981,40 @@ static void test_rx_waits_for_enough_room(void **state)
 	rx_kick(f);
 	rx_take_frame(f, &g, 1, 1514);
 	assert_int_equal(g.nr, 2);
+}
+
+/*
+ * Waiting for room with EVENT_IDX: the driver is asked to notify once it has posted as many
+ * buffers as the room still missing needs (at their size) plus a quarter ring of slack, never
+ * more than the ring can take; if it posts enough but fewer, the device's one look later finds
+ * them.
+ */
+static void test_rx_asks_for_enough_buffers(void **state)
+{
+	struct fx *f = *state;
+	struct virtio_net_hdr_v1 h = plain_hdr();
+	struct rx_got g;
+
+	start_driver(f, all_features(f)); /* guest TSO: room for 12 + 65553 bytes wanted */
+	rx_post(f, 4, 4096);
+	rx_kick(f);
+	peer_send(f, &h, 1, 1514);
+	run_pending(f);
+	assert_false(f->net->rx_reading);
+	/* 16384 bytes at hand, 49181 missing: 13 more buffers of 4096, plus 16: entry 32. */
+	assert_int_equal(vh_avail_event(&f->ring[NET_RX_QUEUE]), 32);
+	rx_post(f, 13, 4096);
+	assert_int_equal(vh_used_idx(&f->ring[NET_RX_QUEUE]), 0);
+	expire_timer(f, f->net->rx_timer_fd);
+	rx_take_frame(f, &g, 1, 1514);
+	assert_int_equal(counters(f).rx_frames, 1);
+	/* One 64-byte buffer out of a ring of 64: 1024 more would be needed, 63 can come. */
+	start_driver(f, all_features(f));
+	rx_post(f, 1, 64);
+	rx_kick(f);
+	peer_send(f, &h, 2, 100);
+	run_pending(f);
+	assert_int_equal(vh_avail_event(&f->ring[NET_RX_QUEUE]), 1 + 63 - 1);
 }
 
 /* Every buffer the ring can hold is out and still too small: the frame is dropped as NO_ROOM. */
@@ -1112,19 +1185,6 @@ static void test_rx_bad_buffers(void **state)
 	assert_false(vh_rd(f->vdev, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 }
 
-/* Makes an armed rate-limit timer expire now (it was armed for real time) and serves it. */
-static void expire_timer(struct fx *f, int tfd)
-{
-	struct itimerspec its = { .it_value = { .tv_nsec = 1 } }, cur;
-	struct pollfd p = { .fd = tfd, .events = POLLIN };
-
-	assert_int_equal(timerfd_gettime(tfd, &cur), 0);
-	assert_true(cur.it_value.tv_sec || cur.it_value.tv_nsec); /* it was armed */
-	assert_int_equal(timerfd_settime(tfd, 0, &its, NULL), 0);
-	assert_int_equal(poll(&p, 1, 5000), 1);
-	run_pending(f);
-}
-
 /* 1000 bytes per 100 ms on receive: the third 600-byte frame waits for the refill. */
 static void test_rx_rate_limit(void **state)
 {
@@ -1152,7 +1212,7 @@ static void test_rx_rate_limit(void **state)
 	expire_timer(f, f->net->rx_timer_fd);
 	assert_int_equal(counters(f).rx_frames, 2);
 	assert_true(f->net->rx_paused);
-	fake_now += 20100000;
+	manual_clock_advance(&f->v.clock, 20100000);
 	expire_timer(f, f->net->rx_timer_fd);
 	assert_int_equal(counters(f).rx_frames, 3);
 	for (unsigned i = 0; i < 3; i++)
@@ -1186,7 +1246,7 @@ static void test_tx_rate_limit(void **state)
 	tx_kick(f);
 	assert_int_equal(counters(f).tx_frames, 2);
 	/* Half a second: one operation back, one frame goes. */
-	fake_now += 500 * MS;
+	manual_clock_advance(&f->v.clock, 500 * MS);
 	expire_timer(f, f->net->tx_timer_fd);
 	assert_int_equal(counters(f).tx_frames, 3);
 	assert_int_equal(vh_used_idx(&f->ring[NET_TX_QUEUE]), 1);
@@ -1275,6 +1335,39 @@ static void test_confidential(void **state)
 	rx_take_frame(f, &g, 3, 100);
 }
 
+/* The device-table row: a backend that is not a tap is refused with an error naming it. */
+static void test_table_row_errors(void **state)
+{
+	struct vm_config cfg;
+	struct net_config n;
+	struct vh_vm v;
+	struct virtio_dev_params p;
+	struct error e = ERROR_INIT;
+	void *model = NULL;
+	int pipefd[2];
+
+	log_threshold = LOG_ERROR;
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(vh_vm_init(&v, RAM, TEE_NONE), 0);
+	config_init(&cfg);
+	config_net_init(&n);
+	n.fd = pipefd[0];
+	assert_int_equal(config_add_net(&cfg, &n, NULL), 0);
+	assert_int_equal(virtio_net_device.count(&cfg), 1);
+	assert_int_equal(virtio_net_device.open_virtio(&v.dev_env, &cfg, 0, &model, &p, &e),
+			 -EINVAL);
+	assert_null(model);
+	assert_int_equal(e.cls, ERROR_INPUT);
+	if (!strstr(e.msg, "--net: fd ") || !strstr(e.msg, "is not a tap queue"))
+		fail_msg("%s", e.msg);
+	/* The caller's fd is untouched: still open, still blocking. */
+	assert_false(fcntl(pipefd[0], F_GETFL) & O_NONBLOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	config_free(&cfg);
+	vh_vm_destroy(&v);
+}
+
 /* ---- a real tap, in a private network namespace ---- */
 
 #define TAP_NAME      "cvmmnet0"
@@ -1287,7 +1380,7 @@ static int setup_real_tap(void **state)
 	struct fx *f;
 	struct net_config cfg;
 	struct virtio_dev_params p;
-	char err[160];
+	struct error e = ERROR_INIT;
 
 	log_threshold = LOG_ERROR;
 	*state = NULL;
@@ -1298,13 +1391,15 @@ static int setup_real_tap(void **state)
 	f->o.qsize = 64;
 	f->o.mtu = 9000;
 	assert_int_equal(vh_vm_init(&f->v, RAM, TEE_NONE), 0);
-	assert_int_equal(net_config_parse("tap=" TAP_NAME ",mtu=9000,id=real", &cfg, err,
-					  sizeof(err)), 0);
-	assert_int_equal(net_dev_open(&cfg, loop(f), &fake_clock, &f->net), 0);
+	config_net_init(&cfg);
+	cfg.tap = TAP_NAME;
+	cfg.mtu = 9000;
+	cfg.id = "real";
+	if (net_dev_open(&cfg, loop(f), &f->v.clock.clock, &f->net, &e))
+		fail_msg("%s", e.msg);
 	net_dev_params(f->net, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);
-	net_dev_attach(f->net, f->vdev);
 	assert_int_equal(tap_env_if_up(TAP_NAME, 9000), 0);
 	f->peer = tap_env_packet_socket(TAP_NAME, TEST_ETHERTYPE);
 	assert_true(f->peer >= 0);
@@ -1416,6 +1511,7 @@ int main(void)
 		T(test_rx_one_chain_per_frame, setup),
 		T(test_rx_backpressure, setup),
 		T(test_rx_waits_for_enough_room, setup),
+		T(test_rx_asks_for_enough_buffers, setup),
 		T(test_rx_frame_larger_than_the_ring, setup_small_ring),
 		T(test_rx_header_per_offload, setup),
 		T(test_rx_tx_jumbo, setup_jumbo),
@@ -1425,6 +1521,7 @@ int main(void)
 		T(test_reset_and_recover, setup),
 		T(test_backend_hangup, setup),
 		T(test_confidential, setup_confidential),
+		cmocka_unit_test(test_table_row_errors),
 		cmocka_unit_test_setup_teardown(test_real_tap, setup_real_tap, teardown_real_tap),
 	};
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 
 #include "devices/tap.h"
 #include "tests/unit/tap_env.h"
+#include "vmm/error.h"
 #include "vmm/log.h"
 
 static void need_taps(void)
@@ -32,15 +34,11 @@ static void need_taps(void)
 	}
 }
 
-/* A tap queue opened the way another program (a Kata shim) would, with the given flags. */
 static int open_raw(const char *name, short flags)
 {
-	struct ifreq ifr = { .ifr_flags = flags };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd = tap_env_open_queue(name, flags);
 
 	assert_true(fd >= 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	assert_int_equal(ioctl(fd, TUNSETIFF, &ifr), 0);
 	return fd;
 }
 
@@ -52,21 +50,31 @@ static int vnet_hdr_size(int fd)
 	return size;
 }
 
+static int sndbuf(int fd)
+{
+	int size = -1;
+
+	assert_int_equal(ioctl(fd, TUNGETSNDBUF, &size), 0);
+	return size;
+}
+
 static void test_open_by_name(void **state)
 {
 	struct ifreq ifr = { 0 };
-	char err[160] = "";
+	struct error e = ERROR_INIT;
 	int fd;
 
 	need_taps();
-	fd = tap_open("cvmmtap0", err, sizeof(err));
+	assert_int_equal(tap_check_tun(&e), 0);
+	fd = tap_open("cvmmtap0", &e);
 	if (fd < 0)
-		fail_msg("tap_open: %s", err);
+		fail_msg("tap_open: %s", e.msg);
 	assert_int_equal(ioctl(fd, TUNGETIFF, &ifr), 0);
 	assert_string_equal(ifr.ifr_name, "cvmmtap0");
 	assert_int_equal(ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR),
 			 IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
 	assert_int_equal(vnet_hdr_size(fd), TAP_VNET_HDR_SIZE);
+	assert_int_equal(sndbuf(fd), INT_MAX);
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	close(fd);
@@ -74,53 +82,78 @@ static void test_open_by_name(void **state)
 
 static void test_open_errors(void **state)
 {
-	char err[160] = "";
+	struct error e = ERROR_INIT;
 
-	assert_int_equal(tap_open("", err, sizeof(err)), -EINVAL);
-	assert_int_equal(tap_open("0123456789abcdefg", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "1 to 15 characters"));
+	assert_int_equal(tap_open("", &e), -EINVAL);
+	error_clear(&e);
+	assert_int_equal(tap_open("0123456789abcdefg", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "1 to 15 characters"));
+	assert_int_equal(e.cls, ERROR_USAGE);
 	need_taps();
-	/* An interface of another kind under that name. */
-	assert_true(tap_open("lo", err, sizeof(err)) < 0);
-	assert_non_null(strstr(err, "cannot attach to tap lo"));
+	/* An interface of another kind under that name: the user named something unusable. */
+	error_clear(&e);
+	assert_true(tap_open("lo", &e) < 0);
+	assert_non_null(strstr(e.msg, "cannot attach to tap lo"));
+	assert_int_equal(e.cls, ERROR_INPUT);
 }
 
 static void test_adopt_fd(void **state)
 {
-	char ifname[IFNAMSIZ] = "", err[160] = "";
-	int fd;
+	char ifname[IFNAMSIZ] = "";
+	struct error e = ERROR_INIT;
+	int fd, size = -1;
 
 	need_taps();
 	fd = open_raw("cvmmtap1", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
 	assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
-	if (tap_adopt_fd(fd, ifname, err, sizeof(err)))
-		fail_msg("tap_adopt_fd: %s", err);
+	/* The check alone changes nothing. */
+	assert_int_equal(tap_check_fd(fd, ifname, &e), 0);
+	assert_string_equal(ifname, "cvmmtap1");
+	assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(ioctl(fd, TUNGETVNETHDRSZ, &size), 0);
+	assert_int_equal(size, 10); /* the kernel's default */
+	if (tap_adopt_fd(fd, ifname, &e))
+		fail_msg("tap_adopt_fd: %s", e.msg);
 	assert_string_equal(ifname, "cvmmtap1");
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_int_equal(vnet_hdr_size(fd), TAP_VNET_HDR_SIZE);
+	assert_int_equal(sndbuf(fd), INT_MAX);
 	close(fd);
+}
+
+/* Refused with an input error naming the fd; nothing about the fd changes. */
+static void refused(int fd, int err, const char *needle)
+{
+	char ifname[IFNAMSIZ];
+	struct error e = ERROR_INIT;
+
+	assert_int_equal(tap_check_fd(fd, ifname, &e), err);
+	assert_int_equal(e.cls, ERROR_INPUT);
+	if (!strstr(e.msg, needle))
+		fail_msg("'%s' lacks '%s'", e.msg, needle);
+	error_clear(&e);
+	assert_int_equal(tap_adopt_fd(fd, ifname, &e), err);
+	assert_non_null(strstr(e.msg, needle));
 }
 
 static void test_adopt_refuses(void **state)
 {
-	char ifname[IFNAMSIZ], err[160] = "";
 	int fd, p[2];
 
 	/* Not a tap at all; not open. */
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(tap_adopt_fd(p[0], ifname, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "is not a tap queue"));
+	refused(p[0], -EINVAL, "is not a tap queue");
+	assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
 	close(p[0]);
 	close(p[1]);
-	assert_int_equal(tap_adopt_fd(p[0], ifname, err, sizeof(err)), -EBADF);
+	refused(p[0], -EBADF, "is not open");
 	need_taps();
 	/* A tap without the vnet header, a tun. */
 	fd = open_raw("cvmmtap2", IFF_TAP | IFF_NO_PI);
-	assert_int_equal(tap_adopt_fd(fd, ifname, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "IFF_VNET_HDR"));
+	refused(fd, -EINVAL, "IFF_VNET_HDR");
 	close(fd);
 	fd = open_raw("cvmmtun0", IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
-	assert_int_equal(tap_adopt_fd(fd, ifname, err, sizeof(err)), -EINVAL);
+	refused(fd, -EINVAL, "not a tap opened with");
 	close(fd);
 }
 
@@ -128,11 +161,11 @@ static void test_adopt_refuses(void **state)
 static void test_probe(void **state)
 {
 	struct tap_caps caps;
-	char err[160];
+	struct error e = ERROR_INIT;
 	int fd;
 
 	need_taps();
-	fd = tap_open("cvmmtap4", err, sizeof(err));
+	fd = tap_open("cvmmtap4", &e);
 	assert_true(fd >= 0);
 	tap_probe(fd, &caps);
 	assert_int_equal(caps.rx_offloads & (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6),

@@ -281,7 +281,7 @@ static void open_blk_engine(struct fx *f, enum blk_engine engine)
 	assert_true(f->disk_fd >= 0);
 	assert_int_equal(write(f->disk_fd, zero, sizeof(zero)), (ssize_t)sizeof(zero));
 	cfg.path = f->path;
-	assert_int_equal(blk_dev_open(&cfg, &f->v.loop, &f->blk, NULL), 0);
+	assert_int_equal(blk_dev_open(&cfg, &f->v.loop, &f->v.clock.clock, &f->blk, NULL), 0);
 	blk_dev_params(f->blk, &p);
 	assert_int_equal(virtio_dev_create(&f->v.env, &p, LAYOUT_VIRTIO_MMIO_BASE, 16, &f->vdev),
 			 0);

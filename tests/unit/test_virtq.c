@@ -578,6 +578,28 @@ static void test_event_idx_suppression(void **state)
 	assert_false(virtq_should_notify(&f->vq));
 }
 
+/* Asking for several more entries: avail_event is that far ahead, and entries short of it are
+ * not enough to go on. */
+static void test_event_idx_notify_after(void **state)
+{
+	struct fx *f = *state;
+	const struct vh_buf b = { BUF_GPA, 16, true };
+
+	assert_false(virtq_enable_notify_after(&f->vq, 3));
+	assert_int_equal(vh_avail_event(&f->ring), 2); /* kick when entry 2 is published */
+	vh_publish(&f->ring, vh_chain(&f->ring, 0, &b, 1));
+	vh_publish(&f->ring, vh_chain(&f->ring, 1, &b, 1));
+	assert_false(virtq_enable_notify_after(&f->vq, 3));
+	assert_true(virtq_enable_notify_after(&f->vq, 2));
+	vh_publish(&f->ring, vh_chain(&f->ring, 2, &b, 1));
+	assert_true(virtq_enable_notify_after(&f->vq, 3));
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(virtq_pop(&f->vq, &f->c), 1);
+	/* 0 means 1; the mark moves with last_avail_idx. */
+	assert_false(virtq_enable_notify_after(&f->vq, 0));
+	assert_int_equal(vh_avail_event(&f->ring), 3);
+}
+
 static void test_flag_suppression(void **state)
 {
 	struct fx *f = *state;
@@ -642,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_need_event_matches_reference),
 		TE(test_event_idx_wraps),
 		TE(test_event_idx_suppression),
+		TE(test_event_idx_notify_after),
 		T(test_flag_suppression),
 	};
 

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 
 #include "tests/unit/kvm_recorder.h"
 #include "tests/unit/virtio_harness.h"
@@ -26,6 +29,7 @@
 #include "vmm/resources.h"
 #include "vmm/vm.h"
 #include "tests/unit/input_files.h"
+#include "tests/unit/tap_env.h"
 
 static char dir[64], kernel[96];
 
@@ -289,6 +293,80 @@ static void test_failed_device_unmaps(void **state)
 	config_free(&cfg);
 }
 
+/* The model counter called name of virtio device i, or -1. */
+static int64_t model_counter(const struct vm_counters *c, unsigned i, const char *name)
+{
+	for (unsigned k = 0; k < c->virtio[i].model.nr; k++)
+		if (!strcmp(c->virtio[i].model.v[k].name, name))
+			return (int64_t)c->virtio[i].model.v[k].value;
+	return -1;
+}
+
+/*
+ * Drives, then network devices, then vsock, each kind in command-line order, on the slots the
+ * layout (and so the guest's command line and ACPI tables) promised; their counters readable.
+ */
+static void test_slot_order(void **state)
+{
+	static const char *const kinds[] = { "blk", "blk", "net", "net", "vsock" };
+	struct error e = ERROR_INIT;
+	struct virtio_layout layout;
+	struct vm_counters c;
+	struct vm_config cfg;
+	struct net_config n;
+	char why[160];
+	unsigned found = 0;
+	struct vm *vm;
+	int fd;
+
+	if (!tap_env_enter(why, sizeof(why))) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	fd = tap_env_open_queue("cvmmvm1", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	assert_true(fd >= 0);
+	make_config(&cfg, 2, true);
+	config_net_init(&n);
+	n.tap = "cvmmvm0";
+	n.id = "first";
+	assert_int_equal(config_add_net(&cfg, &n, NULL), 0);
+	config_net_init(&n);
+	n.fd = fd;
+	assert_int_equal(config_add_net(&cfg, &n, NULL), 0);
+	assert_int_equal(dm_virtio_layout(&cfg, &layout, &e), 0);
+	assert_int_equal(layout.nr, 5);
+	kvm_with_caps();
+	if (vm_create(&cfg, &vm, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(vm->launch.devices.nr, 5);
+	for (unsigned d = 0; d < vm->dm.nr_devices; d++) {
+		const struct device *dev = &vm->dm.devices[d];
+
+		if (!dev->vdev)
+			continue;
+		assert_true(found < 5);
+		if (!strstr(dev->name, kinds[found]))
+			fail_msg("virtio device %u is %s, want %s", found, dev->name, kinds[found]);
+		assert_int_equal(dev->vdev->base, layout.slots[found].base);
+		assert_int_equal(dev->vdev->irq, layout.slots[found].gsi);
+		found++;
+	}
+	assert_int_equal(found, 5);
+	vm_get_counters(vm, &c);
+	assert_int_equal(c.nr_virtio, 5);
+	assert_string_equal(c.virtio[2].name, "virtio-net first");
+	assert_string_equal(c.virtio[3].name, "virtio-net cvmmvm1");
+	assert_int_equal(model_counter(&c, 2, "rx_frames"), 0);
+	assert_int_equal(model_counter(&c, 3, "tx_dropped_backend"), 0);
+	assert_int_equal(model_counter(&c, 0, "reads"), 0);
+	assert_int_equal(c.virtio[4].model.nr, 0);
+	vm_destroy(vm);
+	/* The device had its own duplicate: the caller's fd is still open and still the tap. */
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	close(fd);
+	config_free(&cfg);
+}
+
 static void sha256_hex(const void *data, size_t len, uint8_t out[32])
 {
 	assert_int_equal(digest_oneshot(DIGEST_SHA256, data, len, out), 0);
@@ -337,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_max_devices),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_failed_device_unmaps),
+		cmocka_unit_test(test_slot_order),
 		cmocka_unit_test(test_measured_cmdline_is_booted),
 	};
 

@@ -176,6 +176,8 @@ static const struct {
 	{ "bounce-start", cmd_bounce_start,
 	  "virtio devices negotiated ACCESS_PLATFORM, swiotlb present; start counting bounces" },
 	{ "bounce-end", cmd_bounce_end, "every virtio device's DMA went through the swiotlb" },
+	{ "net-io", cmd_net_io,
+	  "virtio-net offloads, static address, ping, nc transfers both ways with checksums" },
 };
 
 static void usage(void)

@@ -50,6 +50,17 @@ struct acpi_facts {
 
 int acpi_collect(struct acpi_facts *facts);
 
+/* A virtio device as sysfs shows it. */
+struct agent_vdev {
+	char name[32];     /* virtioN */
+	char parent[64];   /* the transport device the DMA API sees, e.g. LNRO0005:00 */
+	unsigned long id;  /* VIRTIO_ID_* */
+	char features[80]; /* the negotiated bits, '0'/'1' from bit 0 on */
+};
+
+/* The virtio devices, their parent taken from the sysfs link; how many, or -1. */
+int agent_virtio_devices(struct agent_vdev *devs, int cap);
+
 int cmd_check(int argc, char **argv);
 int cmd_blk_io(int argc, char **argv);
 int cmd_blk_ro(int argc, char **argv);
@@ -60,5 +71,6 @@ int cmd_vsock_exec(int argc, char **argv);
 int cmd_blk_bench(int argc, char **argv);
 int cmd_bounce_start(int argc, char **argv);
 int cmd_bounce_end(int argc, char **argv);
+int cmd_net_io(int argc, char **argv);
 
 #endif

@@ -69,15 +69,7 @@ static const char *id_name(unsigned long id)
 	}
 }
 
-struct vdev {
-	char name[32];    /* virtioN */
-	char parent[64];  /* the transport device the DMA API sees, e.g. LNRO0005:00 */
-	unsigned long id;
-	char features[80];
-};
-
-/* The virtio devices, with their parent taken from the sysfs link; -1 when unreadable. */
-static int list_devices(struct vdev *devs, int cap)
+int agent_virtio_devices(struct agent_vdev *devs, int cap)
 {
 	char dir[256], path[600], link[512], buf[32];
 	struct dirent *e;
@@ -89,7 +81,7 @@ static int list_devices(struct vdev *devs, int cap)
 	if (!d)
 		return -1;
 	while ((e = readdir(d)) && n < cap) {
-		struct vdev *v = &devs[n];
+		struct agent_vdev *v = &devs[n];
 		size_t nlen = strnlen(e->d_name, sizeof(v->name));
 		ssize_t len;
 		char *last, *prev;
@@ -126,9 +118,9 @@ static int list_devices(struct vdev *devs, int cap)
 
 int cmd_bounce_start(int argc, char **argv)
 {
-	struct vdev devs[16];
+	struct agent_vdev devs[16];
 	char path[512], buf[64];
-	int n = list_devices(devs, 16), without = 0;
+	int n = agent_virtio_devices(devs, 16), without = 0;
 	unsigned long nslabs = 0;
 	bool ok = true;
 
@@ -181,11 +173,11 @@ static unsigned long count_events(const char *trace, const char *dev)
 
 int cmd_bounce_end(int argc, char **argv)
 {
-	struct vdev devs[16];
+	struct agent_vdev devs[16];
 	char path[512], check[48];
 	uint8_t *trace = NULL;
 	size_t len;
-	int n = list_devices(devs, 16);
+	int n = agent_virtio_devices(devs, 16);
 	bool ok = true;
 
 	(void)argc;

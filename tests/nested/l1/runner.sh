@@ -62,7 +62,7 @@ supports()
 	qemu)
 		case "$2" in
 		--vsock) [ -c /dev/vhost-vsock ] ;;
-		--vcpus | --mem-mib | --irqchip | --drive | --boot-timer) true ;;
+		--vcpus | --mem-mib | --irqchip | --drive | --net | --boot-timer) true ;;
 		*) false ;;
 		esac ;;
 	*) false ;;
@@ -96,6 +96,13 @@ qemu_words()
 			words="$words -device virtio-blk-device,drive=blk$n" ;;
 		--vsock=*)
 			words="$words -device vhost-vsock-device,guest-cid=$(spec_get "${o#*=}" cid)" ;;
+		--net=*)
+			# virtio 1.x (QEMU's virtio-mmio is legacy by default) and the MTU offered,
+			# as cvmm does.
+			words="$words -global virtio-mmio.force-legacy=false"
+			words="$words -netdev tap,id=n0,ifname=$(spec_get "${o#*=}" tap),script=no"
+			words="$words,downscript=no,vnet_hdr=on"
+			words="$words -device virtio-net-device,netdev=n0,host_mtu=1500" ;;
 		*) echo "$o"; return 1 ;;
 		esac
 	done
@@ -116,6 +123,90 @@ host_side()
 	for a in $actions; do
 		hvsock $(echo "$a" | tr ':' ' ' | sed "s|^\([a-z]*\) |\1 $sock |") 2>&1
 	done
+}
+
+# The tap of @TAP: persistent, 10.0.2.1/24, up, no IPv6 chatter.
+TAP=cvmmtap0
+tap_setup()
+{
+	tunctl -t $TAP >/dev/null && ip link set $TAP up && ip addr add 10.0.2.1/24 dev $TAP &&
+		{ echo 1 >/proc/sys/net/ipv6/conf/$TAP/disable_ipv6; } 2>/dev/null
+	ip link show $TAP >/dev/null 2>&1
+}
+
+tap_teardown()
+{
+	ip link set $TAP down 2>/dev/null
+	tunctl -d $TAP >/dev/null 2>&1
+}
+
+# The L1 side of the L2 agent's net-io (expectation netio=MIB): L1 listens on port 5001 for the
+# guest's upload from before the boot (net_start); once the guest's log $1 says "net down-ready",
+# this sends /tmp/net-down.src to its port 5002; gives up after $2 seconds.
+net_host_side()
+{
+	log=$1 limit=$2 waits=$(($2 * 5))
+	until grep -q "L2: net down-ready" "$log" 2>/dev/null; do
+		waits=$((waits - 1))
+		[ "$waits" -gt 0 ] || { echo "net: FAIL the guest never got ready for the download"; return; }
+		sleep 0.2
+	done
+	if timeout "$limit" nc 10.0.2.2 5002 </tmp/net-down.src; then
+		echo "net: download sent"
+	else
+		echo "net: FAIL nc to the guest: status $?"
+	fi
+}
+
+# Starts what netio=MIB and netecho need before the guest boots; sets NET_PIDS.
+net_start()
+{
+	NET_PIDS=
+	if [ -n "$netio" ]; then
+		dd if=/dev/urandom of=/tmp/net-down.src bs=1M count="$netio" 2>/dev/null
+		rm -f /tmp/net-up.got /tmp/net-hold
+		mkfifo /tmp/net-hold
+		# stdin held open read-write: nc waits for the guest's end of data, never for ours.
+		nc -l -p 5001 <>/tmp/net-hold >/tmp/net-up.got &
+		NET_PIDS="$!"
+		net_host_side "$R_LOG" "$limit" >"$R_LOG.net" 2>&1 &
+		NET_PIDS="$NET_PIDS $!"
+	fi
+	if [ -n "$netecho" ]; then
+		netpeer echo $TAP >"$R_LOG.net" 2>&1 &
+		NET_PIDS="$NET_PIDS $!"
+		n=0
+		until grep -q "echo ready" "$R_LOG.net" 2>/dev/null || [ $n -ge 50 ]; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+	fi
+}
+
+# After the guest: the helpers stop, their lines go to the console.
+net_stop()
+{
+	for pid in $NET_PIDS; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	[ -f "$R_LOG.net" ] && sed "s|^|nested: [$name/net] |" "$R_LOG.net"
+	true
+}
+
+# What the network side found wrong: helper failures, and the SHA-256 the guest printed for its
+# upload (up) and download (down) against L1's files.
+net_verdict()
+{
+	grep "^net.*FAIL" "$R_LOG.net" 2>/dev/null | head -n 1 | sed 's/$/;/'
+	[ -n "$netio" ] || return 0
+	up=$(tr -d '\r' <"$R_LOG" | sed -n 's/^L2: net up_sha256=\([0-9a-f]*\).*/\1/p')
+	down=$(tr -d '\r' <"$R_LOG" | sed -n 's/^L2: net down_sha256=\([0-9a-f]*\).*/\1/p')
+	[ -n "$up" ] && [ "$up" = "$(sha256sum </tmp/net-up.got | cut -c1-64)" ] ||
+		echo "upload: the guest's $netio MiB did not arrive intact;"
+	[ -n "$down" ] && [ "$down" = "$(sha256sum </tmp/net-down.src | cut -c1-64)" ] ||
+		echo "download: the guest did not get L1's $netio MiB intact;"
+	rm -f /tmp/net-up.got /tmp/net-down.src /tmp/net-hold
 }
 
 # What the host-side actions and log expectations of a scenario found wrong ('' when nothing).
@@ -151,7 +242,7 @@ run_vm()
 	vmm=$1 name=$2 kernel=$3 opts=$4 expect=$5 quiet=" quiet"
 	R_MARKER_MS=-1 R_TOTAL_MS=-1 R_LOG=
 	want_exit=0 min_virtio=0 action=reboot limit=180 append= nested=
-	only_vmm= hvsock= logre= vsock_path= diskfill= diskcheck= disk=
+	only_vmm= hvsock= logre= vsock_path= diskfill= diskcheck= disk= netio= netecho= tap=
 	for e in $expect; do
 		case "$e" in
 		exit=*) want_exit=${e#*=} ;;
@@ -165,6 +256,8 @@ run_vm()
 		log=*) logre="$logre ${e#*=}" ;;
 		diskfill=*) diskfill=${e#*=} ;;
 		diskcheck=*) diskcheck=${e#*=} ;;
+		netio=*) netio=${e#*=} ;;
+		netecho) netecho=1 ;;
 		*) R_STATUS=FAIL R_DETAIL="unknown expectation '$e'"; return ;;
 		esac
 	done
@@ -196,6 +289,16 @@ run_vm()
 			vsock_path=/tmp/$name.vsock
 			rm -f $vsock_path ${vsock_path}_*
 			o=$(echo "$o" | sed "s|@VSOCK|$vsock_path|g") ;;
+		esac
+		case "$o" in
+		*@TAP*)
+			tap=$TAP
+			if ! tap_setup; then
+				tap_teardown
+				R_STATUS=FAIL R_DETAIL="cannot create the tap $TAP"
+				return
+			fi
+			o=$(echo "$o" | sed "s|@TAP|$TAP|g") ;;
 		esac
 		case "$o" in
 		--drive=*) virtio="$virtio,2" ;;
@@ -248,8 +351,11 @@ run_vm()
 		host_side "$R_LOG" "$vsock_path" "$hvsock" "$limit" >"$R_LOG.host" 2>&1 &
 		host_pid=$!
 	fi
+	rm -f "$R_LOG.net"
+	net_start
 	eval "$(vmrun -v "[$name/$vmm] " -t "$limit" -o "$R_LOG" -m "$marker" -- "$@")"
 	R_MARKER_MS=$marker_ms R_TOTAL_MS=$total_ms
+	net_stop
 	if [ -n "$host_pid" ]; then
 		kill "$host_pid" 2>/dev/null
 		wait "$host_pid" 2>/dev/null
@@ -260,6 +366,8 @@ run_vm()
 	[ "$timeout" = 1 ] && R_DETAIL="no exit within $limit s;"
 	[ "$exit" = "$want_exit" ] || R_DETAIL="$R_DETAIL exit status $exit (expected $want_exit);"
 	R_DETAIL="$R_DETAIL $(host_verdict "$hvsock" "$logre" | tr '\n' ' ')"
+	R_DETAIL="$R_DETAIL $(net_verdict | tr '\n' ' ')"
+	[ -n "$tap" ] && tap_teardown
 	# diskcheck=SEED:BYTES: after the VM, the backing file holds exactly that pattern, byte for
 	# byte, and nothing beyond it was written.
 	if [ -n "$diskcheck" ]; then

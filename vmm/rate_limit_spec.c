@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* The text form of a rate limiter: "bw:SIZE:REFILL_MS[:BURST]+ops:SIZE:REFILL_MS[:BURST]". */
-#include <stdio.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
-#include "devices/rate_limiter.h"
+#include "vmm/error.h"
+#include "vmm/rate_limit_spec.h"
 #include "vmm/util.h"
 
-#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+#define ERR(...) error_set(e, ERROR_USAGE, EINVAL, __VA_ARGS__)
 
 #define SPEC_MAX 256
 #define FIELDS_MAX 4
@@ -30,7 +32,7 @@ static unsigned split(char *s, char sep, char **fields, unsigned max)
 }
 
 static int parse_bucket(char *text, struct rate_limit_config *out, bool *seen_bw,
-			bool *seen_ops, char *err, size_t errlen)
+			bool *seen_ops, struct error *e)
 {
 	char *f[FIELDS_MAX];
 	unsigned n = split(text, ':', f, FIELDS_MAX);
@@ -54,23 +56,22 @@ static int parse_bucket(char *text, struct rate_limit_config *out, bool *seen_bw
 	*seen = true;
 	if (n < 3 || n > FIELDS_MAX)
 		return ERR("%s: expected %s:SIZE:REFILL_MS[:BURST]", f[0], f[0]);
-	if (parse_u64(f[1], &v, bytes) || v == 0 || v > RL_MAX_TOKENS)
-		return ERR("%s: size '%s' is not a number from 1 to 2^60%s", f[0], f[1],
+	if (parse_u64(f[1], &v, bytes) || v == 0)
+		return ERR("%s: size '%s' is not a positive number%s", f[0], f[1],
 			   bytes ? " (K, M, G allowed)" : "");
 	b->size = v;
-	if (parse_u64(f[2], &v, false) || v == 0 || v > RL_MAX_REFILL_MS)
-		return ERR("%s: refill time '%s' is not a number of ms from 1 to %llu", f[0], f[2],
-			   (unsigned long long)RL_MAX_REFILL_MS);
+	if (parse_u64(f[2], &v, false) || v == 0)
+		return ERR("%s: refill time '%s' is not a positive number of ms", f[0], f[2]);
 	b->refill_time_ms = v;
 	if (n == 4) {
-		if (parse_u64(f[3], &v, bytes) || v > RL_MAX_TOKENS)
-			return ERR("%s: burst '%s' is not a number up to 2^60", f[0], f[3]);
+		if (parse_u64(f[3], &v, bytes))
+			return ERR("%s: burst '%s' is not a number", f[0], f[3]);
 		b->one_time_burst = v;
 	}
 	return 0;
 }
 
-int rate_limit_parse(const char *spec, struct rate_limit_config *out, char *err, size_t errlen)
+int rate_limit_parse(const char *spec, struct rate_limit_config *out, struct error *e)
 {
 	char copy[SPEC_MAX], *buckets[3];
 	bool seen_bw = false, seen_ops = false;
@@ -87,7 +88,7 @@ int rate_limit_parse(const char *spec, struct rate_limit_config *out, char *err,
 	if (n > 2)
 		return ERR("at most two buckets (bw and ops)");
 	for (unsigned i = 0; i < n; i++)
-		if (parse_bucket(buckets[i], out, &seen_bw, &seen_ops, err, errlen))
-			return -1;
+		if (parse_bucket(buckets[i], out, &seen_bw, &seen_ops, e))
+			return -EINVAL;
 	return 0;
 }
