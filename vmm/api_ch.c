@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/net.h"
 #include "devices/tap.h"
 #include "vmm/api_ch.h"
 #include "vmm/api_json.h"
@@ -104,91 +103,6 @@ static void h_info(void *ctx, const struct api_request *req, struct api_response
 					(json_int_t)(a->cfg.mem_mib << 20)));
 }
 
-/* vm.add-net: a NetConfig whose tap comes as a descriptor (Kata) or a name. */
-static int parse_net(const json_t *o, bool have_fd, struct api_tap *t, struct error *e)
-{
-	static const struct jfield f[] = {
-		{ "tap", J_STR, false },
-		{ "ip", J_STR, false },
-		{ "mask", J_STR, false },
-		{ "mac", J_STR, false },
-		{ "host_mac", J_STR, false },
-		{ "mtu", J_UINT, false },
-		{ "iommu", J_BOOL, false },
-		{ "num_queues", J_UINT, false },
-		{ "queue_size", J_UINT, false },
-		{ "vhost_user", J_BOOL, false },
-		{ "vhost_socket", J_STR, false },
-		{ "vhost_mode", J_STR, false },
-		{ "id", J_STR, false },
-		{ "fds", J_ARR, false },
-		{ "pci_segment", J_UINT, false },
-		{ "rate_limiter_config", J_OBJ, false },
-		{ "offload_tso", J_BOOL, false },
-		{ "offload_ufo", J_BOOL, false },
-		{ "offload_csum", J_BOOL, false },
-	};
-	static const char *const offloads[] = { "offload_tso", "offload_ufo", "offload_csum" };
-	const char *what = "vm.add-net", *s;
-	uint64_t v;
-	int ret = api_check_fields(o, what, f, ARRAY_SIZE(f), e);
-
-	if (ret)
-		return ret;
-	if (jhas(o, "fds") && json_array_size(json_object_get(o, "fds")))
-		return BAD("%s.fds: pass the tap descriptors with SCM_RIGHTS, not as numbers", what);
-	if (jbool(o, "iommu", false))
-		return BAD("%s.iommu: cvmm has no virtual IOMMU", what);
-	if (jbool(o, "vhost_user", false) || jhas(o, "vhost_socket"))
-		return BAD("%s.vhost_user: cvmm has no vhost-user network devices", what);
-	if (jhas(o, "host_mac"))
-		return BAD("%s.host_mac: cvmm does not set the tap's own MAC address", what);
-	if (juint(o, "pci_segment", 0))
-		return BAD("%s.pci_segment: cvmm's devices are virtio-mmio (no PCI)", what);
-	for (size_t i = 0; i < ARRAY_SIZE(offloads); i++)
-		if (!jbool(o, offloads[i], true))
-			return BAD("%s.%s: cvmm offers the offloads the tap can do and turns none "
-				   "off", what, offloads[i]);
-	s = jstr(o, "vhost_mode");
-	if (s && strcmp(s, "Client") && strcmp(s, "Server"))
-		return BAD("%s.vhost_mode '%.32s' is not one of Client, Server", what, s);
-	/* Kata sends 2: one receive and one transmit queue, one tap fd. */
-	v = juint(o, "num_queues", 2);
-	if (v != 2)
-		return BAD("%s.num_queues %llu: cvmm's virtio-net has one queue pair (2 queues, one "
-			   "tap fd)", what, (unsigned long long)v);
-	v = juint(o, "queue_size", NET_QUEUE_SIZE);
-	if (!v || v > 32768 || (v & (v - 1)))
-		return BAD("%s.queue_size %llu is not a power of two up to 32768", what,
-			   (unsigned long long)v);
-	if (jhas(o, "tap") && have_fd)
-		return BAD("%s.tap: the tap came as a descriptor; give a name or a descriptor, not "
-			   "both", what);
-	if (!jhas(o, "tap") && !have_fd)
-		return BAD("%s: no tap (pass its descriptor with SCM_RIGHTS, or name it in 'tap')",
-			   what);
-	/* Cloud Hypervisor configures ip and mask only on a tap it opens by name. */
-	if (!have_fd && (jhas(o, "ip") || jhas(o, "mask")))
-		return BAD("%s.ip: cvmm does not configure the host side of a tap", what);
-	if (jhas(o, "tap"))
-		return BAD("%s.tap: cvmm takes the tap as a descriptor (SCM_RIGHTS)", what);
-	s = jstr(o, "mac");
-	if (s && (api_parse_mac(s, t->mac) || (t->mac[0] & 1)))
-		return BAD("%s.mac '%.32s' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)", what, s);
-	t->has_mac = s != NULL;
-	v = juint(o, "mtu", 0);
-	if (v && (v < NET_MTU_MIN || v > NET_MTU_MAX))
-		return BAD("%s.mtu %llu: between %d and %d", what, (unsigned long long)v,
-			   NET_MTU_MIN, NET_MTU_MAX);
-	t->mtu = (unsigned)v;
-	s = jstr(o, "id");
-	if (s && (!*s || strlen(s) > API_IFACE_ID_MAX))
-		return BAD("%s.id: 1 to %d characters", what, API_IFACE_ID_MAX);
-	snprintf(t->id, sizeof(t->id), "%s", s ? s : "");
-	return api_parse_limiter(json_object_get(o, "rate_limiter_config"),
-				 "vm.add-net.rate_limiter_config", &t->limiter, e);
-}
-
 static void h_add_net(void *ctx, const struct api_request *req, struct api_response *resp)
 {
 	struct api_tap t = { .fd = -1 };
@@ -200,16 +114,16 @@ static void h_add_net(void *ctx, const struct api_request *req, struct api_respo
 		error_set(&e, ERROR_USAGE, EINVAL, "vm.add-net: %u descriptors: cvmm's virtio-net has "
 			  "one queue pair (one tap fd)", req->nr_fds);
 	if (body && !error_is_set(&e))
-		parse_net(body, req->nr_fds == 1, &t, &e);
+		api_ch_parse_net(body, "vm.add-net", req->nr_fds == 1, &t, &e);
 	json_decref(body);
 	if (!error_is_set(&e))
 		api_can_add_tap(ctx, &e);
 	if (!error_is_set(&e) && req->nr_fds == 1 && tap_check_fd(req->fds[0], ifname, &e))
 		error_prefix(&e, "vm.add-net: ");
 	if (!error_is_set(&e)) {
-		t.fd = req->fds[0];
+		t.fd = req->nr_fds == 1 ? req->fds[0] : -1;
 		/* The state keeps the descriptor only when it took the interface. */
-		if (!api_add_tap(ctx, &t, &e))
+		if (!api_add_tap(ctx, &t, &e) && t.fd >= 0)
 			req->fds[0] = -1;
 	}
 	answer(resp, &e, 204);

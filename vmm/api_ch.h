@@ -11,9 +11,11 @@
 #define CVMM_API_CH_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "vmm/api_http.h"
 
+struct api_tap;
 struct api_vmm;
 struct error;
 struct vm_config;
@@ -32,6 +34,13 @@ char *api_ch_error_body(const char *message);
  * checked by name and value; nothing cvmm cannot honour passes.
  */
 int api_ch_parse_vmconfig(const json_t *o, struct vm_config *cfg, struct error *e);
+
+/*
+ * A NetConfig (vm.add-net's body, an entry of vm.create's net) into t; have_fd: its tap came as a
+ * descriptor (t->fd is the caller's to set), else the body must name it.  what names it in errors.
+ */
+int api_ch_parse_net(const json_t *o, const char *what, bool have_fd, struct api_tap *t,
+		     struct error *e);
 
 /* The VmConfig cvmm runs for cfg, as vm.info reports it. */
 json_t *api_ch_vmconfig_json(const struct vm_config *cfg);

@@ -400,6 +400,132 @@ static int parse_platform(const json_t *o, struct vm_config *cfg, struct error *
 	return 0;
 }
 
+/* Cloud Hypervisor's defaults for ip and mask: what a client sends when it sets neither. */
+#define CH_DEFAULT_IP   "192.168.249.1"
+#define CH_DEFAULT_MASK "255.255.255.0"
+
+int api_ch_parse_net(const json_t *o, const char *what, bool have_fd, struct api_tap *t,
+		     struct error *e)
+{
+	static const struct jfield f[] = {
+		{ "tap", J_STR, false },
+		{ "ip", J_STR, false },
+		{ "mask", J_STR, false },
+		{ "mac", J_STR, false },
+		{ "host_mac", J_STR, false },
+		{ "mtu", J_UINT, false },
+		{ "iommu", J_BOOL, false },
+		{ "num_queues", J_UINT, false },
+		{ "queue_size", J_UINT, false },
+		{ "vhost_user", J_BOOL, false },
+		{ "vhost_socket", J_STR, false },
+		{ "vhost_mode", J_STR, false },
+		{ "id", J_STR, false },
+		{ "fds", J_ARR, false },
+		{ "pci_segment", J_UINT, false },
+		{ "rate_limiter_config", J_OBJ, false },
+		{ "offload_tso", J_BOOL, false },
+		{ "offload_ufo", J_BOOL, false },
+		{ "offload_csum", J_BOOL, false },
+	};
+	static const char *const offloads[] = { "offload_tso", "offload_ufo", "offload_csum" };
+	char limiter[64];
+	const char *s, *tap = jstr(o, "tap");
+	uint64_t v;
+	int ret = api_check_fields(o, what, f, ARRAY_SIZE(f), e);
+
+	if (ret)
+		return ret;
+	if (jhas(o, "fds") && json_array_size(json_object_get(o, "fds")))
+		return BAD("%s.fds: pass the tap descriptors with SCM_RIGHTS (vm.add-net), not as "
+			   "numbers", what);
+	if (jbool(o, "iommu", false))
+		return BAD("%s.iommu: cvmm has no virtual IOMMU", what);
+	if (jbool(o, "vhost_user", false) || jhas(o, "vhost_socket"))
+		return BAD("%s.vhost_user: cvmm has no vhost-user network devices", what);
+	if (jhas(o, "host_mac"))
+		return BAD("%s.host_mac: cvmm does not set the tap's own MAC address", what);
+	if (juint(o, "pci_segment", 0))
+		return BAD("%s.pci_segment: cvmm's devices are virtio-mmio (no PCI)", what);
+	for (size_t i = 0; i < ARRAY_SIZE(offloads); i++)
+		if (!jbool(o, offloads[i], true))
+			return BAD("%s.%s: cvmm offers the offloads the tap can do and turns none "
+				   "off", what, offloads[i]);
+	s = jstr(o, "vhost_mode");
+	if (s && strcmp(s, "Client") && strcmp(s, "Server"))
+		return BAD("%s.vhost_mode '%.32s' is not one of Client, Server", what, s);
+	/* Kata sends 2: one receive and one transmit queue, one tap fd. */
+	v = juint(o, "num_queues", 2);
+	if (v != 2)
+		return BAD("%s.num_queues %llu: cvmm's virtio-net has one queue pair (2 queues, one "
+			   "tap fd)", what, (unsigned long long)v);
+	v = juint(o, "queue_size", NET_QUEUE_SIZE);
+	if (!v || v > 32768 || (v & (v - 1)))
+		return BAD("%s.queue_size %llu is not a power of two up to 32768", what,
+			   (unsigned long long)v);
+	if (tap && have_fd)
+		return BAD("%s.tap: the tap came as a descriptor; give a name or a descriptor, not "
+			   "both", what);
+	if (!tap && !have_fd)
+		return BAD("%s: no tap (pass its descriptor with SCM_RIGHTS to vm.add-net, or name "
+			   "it in 'tap')", what);
+	if (tap && (!*tap || strlen(tap) > API_IFNAME_MAX))
+		return BAD("%s.tap: an interface name of 1 to %d characters", what, API_IFNAME_MAX);
+	/*
+	 * Cloud Hypervisor addresses a tap it opens by name with ip and mask; cvmm never touches
+	 * the host side.  Its defaults, which a client sends when it sets none (runtime-rs does),
+	 * pass; a real address does not.  With a descriptor Cloud Hypervisor ignores both.
+	 */
+	s = jstr(o, "ip");
+	if (tap && s && strcmp(s, CH_DEFAULT_IP))
+		return BAD("%s.ip %.40s: cvmm does not configure the host side of a tap (only "
+			   "Cloud Hypervisor's default " CH_DEFAULT_IP " passes)", what, s);
+	s = jstr(o, "mask");
+	if (tap && s && strcmp(s, CH_DEFAULT_MASK))
+		return BAD("%s.mask %.40s: cvmm does not configure the host side of a tap (only "
+			   "Cloud Hypervisor's default " CH_DEFAULT_MASK " passes)", what, s);
+	snprintf(t->tap, sizeof(t->tap), "%s", tap ? tap : "");
+	s = jstr(o, "mac");
+	if (s && (api_parse_mac(s, t->mac) || (t->mac[0] & 1)))
+		return BAD("%s.mac '%.32s' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)", what, s);
+	t->has_mac = s != NULL;
+	v = juint(o, "mtu", 0);
+	if (v && (v < NET_MTU_MIN || v > NET_MTU_MAX))
+		return BAD("%s.mtu %llu: between %d and %d", what, (unsigned long long)v,
+			   NET_MTU_MIN, NET_MTU_MAX);
+	t->mtu = (unsigned)v;
+	s = jstr(o, "id");
+	if (s && (!*s || strlen(s) > API_IFACE_ID_MAX))
+		return BAD("%s.id: 1 to %d characters", what, API_IFACE_ID_MAX);
+	snprintf(t->id, sizeof(t->id), "%s", s ? s : "");
+	snprintf(limiter, sizeof(limiter), "%s.rate_limiter_config", what);
+	return api_parse_limiter(json_object_get(o, "rate_limiter_config"), limiter, &t->limiter,
+				 e);
+}
+
+/* vm.create's net: taps by name (runtime-rs's ch driver), each a virtio-net device. */
+static int parse_nets(const json_t *a, struct vm_config *cfg, struct error *e)
+{
+	char what[32];
+	size_t i;
+	json_t *o;
+
+	if (json_array_size(a) > API_MAX_NETS)
+		return BAD("net: %zu interfaces, at most %d", json_array_size(a), API_MAX_NETS);
+	json_array_foreach(a, i, o) {
+		struct api_tap t = { .fd = -1 };
+		int ret;
+
+		snprintf(what, sizeof(what), "net[%zu]", i);
+		if (!json_is_object(o))
+			return BAD("%s: not an object", what);
+		ret = api_ch_parse_net(o, what, false, &t, e) ?: api_tap_to_config(cfg, &t, what, e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int api_ch_parse_vmconfig(const json_t *o, struct vm_config *cfg, struct error *e)
 {
 	static const struct chfield f[] = {
@@ -408,8 +534,7 @@ int api_ch_parse_vmconfig(const json_t *o, struct vm_config *cfg, struct error *
 		{ "payload", J_OBJ, true, USE, NULL },
 		{ "rate_limit_groups", J_ARR, false, NONE, "cvmm has no rate limit groups" },
 		{ "disks", J_ARR, false, USE, NULL },
-		{ "net", J_ARR, false, NONE,
-		  "give network interfaces with vm.add-net (their tap fds with SCM_RIGHTS)" },
+		{ "net", J_ARR, false, USE, NULL },
 		{ "rng", J_OBJ, false, USE, NULL },
 		{ "balloon", J_OBJ, false, NONE, "cvmm has no virtio-balloon" },
 		{ "fs", J_ARR, false, NONE,
@@ -448,6 +573,8 @@ int api_ch_parse_vmconfig(const json_t *o, struct vm_config *cfg, struct error *
 		ret = parse_memory(json_object_get(o, "memory"), cfg, e);
 	if (!ret && jhas(o, "disks"))
 		ret = parse_disks(json_object_get(o, "disks"), cfg, e);
+	if (!ret && jhas(o, "net"))
+		ret = parse_nets(json_object_get(o, "net"), cfg, e);
 	if (!ret && jhas(o, "rng"))
 		ret = parse_rng(json_object_get(o, "rng"), cfg, e);
 	cfg->serial = SERIAL_NONE;

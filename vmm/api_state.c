@@ -282,21 +282,27 @@ int api_can_add_tap(const struct api_vmm *a, struct error *e)
 	return 0;
 }
 
-int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
+int api_tap_to_config(struct vm_config *cfg, const struct api_tap *t, const char *what,
+		      struct error *e)
 {
-	struct net_spec spec = { .id = t->id[0] ? t->id : NULL, .fd = t->fd,
-				 .mac = t->has_mac ? t->mac : NULL, .mtu = t->mtu,
+	struct net_spec spec = { .id = t->id[0] ? t->id : NULL, .tap = t->tap[0] ? t->tap : NULL,
+				 .fd = t->fd, .mac = t->has_mac ? t->mac : NULL, .mtu = t->mtu,
 				 .rx = &t->limiter, .tx = &t->limiter };
-	int ret = api_can_add_tap(a, e);
 
 	/* Cloud Hypervisor refuses a second device with an id in use. */
-	if (!ret && spec.id && find_net(&a->cfg, spec.id) >= 0)
-		ret = BAD("vm.add-net: id '%s' is already an interface's", spec.id);
-	if (!ret)
-		ret = net_to_config(&a->cfg, &spec, e);
+	if (spec.id && find_net(cfg, spec.id) >= 0)
+		return BAD("%s: id '%s' is already an interface's", what, spec.id);
+	return net_to_config(cfg, &spec, e);
+}
+
+int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
+{
+	int ret = api_can_add_tap(a, e) ?: api_tap_to_config(&a->cfg, t, "vm.add-net", e);
+
 	if (ret)
 		return ret;
-	a->tap_fds[a->nr_tap_fds++] = t->fd;
+	if (t->fd >= 0)
+		a->tap_fds[a->nr_tap_fds++] = t->fd;
 	return 0;
 }
 

@@ -36,10 +36,14 @@ struct api_net {
 	struct rate_limit_config rx, tx; /* vmm/config.h's, as Firecracker describes them */
 };
 
-/* A network interface given as an open tap queue (Cloud Hypervisor's vm.add-net, SCM_RIGHTS). */
+/*
+ * A network interface as Cloud Hypervisor's NetConfig gives it: an open tap queue (vm.add-net,
+ * SCM_RIGHTS) or a tap by name (vm.create's net, vm.add-net without a descriptor).
+ */
 struct api_tap {
 	char id[API_IFACE_ID_MAX + 1]; /* "" when not given */
-	int fd;
+	char tap[API_IFNAME_MAX + 1];  /* "" when passed as fd */
+	int fd;                        /* -1 when named */
 	uint8_t mac[6];
 	bool has_mac;
 	unsigned mtu;                  /* 0: the device's default */
@@ -97,8 +101,14 @@ int api_patch_net(struct api_vmm *a, const struct api_net *n, struct error *e);
 int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e);
 /* Whether a tap can be added now (a created VM, not booted, room left): 0 or a usage error. */
 int api_can_add_tap(const struct api_vmm *a, struct error *e);
-/* A tap by fd for the created, not yet booted VM; on success a owns t->fd. */
+/* A tap for the created, not yet booted VM; on success a owns t->fd (if any). */
 int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e);
+/*
+ * A tap into cfg (vm.add-net's, or vm.create's net before the config is taken), through the path
+ * Firecracker's network-interfaces take too; an id cfg already has is refused (what names it).
+ */
+int api_tap_to_config(struct vm_config *cfg, const struct api_tap *t, const char *what,
+		      struct error *e);
 /* The created VM: vm_create() and vm_start(), as InstanceStart. */
 int api_boot(struct api_vmm *a, struct error *e);
 /* Stops and frees the running VM; the config stays ("Created" again). */

@@ -222,6 +222,15 @@ def api_ch_seeds():
           http(b"PUT", b"vm.boot"))
     write("fuzz_api", "ch_add_net_fds", bytes([CH_FDS]) + http(b"PUT", b"vm.add-net", net,
                                                                b"Accept: application/json\r\n"))
+    # runtime-rs's ch driver: the pod's interface in vm.create's net, a tap by name (serde: ip
+    # and mask at their defaults); a second one by name through vm.add-net.
+    rs_net = (b'{"payload":{"kernel":"/bin/sh","cmdline":"quiet"},"net":[{"tap":"tap0_kata",'
+              b'"ip":"192.168.249.1","mask":"255.255.255.0","mac":"02:aa:bb:cc:dd:05",'
+              b'"iommu":false,"num_queues":2,"queue_size":256,"vhost_user":false,'
+              b'"vhost_mode":"Client","id":"eth0"}],"fs":[]}')
+    write("fuzz_api", "ch_runtime_rs_net", bytes([CH]) + http(b"PUT", b"vm.create", rs_net) +
+          http(b"PUT", b"vm.add-net", b'{"tap":"tap1","id":"eth1","mtu":9000}') +
+          http(b"GET", b"vm.info") + http(b"PUT", b"vm.boot"))
     refused = (b'{"payload":{"kernel":"/bin/sh"},"fs":[{"tag":"t","socket":"/s",'
                b'"num_queues":1,"queue_size":1024}],"pmem":[{"file":"/f"}],"net":[{}]}')
     write("fuzz_api", "ch_refused", bytes([CH]) + http(b"PUT", b"vm.create", refused) +

@@ -424,8 +424,14 @@ static void test_refused_fields(void **state)
 		{ "\"user_devices\":[{\"socket\":\"/s\"}]", "vm.create.user_devices:" },
 		{ "\"vdpa\":[{\"path\":\"/dev/vhost-vdpa-0\",\"num_queues\":1}]", "vm.create.vdpa:" },
 		{ "\"balloon\":{\"size\":0}", "vm.create.balloon: cvmm has no virtio-balloon" },
-		{ "\"net\":[{\"tap\":\"tap0\"}]", "vm.create.net: give network interfaces with "
-		  "vm.add-net" },
+		{ "\"net\":[{\"tap\":\"tap0\",\"fds\":[3]}]", "vm.create: net[0].fds: pass the tap "
+		  "descriptors with SCM_RIGHTS (vm.add-net)" },
+		{ "\"net\":[{\"mac\":\"02:00:00:00:00:01\"}]", "vm.create: net[0]: no tap" },
+		{ "\"net\":[{\"tap\":\"tap0\",\"ip\":\"10.1.1.1\"}]", "vm.create: net[0].ip 10.1.1.1: "
+		  "cvmm does not configure the host side of a tap" },
+		{ "\"net\":[{\"tap\":\"tap0\",\"id\":\"eth0\"},{\"tap\":\"tap1\",\"id\":\"eth0\"}]",
+		  "vm.create: net[1]: id 'eth0' is already an interface's" },
+		{ "\"net\":[7]", "vm.create: net[0]: not an object" },
 		{ "\"sgx_epc\":[{\"id\":\"e\",\"size\":1}]", "vm.create.sgx_epc:" },
 		{ "\"numa\":[{\"guest_numa_id\":0}]", "vm.create.numa:" },
 		{ "\"iommu\":true", "vm.create.iommu:" },
@@ -611,12 +617,18 @@ static void test_add_net(void **state)
 			fail_msg("%s: '%s' (wanted '%s')", bad[i][0], out, bad[i][1]);
 		assert_true(ev[0] >= 0);
 	}
-	/* No tap at all, a tap by name (cvmm takes descriptors), two descriptors, not a tap. */
+	/*
+	 * No tap at all, a bad name, a named tap with a host address to set (Cloud Hypervisor's
+	 * defaults pass, below), two descriptors, not a tap.
+	 */
 	expect("PUT", "vm.add-net", KATA_NET, 400, "no tap (pass its descriptor with SCM_RIGHTS");
-	expect("PUT", "vm.add-net", "{\"tap\":\"tap0\"}", 400, "vm.add-net.tap: cvmm takes the tap "
-	       "as a descriptor");
-	expect("PUT", "vm.add-net", "{\"tap\":\"tap0\",\"ip\":\"192.168.249.1\"}", 400,
-	       "does not configure the host side of a tap");
+	expect("PUT", "vm.add-net", "{\"tap\":\"\"}", 400, "vm.add-net.tap: an interface name");
+	expect("PUT", "vm.add-net", "{\"tap\":\"a-name-too-long-0\"}", 400,
+	       "vm.add-net.tap: an interface name of 1 to 15 characters");
+	expect("PUT", "vm.add-net", "{\"tap\":\"tap0\",\"ip\":\"10.0.0.1\"}", 400,
+	       "vm.add-net.ip 10.0.0.1: cvmm does not configure the host side of a tap");
+	expect("PUT", "vm.add-net", "{\"tap\":\"tap0\",\"mask\":\"255.0.0.0\"}", 400,
+	       "vm.add-net.mask 255.0.0.0:");
 	assert_int_equal(call_fds("PUT", "vm.add-net", KATA_NET, ev, 2, out, sizeof(out)), 400);
 	assert_non_null(strstr(out, "2 descriptors: cvmm's virtio-net has one queue pair"));
 	assert_int_equal(call_fds("PUT", "vm.add-net", KATA_NET, ev, 1, out, sizeof(out)), 400);
@@ -625,8 +637,54 @@ static void test_add_net(void **state)
 		assert_true(ev[i] >= 0 && fcntl(ev[i], F_GETFD) >= 0);
 	assert_int_equal(vf_count_fds(), before);
 	assert_int_equal(a.nr_tap_fds, 0);
+	assert_int_equal(a.cfg.nr_nets, 0);
+	/* A tap by name, with Cloud Hypervisor's default ip and mask: cvmm opens it at vm.boot. */
+	expect("PUT", "vm.add-net", "{\"tap\":\"tap0\",\"ip\":\"192.168.249.1\","
+	       "\"mask\":\"255.255.255.0\",\"id\":\"eth0\"}", 204, NULL);
+	assert_int_equal(a.cfg.nr_nets, 1);
+	assert_string_equal(a.cfg.nets[0].tap, "tap0");
+	assert_int_equal(a.cfg.nets[0].fd, -1);
+	assert_int_equal(a.nr_tap_fds, 0);
+	expect("GET", "vm.info", NULL, 200, "\"tap\":\"tap0\"");
 	for (int i = 0; i < 3; i++)
 		close(ev[i]);
+}
+
+/*
+ * runtime-rs's ch driver puts the pod's interfaces in vm.create's net, each a tap by name (serde:
+ * ip and mask at their defaults, the MAC, the interface's name as id): virtio-net devices on the
+ * taps cvmm opens at vm.boot; with a real tap, the VM boots with it on the recording KVM.
+ */
+static void test_runtime_rs_net(void **state)
+{
+	static const char net[] =
+		",\"net\":[{\"tap\":\"cvmmrs0\",\"ip\":\"192.168.249.1\",\"mask\":\"255.255.255.0\","
+		"\"mac\":\"02:aa:bb:cc:dd:05\",\"iommu\":false,\"num_queues\":2,\"queue_size\":256,"
+		"\"vhost_user\":false,\"vhost_mode\":\"Client\",\"id\":\"eth0\"}]}";
+	char body[4096], why[256], out[2048];
+
+	kata_go_body(body, sizeof(body) - sizeof(net), false, "Off");
+	snprintf(body + strlen(body) - 1, sizeof(net), "%s", net);
+	expect("PUT", "vm.create", body, 204, NULL);
+	assert_int_equal(a.cfg.nr_nets, 1);
+	assert_string_equal(a.cfg.nets[0].tap, "cvmmrs0");
+	assert_string_equal(a.cfg.nets[0].id, "eth0");
+	assert_string_equal(a.cfg.nets[0].mac, "02:aa:bb:cc:dd:05");
+	assert_int_equal(a.cfg.nets[0].fd, -1);
+	expect("GET", "vm.info", NULL, 200, "\"mac\":\"02:aa:bb:cc:dd:05\"");
+	/* vm.add-net after it: another id is one more interface; the same id is refused. */
+	expect("PUT", "vm.add-net", "{\"tap\":\"cvmmrs1\",\"id\":\"eth0\"}", 400,
+	       "vm.add-net: id 'eth0' is already an interface's");
+	if (!tap_env_enter(why, sizeof(why))) {
+		print_message("skipped the boot: %s\n", why);
+		return;
+	}
+	/* cvmm opens the tap by name (creating it here: the namespace has none). */
+	expect("PUT", "vm.boot", NULL, 204, NULL);
+	assert_int_equal(call("GET", "vm.counters", NULL, out, sizeof(out)), 200);
+	assert_non_null(strstr(out, "\"virtio-net eth0\""));
+	assert_non_null(strstr(out, "\"rx_frames\""));
+	expect("PUT", "vm.shutdown", NULL, 204, NULL);
 }
 
 /*
@@ -893,6 +951,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, fresh, release),
 		cmocka_unit_test_setup_teardown(test_add_net, fresh, release),
 		cmocka_unit_test_setup_teardown(test_add_net_tap, fresh, release),
+		cmocka_unit_test_setup_teardown(test_runtime_rs_net, fresh, release),
 		cmocka_unit_test_setup_teardown(test_http_add_net, fresh, release),
 		cmocka_unit_test_setup_teardown(test_tdx_flow, fresh, release),
 	};
