@@ -13,165 +13,12 @@
 #include <string.h>
 
 #include "vmm/api_fc.h"
+#include "vmm/api_json.h"
 #include "vmm/api_state.h"
 #include "vmm/error.h"
 #include "vmm/util.h"
 
 #define BAD(...) error_set(e, ERROR_USAGE, EINVAL, __VA_ARGS__)
-
-enum jtype {
-	J_STR,
-	J_BOOL,
-	J_UINT,
-	J_OBJ,
-};
-
-struct jfield {
-	const char *name;
-	enum jtype type;
-	bool required;
-};
-
-static const char *const jtype_names[] = {
-	[J_STR] = "a string",
-	[J_BOOL] = "a boolean",
-	[J_UINT] = "a non-negative integer",
-	[J_OBJ] = "an object",
-};
-
-static bool type_ok(const json_t *v, enum jtype t)
-{
-	switch (t) {
-	case J_STR:
-		return json_is_string(v);
-	case J_BOOL:
-		return json_is_boolean(v);
-	case J_UINT:
-		return json_is_integer(v) && json_integer_value(v) >= 0;
-	case J_OBJ:
-		return json_is_object(v);
-	}
-	return false;
-}
-
-/*
- * o is an object with only these fields, each of its type (null stands for an absent optional
- * field), and every required one present.
- */
-static int check_object(const json_t *o, const char *what, const struct jfield *f, size_t n,
-			struct error *e)
-{
-	const char *key;
-	json_t *val;
-
-	if (!json_is_object(o))
-		return BAD("%s: expected a JSON object", what);
-	json_object_foreach((json_t *)o, key, val) {
-		size_t i;
-
-		for (i = 0; i < n && strcmp(f[i].name, key); i++)
-			;
-		if (i == n)
-			return BAD("%s: unknown field '%s'", what, key);
-		if (json_is_null(val) && !f[i].required)
-			continue;
-		if (!type_ok(val, f[i].type))
-			return BAD("%s: '%s' must be %s", what, key, jtype_names[f[i].type]);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const json_t *v = json_object_get(o, f[i].name);
-
-		if (f[i].required && (!v || json_is_null(v)))
-			return BAD("%s: missing required field '%s'", what, f[i].name);
-	}
-	return 0;
-}
-
-/* Field getters for a checked object: absent and null read as "not given". */
-static const char *jstr(const json_t *o, const char *name)
-{
-	return json_string_value(json_object_get(o, name));
-}
-
-static bool jhas(const json_t *o, const char *name)
-{
-	const json_t *v = json_object_get(o, name);
-
-	return v && !json_is_null(v);
-}
-
-static bool jbool(const json_t *o, const char *name, bool dflt)
-{
-	return jhas(o, name) ? json_is_true(json_object_get(o, name)) : dflt;
-}
-
-static uint64_t juint(const json_t *o, const char *name, uint64_t dflt)
-{
-	return jhas(o, name) ? (uint64_t)json_integer_value(json_object_get(o, name)) : dflt;
-}
-
-/* A RateLimiter: {bandwidth, ops}, each a TokenBucket {size, one_time_burst, refill_time}. */
-static int parse_bucket(const json_t *o, const char *what, struct rl_bucket_config *b,
-			struct error *e)
-{
-	static const struct jfield f[] = {
-		{ "size", J_UINT, true },
-		{ "one_time_burst", J_UINT, false },
-		{ "refill_time", J_UINT, true },
-	};
-	int ret = check_object(o, what, f, ARRAY_SIZE(f), e);
-
-	if (ret)
-		return ret;
-	b->size = juint(o, "size", 0);
-	b->one_time_burst = juint(o, "one_time_burst", 0);
-	b->refill_time_ms = juint(o, "refill_time", 0);
-	if (b->size && !b->refill_time_ms)
-		return BAD("%s: refill_time must be positive when size is", what);
-	return 0;
-}
-
-static int parse_limiter(const json_t *o, const char *what, struct rate_limit_config *l,
-			 struct error *e)
-{
-	static const struct jfield f[] = {
-		{ "bandwidth", J_OBJ, false },
-		{ "ops", J_OBJ, false },
-	};
-	char sub[96];
-	int ret;
-
-	memset(l, 0, sizeof(*l));
-	if (!o || json_is_null(o))
-		return 0;
-	ret = check_object(o, what, f, ARRAY_SIZE(f), e);
-	if (!ret && jhas(o, "bandwidth")) {
-		snprintf(sub, sizeof(sub), "%s.bandwidth", what);
-		ret = parse_bucket(json_object_get(o, "bandwidth"), sub, &l->bandwidth, e);
-	}
-	if (!ret && jhas(o, "ops")) {
-		snprintf(sub, sizeof(sub), "%s.ops", what);
-		ret = parse_bucket(json_object_get(o, "ops"), sub, &l->ops, e);
-	}
-	return ret;
-}
-
-static bool limiter_limits(const struct rate_limit_config *l)
-{
-	return l->bandwidth.size || l->ops.size;
-}
-
-/* A limiter cvmm cannot apply there (why): an actual limit is refused, an empty one accepted. */
-static int refuse_limits(const json_t *o, const char *what, const char *why, struct error *e)
-{
-	struct rate_limit_config l;
-	int ret = parse_limiter(o, what, &l, e);
-
-	if (!ret && limiter_limits(&l))
-		return BAD("%s: %s (only an empty limiter, or buckets of size 0, are accepted)", what,
-			   why);
-	return ret;
-}
 
 /* The id in a body names the same object as the path (NULL path id: --config-file). */
 static int check_id(const char *what, const char *field, const char *body_id, const char *path_id,
@@ -186,9 +33,9 @@ static int check_id(const char *what, const char *field, const char *body_id, co
 /* An interface's two rate limiters. */
 static int parse_net_limiters(const json_t *o, struct api_net *n, struct error *e)
 {
-	return parse_limiter(json_object_get(o, "rx_rate_limiter"),
+	return api_parse_limiter(json_object_get(o, "rx_rate_limiter"),
 			     "network-interfaces.rx_rate_limiter", &n->rx, e) ?:
-	       parse_limiter(json_object_get(o, "tx_rate_limiter"),
+	       api_parse_limiter(json_object_get(o, "tx_rate_limiter"),
 			     "network-interfaces.tx_rate_limiter", &n->tx, e);
 }
 
@@ -202,7 +49,7 @@ static int fc_boot_source(struct api_vmm *a, const json_t *o, const char *param,
 		{ "initrd_path", J_STR, false },
 		{ "firmware_path", J_STR, false }, /* cvmm: TDX/SNP firmware */
 	};
-	int ret = check_object(o, "boot-source", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "boot-source", f, ARRAY_SIZE(f), e);
 
 	if (ret)
 		return ret;
@@ -243,7 +90,7 @@ static int parse_tdx_inputs(const json_t *o, struct tdx_inputs *t, struct error 
 		{ "mrownerconfig", J_STR, false },
 		{ "quote_service", J_STR, false },
 	};
-	int ret = check_object(o, "machine-config.tdx", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "machine-config.tdx", f, ARRAY_SIZE(f), e);
 
 	for (int i = 0; !ret && i < 3; i++) {
 		if (!jhas(o, tdx_mr_names[i]))
@@ -299,7 +146,7 @@ static int parse_snp_inputs(const json_t *o, struct snp_inputs *t, struct error 
 		{ "vcpu_sig", J_UINT, false },
 		{ "guest_features", J_UINT, false },
 	};
-	int ret = check_object(o, "machine-config.snp", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "machine-config.snp", f, ARRAY_SIZE(f), e);
 
 	if (ret)
 		return ret;
@@ -380,7 +227,7 @@ static int machine_config(struct api_vmm *a, const json_t *o, bool full, struct 
 	const char *s;
 	int ret;
 
-	ret = check_object(o, what, f, ARRAY_SIZE(f), e);
+	ret = api_check_fields(o, what, f, ARRAY_SIZE(f), e);
 	if (!ret && jhas(o, "tdx"))
 		ret = parse_tdx_inputs(json_object_get(o, "tdx"), &tdx, e);
 	if (!ret && jhas(o, "snp"))
@@ -451,7 +298,7 @@ static int fc_drive_put(struct api_vmm *a, const json_t *o, const char *id, stru
 	const char *s;
 	int ret;
 
-	ret = api_require_preboot(a, "drives", e) ?: check_object(o, "drives", f, ARRAY_SIZE(f), e);
+	ret = api_require_preboot(a, "drives", e) ?: api_check_fields(o, "drives", f, ARRAY_SIZE(f), e);
 	if (ret)
 		return ret;
 	d.id = (char *)jstr(o, "drive_id");
@@ -475,7 +322,7 @@ static int fc_drive_put(struct api_vmm *a, const json_t *o, const char *id, stru
 		return BAD("drives %s: io_engine '%s' is not one of Sync, Async", d.id, s);
 	if (jhas(o, "partuuid") && !jbool(o, "is_root_device", false))
 		return BAD("drives %s: partuuid applies to the root device only", d.id);
-	ret = parse_limiter(json_object_get(o, "rate_limiter"), "drives.rate_limiter", &d.rate, e);
+	ret = api_parse_limiter(json_object_get(o, "rate_limiter"), "drives.rate_limiter", &d.rate, e);
 	if (ret)
 		return ret;
 	return api_put_drive(a, &d, jbool(o, "is_root_device", false), jstr(o, "partuuid"), e);
@@ -489,13 +336,13 @@ static int fc_drive_patch(struct api_vmm *a, const json_t *o, const char *id, st
 		{ "path_on_host", J_STR, false },
 		{ "rate_limiter", J_OBJ, false },
 	};
-	int ret = check_object(o, "drives", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "drives", f, ARRAY_SIZE(f), e);
 
 	if (!ret)
 		ret = check_id("drives", "drive_id", jstr(o, "drive_id"), id, e);
 	if (ret)
 		return ret;
-	ret = refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter",
+	ret = api_refuse_limits(json_object_get(o, "rate_limiter"), "drives.rate_limiter",
 			    "a running drive's rate limit cannot be changed", e);
 	if (ret)
 		return ret;
@@ -507,22 +354,6 @@ static int fc_drive_patch(struct api_vmm *a, const json_t *o, const char *id, st
 	if (!jhas(o, "path_on_host"))
 		return 0;
 	return api_patch_drive(a, id, jstr(o, "path_on_host"), e);
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-				      &v[4], &v[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (s[3 * i + 2] != ':' && i < 5)
-			return -EINVAL;
-		mac[i] = (uint8_t)v[i];
-	}
-	return 0;
 }
 
 /* PUT /network-interfaces/{id} */
@@ -541,7 +372,7 @@ static int fc_net_put(struct api_vmm *a, const json_t *o, const char *id, struct
 	int ret;
 
 	ret = api_require_preboot(a, "network-interfaces", e) ?:
-	      check_object(o, "network-interfaces", f, ARRAY_SIZE(f), e);
+	      api_check_fields(o, "network-interfaces", f, ARRAY_SIZE(f), e);
 	if (ret)
 		return ret;
 	iface = jstr(o, "iface_id");
@@ -555,7 +386,7 @@ static int fc_net_put(struct api_vmm *a, const json_t *o, const char *id, struct
 	if (!*dev || strlen(dev) > API_IFNAME_MAX || strchr(dev, '/'))
 		return BAD("network-interfaces %s: host_dev_name '%s' is not a network interface "
 			   "name (1 to %d characters, no '/')", iface, dev, API_IFNAME_MAX);
-	if (jhas(o, "guest_mac") && parse_mac(jstr(o, "guest_mac"), n.mac))
+	if (jhas(o, "guest_mac") && api_parse_mac(jstr(o, "guest_mac"), n.mac))
 		return BAD("network-interfaces %s: guest_mac '%s' is not a MAC address "
 			   "(xx:xx:xx:xx:xx:xx)", iface, jstr(o, "guest_mac"));
 	n.has_mac = jhas(o, "guest_mac");
@@ -581,7 +412,7 @@ static int fc_net_patch(struct api_vmm *a, const json_t *o, const char *id, stru
 		{ "tx_rate_limiter", J_OBJ, false },
 	};
 	struct api_net n = { 0 };
-	int ret = check_object(o, "network-interfaces", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "network-interfaces", f, ARRAY_SIZE(f), e);
 
 	if (!ret)
 		ret = check_id("network-interfaces", "iface_id", jstr(o, "iface_id"), id, e);
@@ -601,27 +432,11 @@ static int fc_vsock(struct api_vmm *a, const json_t *o, const char *param, struc
 		{ "uds_path", J_STR, true },
 		{ "vsock_id", J_STR, false },
 	};
-	uint64_t cid;
 	int ret;
 
-	ret = api_require_preboot(a, "vsock", e) ?: check_object(o, "vsock", f, ARRAY_SIZE(f), e);
-	if (ret)
-		return ret;
-	cid = juint(o, "guest_cid", 0);
-	if (cid < 3 || cid >= UINT32_MAX)
-		return BAD("vsock: guest_cid %llu: guest CIDs start at 3 (0-2 are reserved)",
-			   (unsigned long long)cid);
-	if (!*jstr(o, "uds_path"))
-		return BAD("vsock: uds_path is empty");
-	if (strlen(jstr(o, "uds_path")) > CONFIG_UDS_PATH_MAX - 11)
-		return BAD("vsock: uds_path is longer than a Unix socket path may be (%d bytes with "
-			   "the _PORT suffix)", CONFIG_UDS_PATH_MAX);
-	ret = config_set_string(&a->cfg.vsock.uds_path, jstr(o, "uds_path"), "vsock.uds_path", e);
-	if (ret)
-		return ret;
-	a->cfg.vsock.guest_cid = (uint32_t)cid;
-	a->cfg.vsock.enabled = true;
-	return 0;
+	ret = api_require_preboot(a, "vsock", e) ?: api_check_fields(o, "vsock", f, ARRAY_SIZE(f), e);
+	return ret ?: api_set_vsock(&a->cfg, "vsock: guest_cid", juint(o, "guest_cid", 0),
+				    "vsock: uds_path", jstr(o, "uds_path"), e);
 }
 
 /* PUT /logger */
@@ -636,7 +451,7 @@ static int fc_logger(struct api_vmm *a, const json_t *o, const char *param, stru
 	};
 	int ret;
 
-	ret = api_require_preboot(a, "logger", e) ?: check_object(o, "logger", f, ARRAY_SIZE(f), e);
+	ret = api_require_preboot(a, "logger", e) ?: api_check_fields(o, "logger", f, ARRAY_SIZE(f), e);
 	if (ret)
 		return ret;
 	if (jhas(o, "module"))
@@ -654,7 +469,7 @@ static int fc_metrics(struct api_vmm *a, const json_t *o, const char *param, str
 	int ret;
 
 	ret = api_require_preboot(a, "metrics", e) ?:
-	      check_object(o, "metrics", f, ARRAY_SIZE(f), e);
+	      api_check_fields(o, "metrics", f, ARRAY_SIZE(f), e);
 	return ret ?: api_set_metrics(a, jstr(o, "metrics_path"), e);
 }
 
@@ -667,8 +482,8 @@ static int fc_entropy(struct api_vmm *a, const json_t *o, const char *param, str
 	int ret;
 
 	ret = api_require_preboot(a, "entropy", e) ?:
-	      check_object(o, "entropy", f, ARRAY_SIZE(f), e) ?:
-	      refuse_limits(json_object_get(o, "rate_limiter"), "entropy.rate_limiter",
+	      api_check_fields(o, "entropy", f, ARRAY_SIZE(f), e) ?:
+	      api_refuse_limits(json_object_get(o, "rate_limiter"), "entropy.rate_limiter",
 			    "the entropy device has no rate limiter", e);
 	if (ret)
 		return ret;
@@ -683,7 +498,7 @@ static int fc_actions(struct api_vmm *a, const json_t *o, const char *param, str
 		{ "action_type", J_STR, true },
 	};
 	const char *t;
-	int ret = check_object(o, "actions", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "actions", f, ARRAY_SIZE(f), e);
 
 	if (ret)
 		return ret;
@@ -705,7 +520,7 @@ static int fc_vm_state(struct api_vmm *a, const json_t *o, const char *param, st
 		{ "state", J_STR, true },
 	};
 	const char *s;
-	int ret = check_object(o, "vm", f, ARRAY_SIZE(f), e);
+	int ret = api_check_fields(o, "vm", f, ARRAY_SIZE(f), e);
 
 	if (ret)
 		return ret;
@@ -724,52 +539,19 @@ char *api_fc_error_body(const char *message)
 	char clean[ERROR_MSG_MAX];
 	json_t *o;
 	char *s;
-	size_t i;
 
 	/* Messages quote client input: keep them printable ASCII, hence valid UTF-8. */
-	for (i = 0; message[i] && i + 1 < sizeof(clean); i++)
-		clean[i] = message[i] >= 0x20 && message[i] < 0x7f ? message[i] : '?';
-	clean[i] = 0;
+	api_clean_text(clean, sizeof(clean), message);
 	o = json_pack("{s:s}", "fault_message", clean);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
 }
 
-static void answer(struct api_response *resp, const struct error *e, int ok_status)
-{
-	if (!error_is_set(e)) {
-		resp->status = ok_status;
-		return;
-	}
-	resp->status = error_http_status(e);
-	resp->body = api_fc_error_body(e->msg);
-}
-
-static void answer_json(struct api_response *resp, json_t *o)
-{
-	resp->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	resp->status = resp->body ? 200 : 500;
-	json_decref(o);
-}
-
-typedef int (*fc_apply_fn)(struct api_vmm *a, const json_t *body, const char *param,
-			   struct error *e);
-
 static void run_apply(void *ctx, const struct api_request *req, struct api_response *resp,
-		      fc_apply_fn fn)
+		      api_apply_fn fn)
 {
-	struct error e = ERROR_INIT;
-	json_error_t je;
-	json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-
-	if (!body)
-		error_set(&e, ERROR_USAGE, EINVAL, "malformed JSON: %s (line %d, column %d)",
-			  je.text, je.line, je.column);
-	else
-		fn(ctx, body, req->param, &e);
-	json_decref(body);
-	answer(resp, &e, 204);
+	api_run_apply(ctx, req, resp, fn, api_fc_error_body);
 }
 
 #define FC_HANDLER(name, fn)                                                                   \
@@ -808,19 +590,19 @@ static void h_instance_info(void *ctx, const struct api_request *req, struct api
 	struct api_vmm *a = ctx;
 
 	/* "started" is what Kata's Go fc driver polls (Firecracker 0.2x's InstanceInfo). */
-	answer_json(resp, json_pack("{s:s,s:s,s:b,s:s,s:s}", "id", a->id, "state",
+	api_answer_json(resp, json_pack("{s:s,s:s,s:b,s:s,s:s}", "id", a->id, "state",
 				    api_vmm_state(a), "started", api_vmm_started(a), "vmm_version",
 				    CVMM_VERSION, "app_name", "cvmm"));
 }
 
 static void h_version(void *ctx, const struct api_request *req, struct api_response *resp)
 {
-	answer_json(resp, json_pack("{s:s}", "firecracker_version", CVMM_VERSION));
+	api_answer_json(resp, json_pack("{s:s}", "firecracker_version", CVMM_VERSION));
 }
 
 static void h_machine_get(void *ctx, const struct api_request *req, struct api_response *resp)
 {
-	answer_json(resp, machine_json(ctx));
+	api_answer_json(resp, machine_json(ctx));
 }
 
 static json_t *drive_json(const struct api_vmm *a, unsigned i)
@@ -864,7 +646,7 @@ static void h_vm_config(void *ctx, const struct api_request *req, struct api_res
 				    json_pack("{s:s}", "metrics_path", a->metrics_path));
 	if (o && a->cfg.rng)
 		json_object_set_new(o, "entropy", json_object());
-	answer_json(resp, o);
+	api_answer_json(resp, o);
 }
 
 static const struct api_route fc_routes[] = {
@@ -948,7 +730,7 @@ void api_fc_routes(struct api_vmm *a, struct api_routes *out)
 
 /* --config-file */
 
-static int load_array(struct api_vmm *a, const json_t *arr, const char *what, fc_apply_fn fn,
+static int load_array(struct api_vmm *a, const json_t *arr, const char *what, api_apply_fn fn,
 		      struct error *e)
 {
 	size_t i;
@@ -970,7 +752,7 @@ int api_fc_load_config(struct api_vmm *a, const char *text, size_t len, struct e
 	/* In the order they are applied: the log and metrics outputs first. */
 	static const struct {
 		const char *key;
-		fc_apply_fn fn;
+		api_apply_fn fn;
 		bool array;
 	} sections[] = {
 		{ "logger", fc_logger, false },
@@ -982,14 +764,13 @@ int api_fc_load_config(struct api_vmm *a, const char *text, size_t len, struct e
 		{ "vsock", fc_vsock, false },
 		{ "entropy", fc_entropy, false },
 	};
-	json_error_t je;
-	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *doc = api_json_load(text, len, e);
 	const char *key;
 	json_t *val;
 	int ret = 0;
 
 	if (!doc)
-		return BAD("malformed JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+		return -EINVAL;
 	if (!json_is_object(doc)) {
 		json_decref(doc);
 		return BAD("expected a JSON object");

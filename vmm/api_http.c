@@ -6,11 +6,17 @@
  * gathers the listening socket, the daemon's epoll fd and every connection (watched one-shot for
  * the first byte of its next request), so the caller polls a single fd.
  *
+ * A route table that takes descriptors (max_fds) has its connections relayed (vmm/api_relay.h):
+ * libmicrohttpd serves one end of a socketpair and cvmm moves the bytes, reading the client with
+ * recvmsg() so that each request's descriptors arrive with its bytes, on every request of a
+ * keep-alive connection.  Other tables hand the client's socket to libmicrohttpd directly.
+ *
  * Connection states and their deadlines (clock: CLOCK_MONOTONIC):
- *   PEEKING     accepted, waiting for the first bytes and their descriptors   request timeout
+ *   NEW         accepted, nothing received yet (relayed: descriptors may come)  request timeout
  *   IDLE        between requests                                              idle timeout
  *   RECEIVING   bytes of a request arrived                                    request timeout
  *   PROCESSING  the request is complete: the handler runs, the answer goes    none
+ *   DRAINING    relayed: libmicrohttpd closed, the last answer bytes go out   request timeout
  * A connection past its deadline is shut down; libmicrohttpd then sees the end and frees it.
  */
 #include <errno.h>
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #include "vmm/api_http.h"
+#include "vmm/api_relay.h"
 #include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/util.h"
@@ -35,23 +42,30 @@
 #define NS_PER_S   1000000000ULL
 #define TAG_LISTEN UINT64_MAX
 #define TAG_MHD    (UINT64_MAX - 1)
+#define TAG_NEAR   API_HTTP_MAX_CONNECTIONS /* + index: a relay's end of its socketpair */
 #define ACCEPTS_PER_RUN  API_HTTP_MAX_CONNECTIONS
 #define EVENTS_PER_RUN   64
 #define ECHO_MAX   64 /* bytes of a client's method or path quoted back in an error */
+#define EOF_RECHECK_NS 5000000ULL
 
 enum conn_state {
 	CONN_FREE,
-	CONN_PEEKING,
+	CONN_NEW,
 	CONN_IDLE,
 	CONN_RECEIVING,
 	CONN_PROCESSING,
+	CONN_DRAINING,
 };
 
 struct api_conn {
 	enum conn_state state;
-	int fd;
+	int fd;               /* the client's socket */
+	int mhd_fd;           /* what libmicrohttpd serves: fd, or the relay's far end */
+	struct api_relay *relay; /* NULL: not relayed */
+	uint32_t client_ev, near_ev; /* relayed: what epoll watches now */
+	bool client_watched, near_watched;
 	uint64_t deadline_ns; /* 0: none */
-	bool in_mhd;
+	bool in_mhd;          /* libmicrohttpd owns mhd_fd (and closes it) */
 	int fds[API_HTTP_MAX_FDS];
 	unsigned nr_fds;
 };
@@ -95,6 +109,7 @@ static void sanitize(char *out, size_t cap, const char *in)
 	out[i] = 0;
 }
 
+/* A direct connection: watched one-shot for the first byte of its next request. */
 static void watch_conn(struct api_server *s, struct api_conn *c, int op)
 {
 	struct epoll_event ev = {
@@ -104,6 +119,34 @@ static void watch_conn(struct api_server *s, struct api_conn *c, int op)
 
 	if (epoll_ctl(s->epfd, op, c->fd, &ev) < 0 && op == EPOLL_CTL_ADD)
 		log_debug("api: cannot watch a connection: %s", strerror(errno));
+}
+
+/* Watches fd (level-triggered) for want, or not at all (!on), where it had *have, *watched. */
+static void watch_fd(struct api_server *s, int fd, uint64_t tag, uint32_t *have, bool *watched,
+		     uint32_t want, bool on)
+{
+	struct epoll_event ev = { .events = want, .data.u64 = tag };
+	int op = !*watched ? EPOLL_CTL_ADD : !on ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+
+	if (on == *watched && (!on || want == *have))
+		return;
+	if (!on && !*watched)
+		return;
+	if (epoll_ctl(s->epfd, op, fd, &ev) < 0)
+		log_debug("api: cannot watch a relayed connection: %s", strerror(errno));
+	*have = want;
+	*watched = on;
+}
+
+/* A relayed connection: its two sockets watched for what the relay can move now. */
+static void watch_relay(struct api_server *s, struct api_conn *c)
+{
+	uint64_t i = (uint64_t)(c - s->conns);
+
+	watch_fd(s, api_relay_client_fd(c->relay), i, &c->client_ev, &c->client_watched,
+		 api_relay_client_events(c->relay), api_relay_client_watched(c->relay));
+	watch_fd(s, api_relay_near_fd(c->relay), TAG_NEAR + i, &c->near_ev, &c->near_watched,
+		 api_relay_near_events(c->relay), api_relay_near_watched(c->relay));
 }
 
 static void close_passed_fds(struct api_conn *c)
@@ -118,12 +161,21 @@ static void free_conn(struct api_server *s, struct api_conn *c)
 {
 	if (c->state == CONN_FREE)
 		return;
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	if (!c->in_mhd)
-		close(c->fd);
+	if (c->relay) {
+		watch_fd(s, api_relay_client_fd(c->relay), 0, &c->client_ev, &c->client_watched, 0,
+			 false);
+		watch_fd(s, api_relay_near_fd(c->relay), 0, &c->near_ev, &c->near_watched, 0,
+			 false);
+		api_relay_close(c->relay); /* the far end is libmicrohttpd's */
+		c->relay = NULL;
+	} else {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		if (!c->in_mhd)
+			close(c->fd);
+	}
 	close_passed_fds(c);
 	c->state = CONN_FREE;
-	c->fd = -1;
+	c->fd = c->mhd_fd = -1;
 	s->nr_conns--;
 }
 
@@ -131,8 +183,9 @@ static void set_state(struct api_server *s, struct api_conn *c, enum conn_state 
 {
 	c->state = st;
 	switch (st) {
-	case CONN_PEEKING:
+	case CONN_NEW:
 	case CONN_RECEIVING:
+	case CONN_DRAINING:
 		c->deadline_ns = now_ns() + s->request_ns;
 		break;
 	case CONN_IDLE:
@@ -144,61 +197,22 @@ static void set_state(struct api_server *s, struct api_conn *c, enum conn_state 
 	}
 }
 
-/* Gives the connection to libmicrohttpd; it owns (and closes) the fd from here on. */
+/* Gives mhd_fd to libmicrohttpd, which owns (and closes) it from here on. */
 static void hand_to_mhd(struct api_server *s, struct api_conn *c)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
 	c->in_mhd = true;
-	set_state(s, c, CONN_IDLE);
 	/* On failure libmicrohttpd closes the fd and reports no connection: drop ours. */
-	if (MHD_add_connection(s->mhd, c->fd, (struct sockaddr *)&addr, sizeof(sa_family_t)) !=
-	    MHD_YES) {
-		c->in_mhd = true; /* already closed */
+	if (MHD_add_connection(s->mhd, c->mhd_fd, (struct sockaddr *)&addr,
+			       sizeof(sa_family_t)) != MHD_YES) {
 		free_conn(s, c);
 		return;
 	}
-	watch_conn(s, c, EPOLL_CTL_MOD);
-}
-
-/* First bytes of a connection whose table takes descriptors: copy them out, leave the bytes. */
-static void peek_fds(struct api_server *s, struct api_conn *c)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * API_HTTP_MAX_FDS)];
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	ssize_t n = recvmsg(c->fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		watch_conn(s, c, EPOLL_CTL_MOD);
-		return;
-	}
-	if (n <= 0) {
-		free_conn(s, c);
-		return;
-	}
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		unsigned nr;
-		int *fds;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		nr = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		fds = (int *)(void *)CMSG_DATA(cm);
-		for (unsigned i = 0; i < nr; i++) {
-			if (c->nr_fds < s->routes->max_fds && c->nr_fds < API_HTTP_MAX_FDS)
-				c->fds[c->nr_fds++] = fds[i];
-			else
-				close(fds[i]);
-		}
-	}
-	hand_to_mhd(s, c);
+	if (c->relay)
+		watch_relay(s, c);
+	else
+		watch_conn(s, c, EPOLL_CTL_ADD);
 }
 
 static void accept_conns(struct api_server *s)
@@ -221,20 +235,46 @@ static void accept_conns(struct api_server *s)
 			continue;
 		}
 		memset(c, 0, sizeof(*c));
-		c->fd = fd;
+		c->fd = c->mhd_fd = fd;
+		if (s->routes->max_fds && api_relay_open(fd, &c->relay, &c->mhd_fd)) {
+			log_warn("api: cannot relay a connection: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
 		s->nr_conns++;
-		set_state(s, c, CONN_PEEKING);
-		watch_conn(s, c, EPOLL_CTL_ADD);
-		if (!s->routes->max_fds)
-			hand_to_mhd(s, c);
+		set_state(s, c, c->relay ? CONN_NEW : CONN_IDLE);
+		hand_to_mhd(s, c);
 	}
 }
 
-/* The first byte of a request arrived on an idle connection: its clock starts. */
-static void conn_readable(struct api_server *s, struct api_conn *c)
+/* A relayed connection's socket is ready: move what can move. */
+static void relay_ready(struct api_server *s, struct api_conn *c, uint32_t client_events)
 {
-	if (c->state == CONN_PEEKING)
-		peek_fds(s, c);
+	unsigned got = api_relay_pump(c->relay, client_events, c->fds, &c->nr_fds,
+				      MIN(s->routes->max_fds, API_HTTP_MAX_FDS));
+
+	/* The first byte of a request starts its clock. */
+	if ((got & API_RELAY_CLIENT_BYTES) && (c->state == CONN_NEW || c->state == CONN_IDLE))
+		set_state(s, c, CONN_RECEIVING);
+	if ((got & API_RELAY_DONE) && !c->in_mhd) {
+		free_conn(s, c);
+		return;
+	}
+	watch_relay(s, c);
+}
+
+/* The first byte of a request arrived on an idle direct connection: its clock starts. */
+static void conn_event(struct api_server *s, uint64_t tag, uint32_t events)
+{
+	struct api_conn *c;
+
+	if (tag >= TAG_NEAR + API_HTTP_MAX_CONNECTIONS)
+		return;
+	c = &s->conns[tag % API_HTTP_MAX_CONNECTIONS];
+	if (c->state == CONN_FREE)
+		return;
+	if (c->relay)
+		relay_ready(s, c, tag < TAG_NEAR ? events : 0);
 	else if (c->state == CONN_IDLE)
 		set_state(s, c, CONN_RECEIVING);
 }
@@ -248,33 +288,76 @@ static void expire(struct api_server *s)
 
 		if (c->state == CONN_FREE || !c->deadline_ns || c->deadline_ns > now)
 			continue;
+		c->deadline_ns = 0;
 		if (!c->in_mhd) {
 			free_conn(s, c);
-			continue;
+		} else if (c->relay) {
+			/* libmicrohttpd reads the end of the stream and frees the connection. */
+			api_relay_abort(c->relay);
+			relay_ready(s, c, 0);
+		} else {
+			shutdown(c->fd, SHUT_RDWR);
 		}
-		/* libmicrohttpd reads the end of the stream and frees the connection. */
-		shutdown(c->fd, SHUT_RDWR);
-		c->deadline_ns = 0;
 	}
 }
 
-void api_server_run(struct api_server *s)
+static void handle_events(struct api_server *s, bool accept_new)
 {
 	struct epoll_event evs[EVENTS_PER_RUN];
 	int n = epoll_wait(s->epfd, evs, EVENTS_PER_RUN, 0);
 
-	s->closed_in_run = false;
-	/* Connection events before the daemon runs: it may read the bytes that woke us. */
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = evs[i].data.u64;
 
-		if (tag == TAG_LISTEN)
-			accept_conns(s);
-		else if (tag < API_HTTP_MAX_CONNECTIONS && s->conns[tag].state != CONN_FREE)
-			conn_readable(s, &s->conns[tag]);
+		if (tag == TAG_LISTEN) {
+			if (accept_new)
+				accept_conns(s);
+		} else if (tag != TAG_MHD) {
+			conn_event(s, tag, evs[i].events);
+		}
 	}
+}
+
+/* Relayed clients' ends of stream that waited for the daemon to read what came before. */
+static bool pass_eofs(struct api_server *s)
+{
+	bool waiting = false;
+
+	for (unsigned i = 0; i < API_HTTP_MAX_CONNECTIONS; i++) {
+		struct api_conn *c = &s->conns[i];
+
+		if (c->state == CONN_FREE || !c->relay || !api_relay_eof_pending(c->relay))
+			continue;
+		relay_ready(s, c, 0);
+		waiting |= c->state != CONN_FREE && c->relay && api_relay_eof_pending(c->relay);
+	}
+	return waiting;
+}
+
+void api_server_run(struct api_server *s)
+{
+	s->closed_in_run = false;
+	/* Connection events before the daemon runs: it may read the bytes that woke us. */
+	handle_events(s, true);
 	MHD_run(s->mhd);
+	/* And after: relayed answers the daemon just wrote go to their clients now. */
+	if (s->routes->max_fds) {
+		handle_events(s, false);
+		pass_eofs(s);
+	}
 	expire(s);
+}
+
+bool api_server_busy(const struct api_server *s)
+{
+	for (unsigned i = 0; i < API_HTTP_MAX_CONNECTIONS; i++) {
+		const struct api_conn *c = &s->conns[i];
+
+		if (c->state == CONN_PROCESSING || c->state == CONN_DRAINING ||
+		    (c->state != CONN_FREE && c->relay && api_relay_pending(c->relay)))
+			return true;
+	}
+	return false;
 }
 
 int api_server_timeout_ms(struct api_server *s)
@@ -290,6 +373,9 @@ int api_server_timeout_ms(struct api_server *s)
 
 		if (c->state != CONN_FREE && c->deadline_ns && (!next || c->deadline_ns < next))
 			next = c->deadline_ns;
+		/* An end of stream waits for the daemon to read: look again shortly. */
+		if (c->state != CONN_FREE && c->relay && api_relay_eof_pending(c->relay))
+			next = MIN(next ? next : UINT64_MAX, now + EOF_RECHECK_NS);
 	}
 	if (next)
 		ms = next <= now ? 0 : (int64_t)((next - now + 999999) / 1000000);
@@ -327,17 +413,27 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 {
 	struct api_server *s = cls;
 	const union MHD_ConnectionInfo *ci;
+	struct api_conn *c;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 		for (unsigned i = 0; ci && i < API_HTTP_MAX_CONNECTIONS; i++)
-			if (s->conns[i].state != CONN_FREE && s->conns[i].fd == ci->connect_fd)
+			if (s->conns[i].state != CONN_FREE && s->conns[i].mhd_fd == ci->connect_fd)
 				*socket_context = &s->conns[i];
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		s->closed_in_run = true;
-		if (*socket_context)
-			free_conn(s, *socket_context);
+		c = *socket_context;
 		*socket_context = NULL;
+		s->closed_in_run = true;
+		if (!c || c->state == CONN_FREE)
+			return;
+		if (!c->relay) {
+			free_conn(s, c); /* libmicrohttpd closes the socket */
+			return;
+		}
+		/* Its last answer may still be on its way to the client. */
+		c->in_mhd = false;
+		set_state(s, c, CONN_DRAINING);
+		relay_ready(s, c, 0);
 	}
 }
 
@@ -353,10 +449,11 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		free(r);
 		*con_cls = NULL;
 	}
-	if (c && c->state != CONN_FREE) {
+	if (c && c->state != CONN_FREE && c->state != CONN_DRAINING) {
 		close_passed_fds(c);
 		set_state(s, c, CONN_IDLE);
-		watch_conn(s, c, EPOLL_CTL_MOD);
+		if (!c->relay)
+			watch_conn(s, c, EPOLL_CTL_MOD);
 	}
 }
 
@@ -373,7 +470,8 @@ static enum MHD_Result send_answer(struct MHD_Connection *mc, struct api_respons
 	}
 	resp->body = NULL;
 	if (len)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					resp->content_type ? resp->content_type : "application/json");
 	ret = MHD_queue_response(mc, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -395,6 +493,7 @@ static enum MHD_Result answer_error(struct api_server *s, struct MHD_Connection 
 	va_end(ap);
 	if (s->routes->error_body)
 		resp.body = s->routes->error_body(msg);
+	resp.content_type = s->routes->error_content_type;
 	if (s->routes->answered)
 		s->routes->answered(s->routes->ctx, req, resp.status);
 	return send_answer(mc, &resp);
@@ -472,8 +571,10 @@ static enum MHD_Result dispatch(struct api_server *s, struct MHD_Connection *mc,
 		req.nr_fds = r->conn->nr_fds;
 	}
 	route->handler(s->routes->ctx, &req, &resp);
-	if (resp.status >= 400 && !resp.body && s->routes->error_body)
+	if (resp.status >= 400 && !resp.body && s->routes->error_body) {
 		resp.body = s->routes->error_body("request failed");
+		resp.content_type = s->routes->error_content_type;
+	}
 	if (s->routes->answered)
 		s->routes->answered(s->routes->ctx, &req, resp.status);
 	return send_answer(mc, &resp);

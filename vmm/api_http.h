@@ -13,7 +13,10 @@
  *     API_HTTP_IDLE_TIMEOUT_S;
  *   - connections: at most API_HTTP_MAX_CONNECTIONS at once, more are closed on accept;
  *   - descriptors passed with SCM_RIGHTS: only when the route table asks for them, at most max_fds
- *     per connection (the rest are closed).
+ *     per request (the rest are closed); such a table's connections are relayed through cvmm
+ *     (vmm/api_relay.h: a bounded buffer each way), so that every request of a keep-alive
+ *     connection gets the descriptors sent with its bytes.  Descriptors a handler does not keep
+ *     are closed when its answer has gone.
  * A request the layer cannot accept is answered 400 in the table's error dialect, or its connection
  * is closed.  Handlers run on the caller's thread, one at a time.
  */
@@ -39,13 +42,18 @@ struct api_request {
 	const char *param;  /* the last path segment of a route ending in "/{}", else NULL */
 	const char *body;   /* NUL-terminated ("" without a body) */
 	size_t body_len;
-	int *fds;           /* passed with the request (SCM_RIGHTS); a handler keeping one sets it to -1 */
+	/*
+	 * Passed with the request's bytes (SCM_RIGHTS; with pipelined requests, with the bytes of
+	 * the next request answered); a handler keeping one sets it to -1.
+	 */
+	int *fds;
 	unsigned nr_fds;
 };
 
 struct api_response {
 	int status;  /* 200, 204, 400, 500 ... */
-	char *body;  /* malloc'd JSON, or NULL for none */
+	char *body;  /* malloc'd, or NULL for none */
+	const char *content_type; /* of the body; NULL: application/json */
 };
 
 typedef void (*api_handler_fn)(void *ctx, const struct api_request *req,
@@ -62,8 +70,9 @@ struct api_routes {
 	const struct api_route *routes;
 	size_t nr;
 	void *ctx; /* handed to every handler */
-	/* The body of an error answer in this dialect (malloc'd; NULL: none). */
+	/* The body of an error answer in this dialect (malloc'd; NULL: none), and its type. */
 	char *(*error_body)(const char *message);
+	const char *error_content_type; /* NULL: application/json */
 	/* Called with the answer of every request, after the handler (counters); may be NULL. */
 	void (*answered)(void *ctx, const struct api_request *req, int status);
 	unsigned max_fds; /* descriptors accepted per connection with SCM_RIGHTS; 0: none */
@@ -88,6 +97,12 @@ void api_server_close(struct api_server *s);
 
 /* Shorter deadlines than API_HTTP_REQUEST_TIMEOUT_S / API_HTTP_IDLE_TIMEOUT_S (tests). */
 void api_server_set_timeouts(struct api_server *s, unsigned request_ms, unsigned idle_ms);
+
+/*
+ * An answer is on its way: a request is being answered, or answer bytes have not reached their
+ * client yet.  A process about to exit after an answer runs the server until this is false.
+ */
+bool api_server_busy(const struct api_server *s);
 
 /* Open connections (for tests and metrics). */
 unsigned api_server_connections(const struct api_server *s);

@@ -2,7 +2,8 @@
 /*
  * The state the management API works on: the pre-boot config, then the VM.  Pre-boot requests
  * change the config (each checks what it can at once; config_validate() judges the whole at
- * InstanceStart), InstanceStart creates and starts the VM, later requests act on it.
+ * InstanceStart), InstanceStart creates and starts the VM, later requests act on it.  Cloud
+ * Hypervisor's dialect gives the whole config at once (api_create), then boots it (api_boot).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,9 @@ void api_vmm_free(struct api_vmm *a)
 		a->vm = NULL;
 	}
 	config_free(&a->cfg);
+	for (unsigned i = 0; i < a->nr_tap_fds; i++)
+		close(a->tap_fds[i]);
+	a->nr_tap_fds = 0;
 	free(a->root_partuuid);
 	free(a->log_path);
 	free(a->metrics_path);
@@ -45,6 +49,11 @@ void api_vmm_free(struct api_vmm *a)
 bool api_vmm_started(const struct api_vmm *a)
 {
 	return a->vm != NULL;
+}
+
+bool api_vmm_paused(struct api_vmm *a)
+{
+	return a->vm && vm_get_state(a->vm) == VM_PAUSED;
 }
 
 const char *api_vmm_state(struct api_vmm *a)
@@ -108,6 +117,27 @@ int api_set_boot_source(struct api_vmm *a, const char *kernel, const char *initr
 	       config_set_string(&c->initrd, initrd, "initrd_path", e) ?:
 	       config_set_string(&c->cmdline, cmdline, "boot_args", e) ?:
 	       config_set_string(&c->firmware, firmware, "firmware_path", e);
+}
+
+int api_set_vsock(struct vm_config *cfg, const char *what_cid, uint64_t cid,
+		  const char *what_path, const char *path, struct error *e)
+{
+	int ret;
+
+	if (cid < 3 || cid >= UINT32_MAX)
+		return BAD("%s %llu: guest CIDs start at 3 (0-2 are reserved)", what_cid,
+			   (unsigned long long)cid);
+	if (!*path)
+		return BAD("%s is empty", what_path);
+	if (strlen(path) > CONFIG_UDS_PATH_MAX - 11)
+		return BAD("%s is longer than a Unix socket path may be (%d bytes with the _PORT "
+			   "suffix)", what_path, CONFIG_UDS_PATH_MAX);
+	ret = config_set_string(&cfg->vsock.uds_path, path, what_path, e);
+	if (ret)
+		return ret;
+	cfg->vsock.guest_cid = (uint32_t)cid;
+	cfg->vsock.enabled = true;
+	return 0;
 }
 
 int api_find_drive(const struct api_vmm *a, const char *id)
@@ -181,32 +211,48 @@ static int find_net(const struct vm_config *cfg, const char *id)
 	return -1;
 }
 
+/* A network interface on its way to the config, as either dialect describes it. */
+struct net_spec {
+	const char *id;        /* NULL: none (the device is named after its tap) */
+	const char *tap;       /* a tap by name (Firecracker's host_dev_name), or NULL */
+	int fd;                /* an open tap queue (Cloud Hypervisor's vm.add-net), or -1 */
+	const uint8_t *mac;    /* NULL: a random, locally administered one */
+	unsigned mtu;          /* 0: the device's default */
+	const struct rate_limit_config *rx, *tx;
+};
+
 /*
- * Hands a validated network interface to the config: the tap by name, the interface's id, its
- * MAC and limiters; a PUT for an existing id replaces it in place (the guest's order stays).
- * config_validate() judges the rest at InstanceStart.
+ * Hands a validated network interface to the config, for both dialects: the tap by name or by
+ * descriptor, the interface's id, its MAC, MTU and limiters; an interface with an id the config
+ * has replaces it in place (the guest's order stays).  config_validate() judges the rest when the
+ * VM starts.
  */
-static int net_to_config(struct vm_config *cfg, const struct api_net *n, struct error *e)
+static int net_to_config(struct vm_config *cfg, const struct net_spec *n, struct error *e)
 {
 	struct net_config want;
 	char mac[18];
-	int i = find_net(cfg, n->id);
+	int i = n->id ? find_net(cfg, n->id) : -1;
 
 	config_net_init(&want);
-	want.tap = (char *)n->host_dev_name;
+	want.tap = (char *)n->tap;
+	want.fd = n->fd;
 	want.id = (char *)n->id;
-	if (n->has_mac) {
+	if (n->mtu)
+		want.mtu = n->mtu;
+	if (n->mac) {
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
 			 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
 		want.mac = mac;
 	}
-	want.rx_rate = n->rx;
-	want.tx_rate = n->tx;
+	want.rx_rate = *n->rx;
+	want.tx_rate = *n->tx;
 	return i < 0 ? config_add_net(cfg, &want, e) : config_set_net(&cfg->nets[i], &want, e);
 }
 
 int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 {
+	struct net_spec spec = { .id = n->id, .tap = n->host_dev_name, .fd = -1,
+				 .mac = n->has_mac ? n->mac : NULL, .rx = &n->rx, .tx = &n->tx };
 	unsigned i;
 	int ret;
 
@@ -214,12 +260,49 @@ int api_put_net(struct api_vmm *a, const struct api_net *n, struct error *e)
 		;
 	if (i == a->nr_nets && a->nr_nets == API_MAX_NETS)
 		return BAD("network-interfaces: at most %d interfaces", API_MAX_NETS);
-	ret = net_to_config(&a->cfg, n, e);
+	ret = net_to_config(&a->cfg, &spec, e);
 	if (ret)
 		return ret;
 	a->nets[i] = *n;
 	if (i == a->nr_nets)
 		a->nr_nets++;
+	return 0;
+}
+
+int api_can_add_tap(const struct api_vmm *a, struct error *e)
+{
+	if (!a->created)
+		return BAD("vm.add-net: no VM created (PUT vm.create first)");
+	if (a->vm)
+		return error_set(e, ERROR_USAGE, ENOTSUP,
+				 "vm.add-net: the VM is booted and cvmm has no network hotplug (add "
+				 "interfaces between vm.create and vm.boot)");
+	if (a->cfg.nr_nets >= API_MAX_NETS)
+		return BAD("vm.add-net: at most %d interfaces", API_MAX_NETS);
+	return 0;
+}
+
+int api_tap_to_config(struct vm_config *cfg, const struct api_tap *t, const char *what,
+		      struct error *e)
+{
+	struct net_spec spec = { .id = t->id[0] ? t->id : NULL, .tap = t->tap[0] ? t->tap : NULL,
+				 .fd = t->fd, .mac = t->has_mac ? t->mac : NULL, .mtu = t->mtu,
+				 .rx = &t->limiter, .tx = &t->limiter };
+
+	/* Cloud Hypervisor refuses a second device with an id in use. */
+	if (spec.id && find_net(cfg, spec.id) >= 0)
+		return BAD("%s: id '%s' is already an interface's", what, spec.id);
+	return net_to_config(cfg, &spec, e);
+}
+
+int api_add_tap(struct api_vmm *a, const struct api_tap *t, struct error *e)
+{
+	int ret = api_can_add_tap(a, e) ?: api_tap_to_config(&a->cfg, t, "vm.add-net", e);
+
+	if (ret)
+		return ret;
+	if (t->fd >= 0)
+		a->tap_fds[a->nr_tap_fds++] = t->fd;
 	return 0;
 }
 
@@ -304,6 +387,58 @@ int api_instance_start(struct api_vmm *a, struct error *e)
 	if (!ret)
 		log_info("instance %s started", a->id);
 	return ret;
+}
+
+int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e)
+{
+	int ret;
+
+	if (a->created)
+		return error_set(e, ERROR_USAGE, EEXIST, "vm.create: a VM is already created");
+	ret = config_validate(cfg, CONFIG_CHECK_ALL, e);
+	if (ret) {
+		error_prefix(e, "vm.create: ");
+		return ret;
+	}
+	config_free(&a->cfg);
+	a->cfg = *cfg;
+	config_init(cfg);
+	a->created = true;
+	return 0;
+}
+
+int api_boot(struct api_vmm *a, struct error *e)
+{
+	if (!a->created)
+		return BAD("vm.boot: no VM created (PUT vm.create first)");
+	if (a->vm)
+		return error_set(e, ERROR_USAGE, EBUSY, "vm.boot: the VM is already booted");
+	if (api_instance_start(a, e)) {
+		error_prefix(e, "vm.boot: ");
+		return -e->errnum;
+	}
+	return 0;
+}
+
+int api_vm_shutdown(struct api_vmm *a, struct error *e)
+{
+	int status;
+
+	if (!a->vm)
+		return error_set(e, ERROR_USAGE, EBUSY, "vm.shutdown: the VM is not booted");
+	vm_stop(a->vm, VM_EXIT_OK, "vm.shutdown: the VM stops");
+	status = vm_wait(a->vm);
+	vm_destroy(a->vm);
+	a->vm = NULL;
+	log_info("instance %s: the VM stopped (status %d); its config stays", a->id, status);
+	return 0;
+}
+
+void api_request_exit(struct api_vmm *a)
+{
+	a->exit_requested = true;
+	if (a->vm)
+		vm_stop(a->vm, VM_EXIT_OK, "vmm.shutdown: stopping");
 }
 
 int api_pause(struct api_vmm *a, struct error *e)

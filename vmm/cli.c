@@ -523,6 +523,24 @@ static int parse_api_sock(struct vm_config *cfg, struct cli_extra *x, const char
 	return 0;
 }
 
+static int parse_api_socket(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			    struct error *e)
+{
+	if (!*arg)
+		return BAD("empty path");
+	x->api_socket = arg;
+	return 0;
+}
+
+/* Cloud Hypervisor's --seccomp: Kata's clh drivers pass "false" to turn its filter off. */
+static int parse_seccomp(struct vm_config *cfg, struct cli_extra *x, const char *arg,
+			 struct error *e)
+{
+	if (strcmp(arg, "false"))
+		return BAD("'%s': cvmm installs no seccomp filter, so only false is accepted", arg);
+	return 0;
+}
+
 static int parse_config_file(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 			     struct error *e)
 {
@@ -656,6 +674,12 @@ static const struct cli_option options[] = {
 	  FOR_MEASURE },
 	{ "--api-sock", "PATH", "serve the Firecracker-compatible API on this Unix socket (0600)",
 	  parse_api_sock, FOR_RUN },
+	{ "--api-socket", "PATH",
+	  "serve the Cloud Hypervisor API subset (Kata's clh drivers) on this Unix socket (0600)",
+	  parse_api_socket, FOR_RUN },
+	{ "--seccomp", "false", "Cloud Hypervisor's flag: cvmm has no seccomp filter to turn off",
+	  parse_seccomp, FOR_RUN },
+	{ "-v", NULL, "as --verbose (Cloud Hypervisor's flag)", parse_verbose, FOR_RUN },
 	{ "--config-file", "PATH", "the API's JSON (boot-source, drives, ...): boot it at once",
 	  parse_config_file, FOR_RUN },
 	{ "--no-api", NULL, "no API socket (with --config-file or VM options)", parse_no_api,
@@ -674,6 +698,7 @@ void cli_print_usage(FILE *out, enum cli_command cmd)
 	if (cmd == CLI_RUN)
 		fprintf(out, "usage: cvmm --kernel PATH [OPTIONS]\n"
 			     "       cvmm --api-sock PATH [--config-file PATH] [OPTIONS]\n"
+			     "       cvmm --api-socket PATH [OPTIONS]\n"
 			     "       cvmm --tee tdx|snp --firmware PATH [--kernel PATH] [OPTIONS]\n"
 			     "       cvmm measure --tee tdx|snp --firmware PATH [OPTIONS]\n"
 			     "       cvmm snp-id-block --key KEY.pem --measurement HEX|"
@@ -737,6 +762,10 @@ int cli_parse(int argc, char **argv, enum cli_command cmd, struct vm_config *cfg
 			error_prefix(e, "%s: ", opt->name);
 			return -EINVAL;
 		}
+		/* The VM's options are those `cvmm measure` takes too. */
+		if ((opt->commands & FOR_MEASURE) && opt->parse != parse_help &&
+		    opt->parse != parse_verbose && !extra->vm_option)
+			extra->vm_option = opt->name;
 	}
 	/* The policy wins over whatever the other options said. */
 	sandbox_apply(cfg);

@@ -24,13 +24,15 @@ enum cli_command {
 struct cli_extra {
 	bool help;
 	bool json; /* measure: print inputs, plan and measurement as JSON */
-	const char *api_sock;     /* serve the API on this Unix socket */
+	const char *api_sock;     /* serve the Firecracker API on this Unix socket */
+	const char *api_socket;   /* serve the Cloud Hypervisor API subset on this Unix socket */
 	const char *config_file;  /* the API's JSON, applied at start; the VM boots at once */
 	bool no_api;
 	const char *id;           /* instance id (default: a fresh UUID) */
 	const char *log_path;     /* log file or FIFO */
 	const char *level;        /* its level */
 	const char *metrics_path; /* metrics file or FIFO */
+	const char *vm_option;    /* the first option that describes the VM (--vcpus ...), or NULL */
 };
 
 #define CLI_ID_MAX 64

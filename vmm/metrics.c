@@ -2,6 +2,7 @@
 /* Metrics lines: Firecracker's groups where cvmm has the numbers, then cvmm's own group. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -195,6 +196,46 @@ static void device_sums(json_t *devs, json_t *block, json_t *uart, const struct 
 	}
 }
 
+/* Exits by kind into exits; the conversions into conv, each name after prefix. */
+static void put_vm(json_t *exits, json_t *conv, const char *prefix, const struct vm_counters *c)
+{
+	static const char *const names[] = { "to_shared", "to_private", "pages_to_shared",
+					     "pages_to_private", "rejected" };
+	const uint64_t vals[] = { c->conversions.to_shared, c->conversions.to_private,
+				  c->conversions.pages_to_shared, c->conversions.pages_to_private,
+				  c->conversions.rejected };
+	char key[64];
+
+	put(exits, "exits_io", c->exits_io);
+	put(exits, "exits_mmio", c->exits_mmio);
+	put(exits, "exits_hypercall", c->exits_hypercall);
+	put(exits, "exits_memory_fault", c->exits_memory_fault);
+	put(exits, "exits_other", c->exits_other);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, names[i]);
+		put(conv, key, vals[i]);
+	}
+}
+
+json_t *metrics_vm_counters(struct vm *vm)
+{
+	json_t *o = json_object(), *v = json_object();
+	struct vm_counters c;
+
+	if (!o || !v) {
+		json_decref(o);
+		json_decref(v);
+		return NULL;
+	}
+	vm_get_counters(vm, &c);
+	for (unsigned i = 0; i < c.nr_virtio; i++)
+		json_object_set_new(o, c.virtio[i].name,
+				    device_json(&c.virtio[i].c, &c.virtio[i].model));
+	put_vm(v, v, "conversions_", &c);
+	json_object_set_new(o, "vm", v);
+	return o;
+}
+
 /* Firecracker's per-kind device groups (queue events) and cvmm's group. */
 static void vm_groups(json_t *line, struct vm *vm)
 {
@@ -225,16 +266,7 @@ static void vm_groups(json_t *line, struct vm *vm)
 	put(block, "queue_event_count", blk_kicks);
 	put(vsock, "queue_event_count", vsock_kicks);
 	put(rng, "entropy_event_count", rng_kicks);
-	put(cvmm, "exits_io", c.exits_io);
-	put(cvmm, "exits_mmio", c.exits_mmio);
-	put(cvmm, "exits_hypercall", c.exits_hypercall);
-	put(cvmm, "exits_memory_fault", c.exits_memory_fault);
-	put(cvmm, "exits_other", c.exits_other);
-	put(conv, "to_shared", c.conversions.to_shared);
-	put(conv, "to_private", c.conversions.to_private);
-	put(conv, "pages_to_shared", c.conversions.pages_to_shared);
-	put(conv, "pages_to_private", c.conversions.pages_to_private);
-	put(conv, "rejected", c.conversions.rejected);
+	put_vm(cvmm, conv, "", &c);
 	json_object_set_new(cvmm, "conversions", conv);
 	put(cvmm, "private_dma_refused", refused);
 	device_sums(devs, block, uart, &c);

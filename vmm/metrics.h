@@ -11,6 +11,7 @@
 #ifndef CVMM_METRICS_H
 #define CVMM_METRICS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -56,5 +57,11 @@ bool metrics_enabled(void);
 char *metrics_line(const struct metrics_input *in);
 /* Writes one line now; -EAGAIN when the FIFO was full (the line is dropped and counted). */
 int metrics_flush(const struct metrics_input *in);
+/*
+ * A VM's counters as Cloud Hypervisor's vm.counters gives them, two levels of integers: each
+ * virtio device's transport counters by its name, and "vm": exits by kind and the conversions of
+ * confidential memory.  NULL when out of memory.
+ */
+json_t *metrics_vm_counters(struct vm *vm);
 
 #endif

@@ -2,8 +2,10 @@
 /*
  * The process's main loop: one poll() over SIGINT/SIGTERM, the API socket, the VM's end and the
  * metrics timer.  The VM comes from the command line or --config-file (booted at once) or from the
- * API (booted on InstanceStart); cvmm exits when the VM ends, or on a signal, with the status the
- * VM's end gives (README.md).  API handlers run here, one at a time; each does bounded work.
+ * API (booted on InstanceStart, or vm.boot); cvmm exits when the VM ends, on a signal, or on
+ * vmm.shutdown, with the status the VM's end gives (README.md).  API handlers run here, one at a
+ * time; each does bounded work.  The API is Firecracker's (--api-sock) or the Cloud Hypervisor
+ * subset (--api-socket).
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "vmm/api_ch.h"
 #include "vmm/api_fc.h"
 #include "vmm/api_http.h"
 #include "vmm/api_state.h"
@@ -29,6 +32,7 @@
 #include "vmm/vm.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
+#define DRAIN_MS        2000 /* at the end, answers still on their way get this long */
 
 struct supervisor {
 	struct api_vmm a;
@@ -80,14 +84,18 @@ static int prepare(struct supervisor *s, const struct cli_extra *x, uint64_t sta
 		ret = api_set_metrics(a, x->metrics_path, e);
 	if (!ret && x->config_file)
 		ret = load_config_file(a, x->config_file, e);
-	if (ret || !x->api_sock)
+	if (ret || (!x->api_sock && !x->api_socket))
 		return ret;
-	api_fc_routes(a, &s->routes);
-	ret = api_server_open(x->api_sock, &s->routes, &s->api, e);
+	if (x->api_socket)
+		api_ch_routes(a, &s->routes);
+	else
+		api_fc_routes(a, &s->routes);
+	ret = api_server_open(x->api_socket ? x->api_socket : x->api_sock, &s->routes, &s->api, e);
 	if (!ret) {
 		a->api_ready_us = clock_us(CLOCK_MONOTONIC) - start_us;
 		a->api_ready_cpu_us = clock_us(CLOCK_PROCESS_CPUTIME_ID);
-		log_info("API listening on %s after %llu us", x->api_sock,
+		log_info("API listening on %s after %llu us",
+			 x->api_socket ? x->api_socket : x->api_sock,
 			 (unsigned long long)a->api_ready_us);
 	}
 	return ret;
@@ -168,6 +176,22 @@ static void loop(struct supervisor *s)
 		}
 		if (api != ~0u)
 			api_server_run(s->api);
+		if (s->a.exit_requested)
+			return;
+	}
+}
+
+/* Answers on their way (vmm.shutdown's own, say) reach their clients before the socket goes. */
+static void drain(struct supervisor *s)
+{
+	uint64_t end = clock_us(CLOCK_MONOTONIC) + DRAIN_MS * 1000;
+
+	while (s->api && api_server_busy(s->api) && clock_us(CLOCK_MONOTONIC) < end) {
+		struct pollfd p = { .fd = api_server_fd(s->api), .events = POLLIN };
+		int t = api_server_timeout_ms(s->api);
+
+		poll(&p, 1, t < 0 || t > 50 ? 50 : t);
+		api_server_run(s->api);
 	}
 }
 
@@ -192,8 +216,18 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 	int status = 0;
 	sigset_t sigs;
 
-	if (x->no_api && x->api_sock) {
-		log_error("--no-api and --api-sock exclude each other");
+	if (x->no_api && (x->api_sock || x->api_socket)) {
+		log_error("--no-api and --api-sock/--api-socket exclude each other");
+		return 2;
+	}
+	if (x->api_sock && x->api_socket) {
+		log_error("--api-sock (Firecracker's API) and --api-socket (Cloud Hypervisor's) "
+			  "exclude each other: one API per cvmm");
+		return 2;
+	}
+	if (x->api_socket && (x->vm_option || x->config_file)) {
+		log_error("--api-socket: the VM is described with PUT vm.create, not with %s on the "
+			  "command line", x->vm_option ? x->vm_option : "--config-file");
 		return 2;
 	}
 	if (x->config_file && (cfg->kernel || cfg->firmware)) {
@@ -201,7 +235,7 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 			  "--kernel/--firmware");
 		return 2;
 	}
-	if (!boot_now && !x->api_sock) {
+	if (!boot_now && !x->api_sock && !x->api_socket) {
 		log_error("--kernel PATH is required (or --config-file PATH, or --api-sock PATH to "
 			  "describe the VM through the API; see cvmm --help)");
 		return 2;
@@ -229,6 +263,7 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 		goto out;
 	}
 	loop(&s);
+	drain(&s);
 	/* No request runs while the VM goes away. */
 	api_server_close(s.api);
 	s.api = NULL;

@@ -299,15 +299,74 @@ def blk_seeds():
     write("fuzz_blk", "read_only_uring", bytes([0x03, 3]) + seq)
 
 
-def main():
-    vsock_seeds()
-    virtq_seeds()
-    firmware_seeds()
-    boot_seeds()
-    launch_seeds()
-    blk_seeds()
+# ---------------------------------------------------------------- fuzz_api (Cloud Hypervisor)
+
+CH, CH_FDS = 0x02, 0x06  # HTTP to the Cloud Hypervisor table; with two descriptors attached
+
+
+def http(method, path, body=b"", extra=b""):
+    head = b"%s /api/v1/%s HTTP/1.1\r\nHost: localhost\r\n" % (method, path)
+    if body or method == b"PUT":
+        head += b"Content-Length: %d\r\nContent-Type: application/json\r\n" % len(body)
+    return head + extra + b"\r\n" + body
+
+
+def api_ch_seeds():
+    # Kata's Go clh driver: vm.create as its openapi client marshals it (keys sorted), then the
+    # rest of its flow, pipelined; the TDX pod's body; vm.add-net as DumpRequest writes it, with
+    # the tap descriptors attached; refused fields and endpoints.
+    plain = (b'{"console":{"iommu":false,"mode":"Off"},"cpus":{"boot_vcpus":1,'
+             b'"kvm_hyperv":false,"max_vcpus":4,"topology":{"cores_per_die":4,'
+             b'"dies_per_package":1,"packages":1,"threads_per_core":1}},"iommu":false,'
+             b'"landlock_enable":false,"memory":{"hotplug_method":"Acpi",'
+             b'"hotplug_size":2147483648,"hugepages":false,"mergeable":false,"prefault":false,'
+             b'"shared":true,"size":268435456,"thp":true},"payload":{"cmdline":"quiet",'
+             b'"initramfs":"/bin/sh","kernel":"/bin/sh"},"pvpanic":false,"rng":{"iommu":false,'
+             b'"src":"/dev/urandom"},"serial":{"iommu":false,"mode":"Off"},"vsock":{"cid":3,'
+             b'"iommu":false,"socket":"/tmp/clh.sock"},"watchdog":false}')
+    tdx = (b'{"console":{"iommu":false,"mode":"Off"},"cpus":{"boot_vcpus":2,"max_vcpus":2},'
+           b'"disks":[{"direct":false,"iommu":false,"num_queues":1,"path":"/bin/sh",'
+           b'"queue_size":128,"readonly":true,"vhost_user":false}],"memory":{"shared":true,'
+           b'"size":67108864,"thp":true},"payload":{"cmdline":"root=/dev/vda1","firmware":'
+           b'"/bin/sh","kernel":"/bin/sh"},"platform":{"num_pci_segments":1,"tdx":true},'
+           b'"serial":{"mode":"Off"}}')
+    net = (b'{"iommu":false,"ip":"192.168.249.1","mac":"02:aa:bb:cc:dd:01",'
+           b'"mask":"255.255.255.0","num_queues":2,"queue_size":256,"vhost_mode":"Client",'
+           b'"vhost_user":false}')
+    flow = (http(b"GET", b"vmm.ping") + http(b"PUT", b"vm.create", plain) +
+            http(b"GET", b"vm.info") + http(b"PUT", b"vm.boot") + http(b"GET", b"vm.counters") +
+            http(b"PUT", b"vm.resize", b'{"desired_vcpus":2}') + http(b"PUT", b"vm.shutdown") +
+            http(b"PUT", b"vmm.shutdown"))
+    write("fuzz_api", "ch_kata_flow", bytes([CH]) + flow)
+    write("fuzz_api", "ch_tdx_create", bytes([CH]) + http(b"PUT", b"vm.create", tdx) +
+          http(b"PUT", b"vm.boot"))
+    write("fuzz_api", "ch_add_net_fds", bytes([CH_FDS]) + http(b"PUT", b"vm.add-net", net,
+                                                               b"Accept: application/json\r\n"))
+    # runtime-rs's ch driver: the pod's interface in vm.create's net, a tap by name (serde: ip
+    # and mask at their defaults); a second one by name through vm.add-net.
+    rs_net = (b'{"payload":{"kernel":"/bin/sh","cmdline":"quiet"},"net":[{"tap":"tap0_kata",'
+              b'"ip":"192.168.249.1","mask":"255.255.255.0","mac":"02:aa:bb:cc:dd:05",'
+              b'"iommu":false,"num_queues":2,"queue_size":256,"vhost_user":false,'
+              b'"vhost_mode":"Client","id":"eth0"}],"fs":[]}')
+    write("fuzz_api", "ch_runtime_rs_net", bytes([CH]) + http(b"PUT", b"vm.create", rs_net) +
+          http(b"PUT", b"vm.add-net", b'{"tap":"tap1","id":"eth1","mtu":9000}') +
+          http(b"GET", b"vm.info") + http(b"PUT", b"vm.boot"))
+    refused = (b'{"payload":{"kernel":"/bin/sh"},"fs":[{"tag":"t","socket":"/s",'
+               b'"num_queues":1,"queue_size":1024}],"pmem":[{"file":"/f"}],"net":[{}]}')
+    write("fuzz_api", "ch_refused", bytes([CH]) + http(b"PUT", b"vm.create", refused) +
+          http(b"PUT", b"vm.add-disk", b'{"path":"/x"}'))
+
+
+GROUPS = {"vsock": vsock_seeds, "virtq": virtq_seeds, "firmware": firmware_seeds,
+          "boot": boot_seeds, "launch": launch_seeds, "blk": blk_seeds, "api_ch": api_ch_seeds}
+
+
+def main(args):
+    # Every group by default; or the ones named (e.g. "api_ch").
+    for name in args or GROUPS:
+        GROUPS[name]()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

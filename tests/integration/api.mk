@@ -11,3 +11,6 @@ INTEGRATION_ITEMS += --item mptable_guest \
 INTEGRATION_ITEMS += --item api_linux "CVMM=$(BUILD)/cvmm NESTED=$(NESTED_OUT) bash tests/integration/api_linux.sh"
 test-integration: $(NESTED_L2_RD)
 INTEGRATION_HOST_ITEMS += --host-item api_cli "CVMM=$(BUILD)/cvmm bash tests/integration/api_cli.sh"
+# Kata's Go clh driver (the Cloud Hypervisor API subset): an ordinary pod's L2 guest, and a TDX
+# pod refused with the probe's line where there is no TDX.
+INTEGRATION_ITEMS += --item api_kata_clh "CVMM=$(BUILD)/cvmm NESTED=$(NESTED_OUT) bash tests/integration/api_kata_clh.sh"

@@ -76,5 +76,41 @@ wait "$pid"
 pid=
 [ ! -e "$sock" ] && ok || bad "socket left behind"
 
+# The Cloud Hypervisor subset's command line: one API per cvmm, the VM from vm.create only, Cloud
+# Hypervisor's -v and --seccomp false taken; with no KVM, vm.boot is a 500 and vmm.shutdown ends
+# cvmm with status 0.
+expect_exit 2 'exclude each other' --api-sock "$tmp/s" --api-socket "$tmp/t"
+expect_exit 2 'exclude each other' --api-socket "$tmp/t" --no-api
+expect_exit 2 'described with PUT vm.create, not with --kernel' --api-socket "$tmp/t" --kernel "$tmp/kernel"
+expect_exit 2 'not with --vcpus on the command line' --api-socket "$tmp/t" --vcpus 2
+expect_exit 2 'not with --quote-service' --api-socket "$tmp/t" --quote-service unix:/q
+expect_exit 2 'described with PUT vm.create' --api-socket "$tmp/t" --config-file "$tmp/k.json"
+expect_exit 2 "cvmm installs no seccomp filter" --api-socket "$tmp/t" --seccomp true
+expect_exit 2 "exists and is not a socket" --api-socket "$tmp/file"
+sock=$tmp/clh-api.sock
+CVMM_KVM_DEVICE=/nonexistent/kvm "$CVMM" --api-socket "$sock" -v --seccomp false </dev/null \
+	2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.02; done
+[ "$(call http://localhost/api/v1/vmm.ping)" = 200 ] && grep -q '"version"' "$tmp/body" && ok ||
+	bad "vmm.ping"
+[ "$(stat -c %a "$sock")" = 600 ] && ok || bad "socket mode"
+[ "$(call -X PUT --data-binary '{"payload":' http://localhost/api/v1/vm.create)" = 400 ] &&
+	grep -q 'malformed JSON' "$tmp/body" && ok || bad "vm.create malformed: $(cat "$tmp/body")"
+if [ -f "$kernel" ]; then
+	[ "$(call -X PUT --data-binary "{\"payload\":{\"kernel\":\"$kernel\"},\"fs\":[{\"tag\":\"t\",\"socket\":\"/s\",\"num_queues\":1,\"queue_size\":1024}]}" http://localhost/api/v1/vm.create)" = 400 ] &&
+	grep -q 'vm.create.fs: cvmm has no virtio-fs' "$tmp/body" && ok || bad "fs: $(cat "$tmp/body")"
+	[ "$(call -X PUT --data-binary "{\"payload\":{\"kernel\":\"$kernel\"}}" http://localhost/api/v1/vm.create)" = 204 ] &&
+	[ "$(call -X PUT http://localhost/api/v1/vm.boot)" = 500 ] &&
+	grep -q 'cannot open /nonexistent/kvm' "$tmp/body" && ok || bad "vm.boot without KVM: $(cat "$tmp/body")"
+	[ "$(call http://localhost/api/v1/vm.info)" = 200 ] && grep -q '"state":"Created"' "$tmp/body" &&
+		ok || bad "vm.info after a failed boot: $(cat "$tmp/body")"
+fi
+[ "$(call -X PUT http://localhost/api/v1/vmm.shutdown)" = 204 ] && ok || bad "vmm.shutdown"
+wait "$pid"
+[ $? = 0 ] && ok || bad "vmm.shutdown: not 0"
+pid=
+[ ! -e "$sock" ] && ok || bad "socket left behind after vmm.shutdown"
+
 echo "api_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -4,7 +4,8 @@
  * thread: routing, a 0600 socket, huge bodies (by Content-Length and chunked), malformed requests,
  * a client sending one byte at a time, idle connections, more connections than the limit, and
  * descriptors passed with SCM_RIGHTS.  After each, the server still answers and no descriptor
- * leaked.
+ * leaked.  Every test runs twice: with a route table that takes descriptors (its connections are
+ * relayed through cvmm) and with one that does not (libmicrohttpd reads the client directly).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,8 +36,12 @@ static char dir[64], sock[96];
 static struct api_server *server;
 static pthread_t thread;
 static int stop_fd;
-static unsigned last_fds_seen;
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static bool relayed; /* the group being run: a table that takes descriptors */
+static unsigned last_fds_seen, fds_requests;
 static int passed_fd_kept = -1;
+static int fd_seen_tag[4];
 
 static void h_ping(void *ctx, const struct api_request *req, struct api_response *resp)
 {
@@ -57,9 +62,23 @@ static void h_item(void *ctx, const struct api_request *req, struct api_response
 		resp->status = 500;
 }
 
+/* Which eventfd a descriptor is: its counter's value (each test fd holds a distinct one). */
+static int fd_tag(int fd)
+{
+	uint64_t v = 0;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	return (int)v;
+}
+
 static void h_fds(void *ctx, const struct api_request *req, struct api_response *resp)
 {
 	last_fds_seen = req->nr_fds;
+	if (fds_requests < ARRAY_LEN(fd_seen_tag))
+		fd_seen_tag[fds_requests++] = req->nr_fds ? fd_tag(req->fds[0]) : 0;
 	/* The handler keeps the first; the layer closes the others. */
 	if (req->nr_fds) {
 		passed_fd_kept = req->fds[0];
@@ -128,6 +147,8 @@ static int start_server(void **state)
 {
 	struct error e = ERROR_INIT;
 
+	/* The relayed table takes 2 descriptors per request, the direct one none. */
+	routes.max_fds = relayed ? 2 : 0;
 	log_threshold = LOG_ERROR;
 	snprintf(dir, sizeof(dir), "/tmp/cvmm-http-XXXXXX");
 	assert_non_null(mkdtemp(dir));
@@ -389,8 +410,8 @@ static void test_slow_client(void **state)
 		t0 = ms_now();
 		read_for(fd, buf, sizeof(buf), 3000, &closed);
 		assert_true(closed);
-		/* This table takes descriptors: a silent connection has the request deadline. */
-		assert_true(ms_now() - t0 >= 250 && ms_now() - t0 < 2500);
+		/* Relayed, a silent new connection has the request deadline, else the idle one. */
+		assert_true(ms_now() - t0 >= (relayed ? 250 : 550) && ms_now() - t0 < 2500);
 	}
 	close(fd);
 	assert_int_equal(settled_fds(), before);
@@ -420,35 +441,157 @@ static void test_many_connections(void **state)
 	assert_int_equal(settled_fds(), before);
 }
 
+/* Sends req on fd with these descriptors attached to its bytes. */
+static void send_with_fds(int fd, const char *req, const int *fds, unsigned nr)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)req, .iov_len = strlen(req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = CMSG_SPACE(nr * sizeof(int)) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	assert_true(nr >= 1 && nr <= 4);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
+	assert_int_equal(sendmsg(fd, &msg, MSG_NOSIGNAL), (ssize_t)strlen(req));
+}
+
+/* An eventfd whose counter is tag: a descriptor the handler can recognise. */
+static int tagged_fd(unsigned tag)
+{
+	return eventfd(tag, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
 static void test_passed_fds(void **state)
 {
 	const char *req = "PUT /fds HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
-	char cbuf[CMSG_SPACE(3 * sizeof(int))], buf[512];
-	struct iovec iov = { .iov_base = (void *)req, .iov_len = strlen(req) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	char buf[512];
 	int p[3], before, fd;
 	bool closed;
 
 	for (int i = 0; i < 3; i++)
-		p[i] = eventfd(0, EFD_CLOEXEC);
+		p[i] = tagged_fd(7 + (unsigned)i);
 	before = settled_fds();
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(p));
-	memcpy(CMSG_DATA(cm), p, sizeof(p));
+	passed_fd_kept = -1;
 	fd = connect_api();
-	assert_int_equal(sendmsg(fd, &msg, 0), (ssize_t)strlen(req));
+	send_with_fds(fd, req, p, 3);
 	read_for(fd, buf, sizeof(buf), 2000, &closed);
 	assert_non_null(strstr(buf, "HTTP/1.1 204"));
 	close(fd);
-	/* Two of three taken (max_fds), one kept by the handler: one more fd than before. */
-	assert_int_equal(last_fds_seen, 2);
-	assert_int_equal(settled_fds(), before + 1);
-	close(passed_fd_kept);
+	if (relayed) {
+		/* Two of three taken (max_fds), one kept by the handler: one more fd than before. */
+		assert_int_equal(last_fds_seen, 2);
+		assert_int_equal(fd_tag(passed_fd_kept), 7);
+		assert_int_equal(settled_fds(), before + 1);
+		close(passed_fd_kept);
+	} else {
+		/* A table without descriptors: the kernel drops them with the bytes. */
+		assert_int_equal(last_fds_seen, 0);
+		assert_int_equal(settled_fds(), before);
+	}
 	for (int i = 0; i < 3; i++)
 		close(p[i]);
+}
+
+/*
+ * Kata's clh driver sends each vm.add-net on one connection, each with its own tap fds: every
+ * request gets the descriptors that came with its bytes, on every request of the connection.
+ */
+static void test_fds_per_request(void **state)
+{
+	const char *req = "PUT /fds HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+	char buf[512];
+	int before = settled_fds(), fd = connect_api(), t[3];
+	bool closed;
+
+	fds_requests = 0;
+	memset(fd_seen_tag, 0, sizeof(fd_seen_tag));
+	for (unsigned i = 0; i < 3; i++) {
+		t[i] = tagged_fd(100 + i);
+		passed_fd_kept = -1;
+		if (i == 1)
+			send_all(fd, req, strlen(req)); /* this one carries none */
+		else
+			send_with_fds(fd, req, &t[i], 1);
+		read_for(fd, buf, sizeof(buf), 2000, &closed);
+		assert_non_null(strstr(buf, "HTTP/1.1 204"));
+		assert_false(closed);
+		if (passed_fd_kept >= 0)
+			close(passed_fd_kept);
+	}
+	close(fd);
+	for (unsigned i = 0; i < 3; i++)
+		close(t[i]);
+	assert_int_equal(fds_requests, 3);
+	assert_int_equal(fd_seen_tag[0], relayed ? 100 : 0);
+	assert_int_equal(fd_seen_tag[1], 0);
+	assert_int_equal(fd_seen_tag[2], relayed ? 102 : 0);
+	assert_int_equal(settled_fds(), before);
+}
+
+/*
+ * A client that sends requests without reading the answers: the relay's buffers fill and it stops
+ * reading that client; others are served, and at the deadline the connection goes, leaving no
+ * descriptor behind.  Also descriptors on every message of the flood.
+ */
+static void test_unread_answers(void **state)
+{
+	const char *req = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+	int before = settled_fds(), fd = connect_api(), ev = tagged_fd(1);
+	uint64_t t0 = ms_now();
+	bool closed = false;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 20000; i++) {
+		if (i % 100 == 0)
+			send_with_fds(fd, req, &ev, 1);
+		else if (send(fd, req, strlen(req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			break;
+	}
+	assert_int_equal(request("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n", NULL, 0), 200);
+	/* The stuck connection ends at its deadline (idle 600 ms, request 300 ms here). */
+	while (!closed && ms_now() - t0 < 5000) {
+		char b[4096];
+		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+		if (n == 0)
+			closed = true;
+		else if (n < 0)
+			usleep(20 * 1000);
+	}
+	close(fd);
+	close(ev);
+	assert_true(closed);
+	assert_int_equal(settled_fds(), before);
+	assert_false(api_server_busy(server));
+}
+
+/*
+ * A client that sends its request and ends its side of the stream (shutdown SHUT_WR) still gets
+ * the answer, then the end; one that ends in the middle of a request and goes gets nothing, and
+ * in both cases the connection goes away with nothing left behind.
+ */
+static void test_half_close(void **state)
+{
+	const char *req = "PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+	int before = settled_fds(), fd = connect_api();
+	char buf[1024];
+	bool closed;
+
+	send_all(fd, req, strlen(req));
+	shutdown(fd, SHUT_WR);
+	read_for(fd, buf, sizeof(buf), 3000, &closed);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	assert_non_null(strstr(buf, "hello"));
+	close(fd);
+	fd = connect_api();
+	send_all(fd, req, strlen(req) - 3);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	assert_int_equal(settled_fds(), before);
+	assert_int_equal(api_server_connections(server), 0);
 }
 
 static void test_socket_path_rules(void **state)
@@ -483,8 +626,15 @@ int main(void)
 		cmocka_unit_test(test_slow_client),
 		cmocka_unit_test(test_many_connections),
 		cmocka_unit_test(test_passed_fds),
+		cmocka_unit_test(test_fds_per_request),
+		cmocka_unit_test(test_unread_answers),
+		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_socket_path_rules),
 	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, start_server, stop_server);
+	relayed = true;
+	failed = cmocka_run_group_tests_name("relayed", tests, start_server, stop_server);
+	relayed = false;
+	return failed | cmocka_run_group_tests_name("direct", tests, start_server, stop_server);
 }

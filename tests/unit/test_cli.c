@@ -188,6 +188,33 @@ static void test_measure_words(void **state)
 	config_free(&cfg);
 }
 
+/* Cloud Hypervisor's flags, and which option first describes the VM (--api-socket refuses it). */
+static void test_clh_words(void **state)
+{
+	const char *const plain[] = { "cvmm", "--api-socket", "/s", "-v", "--seccomp", "false",
+				      "--log-path", "/l", NULL };
+	const char *const vm[] = { "cvmm", "--api-socket", "/s", "-v", "--vcpus", "2", "--tee",
+				   "tdx", NULL };
+	struct cli_extra x;
+	struct vm_config cfg;
+	struct error e = ERROR_INIT;
+
+	assert_int_equal(cli_parse(8, (char **)plain, CLI_RUN, &cfg, &x, &e), 0);
+	assert_string_equal(x.api_socket, "/s");
+	assert_null(x.api_sock);
+	assert_null(x.vm_option);
+	assert_int_equal(cfg.verbose, 1);
+	config_free(&cfg);
+	assert_int_equal(cli_parse(8, (char **)vm, CLI_RUN, &cfg, &x, &e), 0);
+	assert_string_equal(x.vm_option, "--vcpus");
+	config_free(&cfg);
+	assert_int_not_equal(PARSE(&cfg, &e, "--api-socket", "/s", "--seccomp", "true"), 0);
+	assert_non_null(strstr(e.msg, "--seccomp: 'true': cvmm installs no seccomp filter"));
+	config_free(&cfg);
+	assert_int_not_equal(PARSE(&cfg, &e, "--api-socket", ""), 0);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_bad_words),
 		cmocka_unit_test(test_drive_array_bound),
 		cmocka_unit_test(test_measure_words),
+		cmocka_unit_test(test_clh_words),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
