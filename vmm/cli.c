@@ -532,12 +532,18 @@ static int parse_api_socket(struct vm_config *cfg, struct cli_extra *x, const ch
 	return 0;
 }
 
-/* Cloud Hypervisor's --seccomp: Kata's clh drivers pass "false" to turn its filter off. */
+/*
+ * Cloud Hypervisor's --seccomp: Kata's clh drivers pass "false" to turn its filter off (true is
+ * the default); cvmm has no mode that only logs a violation.
+ */
 static int parse_seccomp(struct vm_config *cfg, struct cli_extra *x, const char *arg,
 			 struct error *e)
 {
-	if (strcmp(arg, "false"))
-		return BAD("'%s': cvmm installs no seccomp filter, so only false is accepted", arg);
+	if (!strcmp(arg, "false"))
+		cfg->seccomp = SECCOMP_LEVEL_OFF;
+	else if (strcmp(arg, "true"))
+		return BAD("'%s': true (the default: every thread's filter) or false (none, as "
+			   "--no-seccomp); cvmm has no log-only mode", arg);
 	return 0;
 }
 
@@ -677,7 +683,7 @@ static const struct cli_option options[] = {
 	{ "--api-socket", "PATH",
 	  "serve the Cloud Hypervisor API subset (Kata's clh drivers) on this Unix socket (0600)",
 	  parse_api_socket, FOR_RUN },
-	{ "--seccomp", "false", "Cloud Hypervisor's flag: cvmm has no seccomp filter to turn off",
+	{ "--seccomp", "true|false", "Cloud Hypervisor's flag: false is --no-seccomp",
 	  parse_seccomp, FOR_RUN },
 	{ "-v", NULL, "as --verbose (Cloud Hypervisor's flag)", parse_verbose, FOR_RUN },
 	{ "--config-file", "PATH", "the API's JSON (boot-source, drives, ...): boot it at once",

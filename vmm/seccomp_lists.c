@@ -95,6 +95,8 @@ const struct seccomp_rule seccomp_rules[] = {
 	 * image opened, checked and locked here), Ctrl+Alt+Del, pause and resume.
 	 */
 	ROW(accept4, SC_SUP, SECCOMP_F_API),
+	/* Each connection of a table that takes descriptors is relayed through a socketpair. */
+	ROW_ARGS(socketpair, SC_SUP, SECCOMP_F_API, SC_ARGS_UNIX_SOCKET),
 	ROW(recvfrom, SC_SUP, SECCOMP_F_API),
 	ROW(recvmsg, SC_SUP, SECCOMP_F_API),
 	ROW(sendto, SC_SUP, SECCOMP_F_API),
@@ -138,6 +140,9 @@ const struct seccomp_ioctl seccomp_ioctls[] = {
 	{ TCSETS, SC_SUP, SECCOMP_F_CONSOLE },
 	/* The API: a swapped drive's size; the keyboard's interrupt for Ctrl+Alt+Del. */
 	{ BLKGETSIZE64, SC_SUP, SECCOMP_F_API },
+	/* ... a relayed connection: what libmicrohttpd's end still holds (vmm/api_relay.c). */
+	{ FIONREAD, SC_SUP, SECCOMP_F_API },
+	{ TIOCOUTQ, SC_SUP, SECCOMP_F_API }, /* SIOCOUTQ */
 	{ KVM_IRQ_LINE, SC_SUP, SECCOMP_F_API },
 	{ KVM_SIGNAL_MSI, SC_SUP, SECCOMP_F_API | SECCOMP_F_SPLIT_IRQ },
 };

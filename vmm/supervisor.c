@@ -253,7 +253,7 @@ int supervisor_run(struct vm_config *cfg, const struct cli_extra *x, uint64_t st
 	}
 	log_startup("parsed");
 	/* The API goes on being served once the VM runs: the supervisor's filter allows it. */
-	seccomp_supervisor_serves_api(x->api_sock != NULL);
+	seccomp_supervisor_serves_api(x->api_sock || x->api_socket);
 	id = make_id(x, uuid);
 	log_set_instance(id);
 	api_vmm_init(&s.a, id, cfg);

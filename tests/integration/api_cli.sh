@@ -85,7 +85,7 @@ expect_exit 2 'described with PUT vm.create, not with --kernel' --api-socket "$t
 expect_exit 2 'not with --vcpus on the command line' --api-socket "$tmp/t" --vcpus 2
 expect_exit 2 'not with --quote-service' --api-socket "$tmp/t" --quote-service unix:/q
 expect_exit 2 'described with PUT vm.create' --api-socket "$tmp/t" --config-file "$tmp/k.json"
-expect_exit 2 "cvmm installs no seccomp filter" --api-socket "$tmp/t" --seccomp true
+expect_exit 2 "cvmm has no log-only mode" --api-socket "$tmp/t" --seccomp log
 expect_exit 2 "exists and is not a socket" --api-socket "$tmp/file"
 sock=$tmp/clh-api.sock
 CVMM_KVM_DEVICE=/nonexistent/kvm "$CVMM" --api-socket "$sock" -v --seccomp false </dev/null \

@@ -204,12 +204,16 @@ static void test_clh_words(void **state)
 	assert_null(x.api_sock);
 	assert_null(x.vm_option);
 	assert_int_equal(cfg.verbose, 1);
+	assert_int_equal(cfg.seccomp, SECCOMP_LEVEL_OFF); /* --seccomp false: --no-seccomp */
 	config_free(&cfg);
 	assert_int_equal(cli_parse(8, (char **)vm, CLI_RUN, &cfg, &x, &e), 0);
 	assert_string_equal(x.vm_option, "--vcpus");
 	config_free(&cfg);
-	assert_int_not_equal(PARSE(&cfg, &e, "--api-socket", "/s", "--seccomp", "true"), 0);
-	assert_non_null(strstr(e.msg, "--seccomp: 'true': cvmm installs no seccomp filter"));
+	assert_int_equal(PARSE(&cfg, &e, "--api-socket", "/s", "--seccomp", "true"), 0);
+	assert_int_equal(cfg.seccomp, SECCOMP_LEVEL_DEFAULT);
+	config_free(&cfg);
+	assert_int_not_equal(PARSE(&cfg, &e, "--api-socket", "/s", "--seccomp", "log"), 0);
+	assert_non_null(strstr(e.msg, "--seccomp: 'log': true (the default"));
 	config_free(&cfg);
 	assert_int_not_equal(PARSE(&cfg, &e, "--api-socket", ""), 0);
 	config_free(&cfg);

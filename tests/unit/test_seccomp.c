@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <linux/kvm.h>
+#include <linux/sockios.h>
 
 #include "tests/unit/input_files.h"
 #include "tests/unit/kvm_recorder.h"
@@ -52,6 +54,8 @@ enum attempt {
 	TRY_MMAP_EXEC,
 	TRY_ALLOWED, /* only what every list allows: the child exits 0 */
 	TRY_OPENAT_ALLOWED, /* openat where it is allowed: the child exits 0 */
+	TRY_API_RELAY, /* an API relay's socketpair and its queue ioctls: the child exits 0 */
+	TRY_SOCKETPAIR_INET, /* socketpair of another family */
 };
 
 struct outcome {
@@ -94,6 +98,20 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 		if (p != MAP_FAILED)
 			_exit(0);
 		break;
+	case TRY_API_RELAY: {
+		int sv[2], n;
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0 &&
+		    ioctl(sv[0], FIONREAD, &n) == 0 && ioctl(sv[0], SIOCOUTQ, &n) == 0)
+			_exit(0);
+		break;
+	}
+	case TRY_SOCKETPAIR_INET: {
+		int sv[2];
+
+		syscall(SYS_socketpair, AF_INET, SOCK_STREAM, 0, sv);
+		break;
+	}
 	case TRY_OPENAT_ALLOWED:
 		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY) >= 0)
 			_exit(0);
@@ -230,6 +248,11 @@ static void test_supervisor_with_api(void **state)
 	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_OPENAT, "openat");
 	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_API, TRY_OPENAT_ALLOWED);
 	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_API, TRY_EXECVE, "execve");
+	/* The Cloud Hypervisor table's connections are relayed through a Unix socketpair. */
+	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_API, TRY_API_RELAY);
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_API, TRY_SOCKETPAIR_INET,
+		      "socketpair");
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_API_RELAY, "socketpair");
 }
 
 static void test_features_of_config(void **state)
