@@ -16,6 +16,7 @@
 #include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/metrics.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #define BAD(...) error_set(e, ERROR_USAGE, EINVAL, __VA_ARGS__)
@@ -370,6 +371,8 @@ int api_instance_start(struct api_vmm *a, struct error *e)
 			return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 		}
 	}
+	/* The policy wins over what the API said too (drives not listed become read-only). */
+	sandbox_apply(&a->cfg);
 	ret = vm_create(&a->cfg, &a->vm, e);
 	if (!ret) {
 		ret = vm_start(a->vm, e);
@@ -389,6 +392,22 @@ int api_instance_start(struct api_vmm *a, struct error *e)
 	return ret;
 }
 
+/*
+ * What the command line set for the process rather than described of the VM (--no-seccomp or
+ * --seccomp false, --limits, --sandbox-policy, --debug-exit, -v): vm.create's config starts
+ * from the defaults, and these must not be lost with it.
+ */
+static void keep_run_options(struct vm_config *to, struct vm_config *from)
+{
+	to->verbose = from->verbose;
+	to->debug_exit = from->debug_exit;
+	to->limits = from->limits;
+	to->seccomp = from->seccomp;
+	sandbox_rules_free(&to->sandbox);
+	to->sandbox = from->sandbox;
+	from->sandbox = (struct sandbox_rules){ .on = false };
+}
+
 int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e)
 {
 	int ret;
@@ -400,6 +419,7 @@ int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e)
 		error_prefix(e, "vm.create: ");
 		return ret;
 	}
+	keep_run_options(cfg, &a->cfg);
 	config_free(&a->cfg);
 	a->cfg = *cfg;
 	config_init(cfg);

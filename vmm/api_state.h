@@ -96,7 +96,9 @@ int api_patch_net(struct api_vmm *a, const struct api_net *n, struct error *e);
 
 /*
  * The whole config at once: checked by config_validate() (files included), then it replaces the
- * config being filled (taken over: *cfg is left config_init()ed).  Refused once created.
+ * config being filled (taken over: *cfg is left config_init()ed), keeping what the command line
+ * set for the process (seccomp, limits, sandbox policy, debug exit, verbosity).  Refused once
+ * created.
  */
 int api_create(struct api_vmm *a, struct vm_config *cfg, struct error *e);
 /* Whether a tap can be added now (a created VM, not booted, room left): 0 or a usage error. */

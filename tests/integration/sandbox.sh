@@ -1,7 +1,8 @@
 #!/bin/bash
 # The agent-sandbox policy (--sandbox-policy, docs/sandbox.md) with the test guest: drives not
-# listed as outputs are read-only to the guest, output drives writable; guest-initiated vsock
-# reaches only the listed host ports (a listener elsewhere is refused); the memory cap is a
+# listed as outputs are read-only to the guest (also one the API gave), output drives writable;
+# guest-initiated vsock reaches only the listed host ports (a listener elsewhere is refused); the
+# memory cap is a
 # cgroup's memory.max around cvmm (where cgroup v2 has the memory controller); a policy cannot be
 # combined with --no-seccomp, nor with more guest RAM than its cap leaves.
 set -u
@@ -51,6 +52,22 @@ run "input drive read-only" 0 '^RESULT: 1/1 PASS' "${drives[@]}" -- \
 	cvmmtest.only=blk cvmmtest.blk_id=in cvmmtest.blk_dev=0 cvmmtest.blk_ro=1
 run "output drive writable" 0 '^RESULT: 1/1 PASS' "${drives[@]}" -- \
 	cvmmtest.only=blk cvmmtest.blk_id=out cvmmtest.blk_dev=1 cvmmtest.blk_mib=1
+
+# The same through the API (a Firecracker --config-file): its drive asked for read-write is
+# read-only to the guest once the VM starts.
+cat >"$tmp/vm.json" <<EOF
+{ "boot-source": { "kernel_image_path": "$GUEST",
+    "boot_args": "cvmmtest.only=blk cvmmtest.blk_id=in cvmmtest.blk_dev=0 cvmmtest.blk_ro=1" },
+  "drives": [ { "drive_id": "in", "path_on_host": "$tmp/in.img", "is_root_device": false,
+                "is_read_only": false } ],
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 } }
+EOF
+timeout 120 "$CVMM" --debug-exit --sandbox-policy "$policy" --config-file "$tmp/vm.json" \
+	>"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+if [ "$status" -eq 0 ] && grep -q '^RESULT: 1/1 PASS' "$tmp/out"; then ok; else
+	bad "API drive read-only: status $status: $(grep -Eh 'FAIL|RESULT|error' "$tmp/out" "$tmp/err" | head -5)"
+fi
 
 # vsock: port 2000 is listed, 2001 is not (both have a listener): the guest reaches only 2000.
 sock=$tmp/v.sock

@@ -78,6 +78,7 @@ static int fresh(void **state)
 	struct vm_config cfg;
 
 	config_init(&cfg);
+	cfg.seccomp = SECCOMP_LEVEL_OFF; /* vm.boot would confine the test itself */
 	api_vmm_init(&a, "clh-test", &cfg);
 	api_ch_routes(&a, &routes);
 	rec_reset();
@@ -300,6 +301,32 @@ static void test_kata_go_flow(void **state)
 
 		assert_int_equal(poll(&p, 1, 0), 1);
 	}
+}
+
+/*
+ * vm.create's config starts from the defaults, but what the command line set for the process
+ * stays: seccomp off, limits, the debug-exit device, verbosity and a sandbox policy.
+ */
+static void test_run_options_kept(void **state)
+{
+	char body[4096];
+
+	a.cfg.debug_exit = true;
+	a.cfg.verbose = 2;
+	a.cfg.limits.vsock_conns = 7;
+	a.cfg.sandbox.on = true;
+	a.cfg.sandbox.path = strdup("policy.json");
+	kata_go_body(body, sizeof(body), false, "Off");
+	expect("PUT", "vm.create", body, 204, NULL);
+	assert_int_equal(a.cfg.seccomp, SECCOMP_LEVEL_OFF);
+	assert_true(a.cfg.debug_exit);
+	assert_int_equal(a.cfg.verbose, 2);
+	assert_int_equal(a.cfg.limits.vsock_conns, 7);
+	assert_true(a.cfg.sandbox.on);
+	assert_string_equal(a.cfg.sandbox.path, "policy.json");
+	/* The policy asks for the strictest filters, which the command line turned off. */
+	expect("PUT", "vm.boot", NULL, 400, "strictest seccomp");
+	assert_null(a.vm);
 }
 
 /* Serial modes and the fields accepted because they change nothing cvmm does. */
@@ -945,6 +972,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ping, fresh, release),
 		cmocka_unit_test_setup_teardown(test_before_create, fresh, release),
 		cmocka_unit_test_setup_teardown(test_kata_go_flow, fresh, release),
+		cmocka_unit_test_setup_teardown(test_run_options_kept, fresh, release),
 		cmocka_unit_test_setup_teardown(test_accepted, fresh, release),
 		cmocka_unit_test_setup_teardown(test_runtime_rs_body, fresh, release),
 		cmocka_unit_test_setup_teardown(test_refused_fields, fresh, release),
