@@ -92,6 +92,8 @@ if [ -z "$mnt" ] && [ "$(id -u)" -eq 0 ] && mount -t cgroup2 none /sys/fs/cgroup
 	cg_mounted=$mnt
 fi
 if [ -n "$mnt" ] && grep -qw memory "$mnt/cgroup.controllers" 2>/dev/null; then
+	# Delegated as a manager would: its controllers enabled by its parent.
+	for c in memory pids; do echo "+$c" >"$mnt/cgroup.subtree_control"; done 2>/dev/null
 	mkdir -p "$mnt/cvmm-test-sandbox"
 	echo "{ \"memory_max_mib\": 192, \"cgroup\": \"$mnt/cvmm-test-sandbox\" }" >"$tmp/cap.json"
 	"$CVMM" --sandbox-policy "$tmp/cap.json" --kernel "$GUEST" --mem-mib 128 \
