@@ -215,9 +215,9 @@ static int cgroup_dirs(const struct sandbox_rules *r, char *top, char *dir, size
 			return error_set(e, ERROR_USAGE, ENAMETOOLONG, "cgroup path too long");
 		snprintf(top, len, "%.*s%.*s", 511, mnt, 511, strcmp(self, "/") ? self : "");
 	}
-	if (strlen(top) + 32 >= len)
+	if (strlen(top) + 32 >= len ||
+	    snprintf(dir, len, "%s/cvmm-sandbox-%d", top, (int)getpid()) >= (int)len)
 		return error_set(e, ERROR_USAGE, ENAMETOOLONG, "cgroup path too long");
-	snprintf(dir, len, "%s/cvmm-sandbox-%d", top, (int)getpid());
 	return 0;
 }
 
