@@ -30,8 +30,8 @@
 #include "vmm/log.h"
 #include "vmm/seccomp.h"
 #include "vmm/seccomp_lists.h"
+#include "vmm/syscall_names.h"
 
-#define MAX_SYSCALL_NR 512
 #define MAX_FRAMES     24
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS (asm-generic/siginfo.h) */
@@ -44,7 +44,6 @@ static const char *thread_names[SECCOMP__THREADS] = {
 };
 
 /* For the handler: names of system calls, resolved before any filter exists. */
-static char *syscall_names[MAX_SYSCALL_NR];
 static __thread const char *confined_as;
 static bool supervisor_api; /* the VM's supervisor serves the API while the VM runs */
 
@@ -158,7 +157,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	put_str(line, sizeof(line), &n, confined_as ? confined_as : "?");
 	put_str(line, sizeof(line), &n, " thread made system call ");
 	put_str(line, sizeof(line), &n,
-		nr >= 0 && nr < MAX_SYSCALL_NR && syscall_names[nr] ? syscall_names[nr] : "?");
+		nr >= 0 && nr < SYSCALL_NAMES_MAX && syscall_names[nr] ? syscall_names[nr] : "?");
 	put_str(line, sizeof(line), &n, " (");
 	put_num(line, sizeof(line), &n, nr);
 	put_str(line, sizeof(line), &n, "), which its list does not allow; cvmm is killed\n");
@@ -184,13 +183,6 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	_exit(128 + SIGSYS); /* not reached */
 }
 
-static void resolve_names(void)
-{
-	for (int nr = 0; nr < MAX_SYSCALL_NR; nr++)
-		if (!syscall_names[nr])
-			syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-}
-
 /* Every time a filter is built: something may have replaced the handler since the last one. */
 static int install_handler(void)
 {
@@ -200,7 +192,6 @@ static int install_handler(void)
 
 	if (!prepared) {
 		prepared = true;
-		resolve_names();
 		/* The first backtrace() loads libgcc_s: now, while files can still be opened. */
 		backtrace(&frame, 1);
 	}

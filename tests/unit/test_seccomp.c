@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <seccomp.h>
 #include <linux/kvm.h>
 #include <linux/sockios.h>
 
@@ -37,6 +38,7 @@
 #include "vmm/event_loop.h"
 #include "vmm/log.h"
 #include "vmm/seccomp.h"
+#include "vmm/syscall_names.h"
 #include "vmm/vm.h"
 
 /* Every optional part on: the widest list a thread of that kind can have. */
@@ -230,6 +232,29 @@ static void test_strict_refuses_exec_memory(void **state)
 }
 
 /* Every combination of the optional parts builds (rows shared by features included). */
+/* The compiled-in names (scripts/gen-syscall-names.sh) are the ones libseccomp knows. */
+static void test_syscall_names_match_libseccomp(void **state)
+{
+	unsigned named = 0;
+
+	(void)state;
+	for (int nr = 0; nr < SYSCALL_NAMES_MAX; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+		if (syscall_names[nr] && name) {
+			if (strcmp(syscall_names[nr], name))
+				fail_msg("system call %d: table says %s, libseccomp %s", nr,
+					 syscall_names[nr], name);
+			named++;
+		}
+		free(name);
+	}
+	assert_string_equal(syscall_names[SYS_read], "read");
+	assert_string_equal(syscall_names[SYS_ioctl], "ioctl");
+	assert_string_equal(syscall_names[SYS_socketpair], "socketpair");
+	assert_true(named > 300);
+}
+
 static void test_every_feature_builds(void **state)
 {
 	struct sock_fprog p;
@@ -432,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_loop_thread),
 		cmocka_unit_test(test_supervisor_thread),
 		cmocka_unit_test(test_strict_refuses_exec_memory),
+		cmocka_unit_test(test_syscall_names_match_libseccomp),
 		cmocka_unit_test(test_every_feature_builds),
 		cmocka_unit_test(test_supervisor_with_api),
 		cmocka_unit_test(test_features_of_config),
