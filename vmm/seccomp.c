@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -183,18 +185,28 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	_exit(128 + SIGSYS); /* not reached */
 }
 
+void seccomp_warm_unwinder(void)
+{
+	static atomic_bool warm;
+	void *frame;
+
+	if (!atomic_exchange(&warm, true))
+		backtrace(&frame, 1);
+}
+
 /* Every time a filter is built: something may have replaced the handler since the last one. */
 static int install_handler(void)
 {
-	static bool prepared;
 	struct sigaction sa;
-	void *frame;
 
-	if (!prepared) {
-		prepared = true;
-		/* The first backtrace() loads libgcc_s: now, while files can still be opened. */
-		backtrace(&frame, 1);
-	}
+	/*
+	 * A dynamic cvmm's first backtrace() loads libgcc_s: now, while files can still be opened.
+	 * A static one has the unwinder linked in; its first call only indexes the binary's unwind
+	 * tables, which costs tens of milliseconds under emulation, so seccomp_warm_unwinder() does
+	 * it once the guest runs.
+	 */
+	if (getauxval(AT_BASE))
+		seccomp_warm_unwinder();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sigsys_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;

@@ -63,6 +63,13 @@ int seccomp_build_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigne
  * name is what a violation's log line calls the thread (a string that outlives it).
  */
 int seccomp_enter(const struct seccomp_filters *f, enum seccomp_thread kind, const char *name);
+
+/*
+ * The unwinder's first call (it indexes the binary's unwind tables) done ahead of any violation
+ * report, so that the SIGSYS handler's backtrace() allocates nothing.  Once per process; a static
+ * cvmm calls it when the guest already runs, off the start-up path.
+ */
+void seccomp_warm_unwinder(void);
 /* The same with a single program (tests). */
 int seccomp_enter_prog(const struct sock_fprog *prog, const char *name);
 void seccomp_free(struct seccomp_filters *f);

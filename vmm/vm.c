@@ -462,6 +462,8 @@ int vm_start(struct vm *vm, struct error *e)
 	}
 	log_startup("threads confined");
 	run_control_release(&vm->run);
+	if (vm->seccomp.on)
+		seccomp_warm_unwinder();
 	return 0;
 }
 
