@@ -172,8 +172,8 @@ static void device_sums(json_t *devs, json_t *block, json_t *uart, const struct 
 		rb += model(m, "bytes_read");
 		wb += model(m, "bytes_written");
 		bad += model(m, "bad_request");
-		io_fails += model_sum(m, "read_errors") + model_sum(m, "write_errors") +
-			    model_sum(m, "flush_errors") + model_sum(m, "discard_errors");
+		io_fails += model(m, "read_errors") + model(m, "write_errors") +
+			    model(m, "flush_errors") + model(m, "discard_errors");
 	}
 	put(block, "read_count", rd);
 	put(block, "write_count", wr);
