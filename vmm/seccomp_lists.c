@@ -89,6 +89,8 @@ const struct seccomp_rule seccomp_rules[] = {
 	ROW(poll, SC_SUP, 0),
 	ROW(ppoll, SC_SUP, 0),
 	ROW(unlink, SC_SUP, SECCOMP_F_VSOCK), /* the vsock socket file */
+	/* A static cvmm's unwinder warm-up thread (vmm/vm.c) runs as a supervisor at idle priority. */
+	ROW_ARGS(sched_setscheduler, SC_SUP, 0, SC_ARGS_IDLE_SELF),
 	/*
 	 * ... and, with the API, serves it while the VM runs: its connections (libmicrohttpd in
 	 * external-epoll mode), the metrics timer and file, drives swapped by PATCH /drives (the new

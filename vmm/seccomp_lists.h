@@ -31,6 +31,7 @@ enum seccomp_args {
 	SC_ARGS_VSOCK_SOCKET, /* socket(AF_VSOCK, ...) */
 	SC_ARGS_KICK_SIGNAL, /* tgkill(..., SIGUSR1 or SIGABRT) */
 	SC_ARGS_NO_EXEC,     /* mmap / mprotect: PROT_EXEC only when not strict */
+	SC_ARGS_IDLE_SELF,   /* sched_setscheduler(0, SCHED_IDLE, ...): the caller, lower only */
 };
 
 struct seccomp_rule {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,9 @@ enum attempt {
 	TRY_OPENAT_ALLOWED, /* openat where it is allowed: the child exits 0 */
 	TRY_API_RELAY, /* an API relay's socketpair and its queue ioctls: the child exits 0 */
 	TRY_SOCKETPAIR_INET, /* socketpair of another family */
+	TRY_IDLE_SELF, /* the calling thread to SCHED_IDLE: the child exits 0 */
+	TRY_SCHED_OTHER, /* the calling thread to SCHED_OTHER (what lowering may not undo) */
+	TRY_IDLE_PARENT, /* another process to SCHED_IDLE */
 };
 
 struct outcome {
@@ -112,6 +116,25 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 		int sv[2];
 
 		syscall(SYS_socketpair, AF_INET, SOCK_STREAM, 0, sv);
+		break;
+	}
+	case TRY_IDLE_SELF: {
+		struct sched_param sp = { 0 };
+
+		if (sched_setscheduler(0, SCHED_IDLE, &sp) == 0)
+			_exit(0);
+		break;
+	}
+	case TRY_SCHED_OTHER: {
+		struct sched_param sp = { 0 };
+
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+		break;
+	}
+	case TRY_IDLE_PARENT: {
+		struct sched_param sp = { 0 };
+
+		sched_setscheduler(1, SCHED_IDLE, &sp); /* init: no other pid is known to exist */
 		break;
 	}
 	case TRY_OPENAT_ALLOWED:
@@ -221,6 +244,19 @@ static void test_supervisor_thread(void **state)
 	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_OPENAT, "openat");
 	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_FORK, "fork");
 	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_ALLOWED);
+}
+
+/*
+ * A static cvmm's unwinder warm-up thread is a supervisor that lowers itself to SCHED_IDLE: that
+ * and nothing else of the scheduler (another process, or back up) on the supervisor's list only.
+ */
+static void test_supervisor_may_only_idle_itself(void **state)
+{
+	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_IDLE_SELF);
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_SCHED_OTHER, "sched_setscheduler");
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_IDLE_PARENT, "sched_setscheduler");
+	expect_killed(SECCOMP_VCPU, ALL_FEATURES, TRY_IDLE_SELF, "sched_setscheduler");
+	expect_killed(SECCOMP_LOOP, ALL_FEATURES, TRY_IDLE_SELF, "sched_setscheduler");
 }
 
 /* Strict (the sandbox policy): no new executable memory; the default allows it (dlopen). */
@@ -456,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_thread),
 		cmocka_unit_test(test_loop_thread),
 		cmocka_unit_test(test_supervisor_thread),
+		cmocka_unit_test(test_supervisor_may_only_idle_itself),
 		cmocka_unit_test(test_strict_refuses_exec_memory),
 		cmocka_unit_test(test_syscall_names_match_libseccomp),
 		cmocka_unit_test(test_every_feature_builds),
