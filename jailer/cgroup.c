@@ -5,8 +5,8 @@
  * it starts inherits it).  Without explicit values the VM still gets limits:
  *   memory.max  guest RAM + --memory-overhead-mib (when the RAM is known), memory.swap.max 0
  *   pids.max    vCPUs + JAIL_PIDS_PER_VM
- * cpu.max and anything else only when given with --cgroup.  The file-system work is
- * vmm/cgroup.c's.
+ *   cpu.max     (vCPUs + JAIL_CPU_EXTRA) CPUs' worth per period (when the vCPUs are known)
+ * Anything else only when given with --cgroup.  The file-system work is vmm/cgroup.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +39,12 @@ unsigned jail_cgroup_values(const struct jail_args *a, const struct jail_vm_shap
 	if (shape->mem_mib && !given(a, "memory.swap.max") && n < max) {
 		snprintf(out[n].file, sizeof(out[n].file), "memory.swap.max");
 		snprintf(out[n++].value, sizeof(out[0].value), "0");
+	}
+	if (shape->vcpus && !given(a, "cpu.max") && n < max) {
+		snprintf(out[n].file, sizeof(out[n].file), "cpu.max");
+		snprintf(out[n++].value, sizeof(out[0].value), "%llu %u",
+			 (unsigned long long)(shape->vcpus + JAIL_CPU_EXTRA) * JAIL_CPU_PERIOD_US,
+			 JAIL_CPU_PERIOD_US);
 	}
 	if (!given(a, "pids.max") && n < max) {
 		snprintf(out[n].file, sizeof(out[n].file), "pids.max");

@@ -32,6 +32,9 @@ struct error;
 #define JAIL_DEFAULT_NOFILE 2048
 #define JAIL_DEFAULT_OVERHEAD_MIB 64 /* memory.max = guest RAM + this, when the RAM is known */
 #define JAIL_PIDS_PER_VM   64        /* pids.max = vCPUs + this (threads, io_uring workers) */
+/* cpu.max: the vCPUs plus this many CPUs for the device threads and io_uring workers, */
+#define JAIL_CPU_EXTRA     1
+#define JAIL_CPU_PERIOD_US 100000    /* ... per period of this many microseconds */
 
 struct jail_cgroup_value {
 	char file[64];   /* e.g. memory.max */

@@ -112,6 +112,9 @@ if [ -n "$mnt" ] && grep -qw memory "$mnt/cgroup.controllers" &&
 		bad "memory.max $(cat "$cg/memory.max" 2>&1)"
 	[ "$(cat "$cg/pids.max" 2>/dev/null)" = 66 ] && ok || bad "pids.max $(cat "$cg/pids.max" 2>&1)"
 	[ "$(cat "$cg/cpu.weight" 2>/dev/null)" = 50 ] && ok || bad "cpu.weight $(cat "$cg/cpu.weight" 2>&1)"
+	# Two vCPUs and one CPU for the device threads, per 100 ms.
+	[ "$(cat "$cg/cpu.max" 2>/dev/null)" = "300000 100000" ] && ok ||
+		bad "cpu.max $(cat "$cg/cpu.max" 2>&1)"
 	vmm=$(cat "$base/jail-probe/probe-5/root/jail-probe.pid")
 	grep -q "^0::/jail-probe/probe-5$" "/proc/$vmm/cgroup" && ok ||
 		bad "the VMM is in $(cat "/proc/$vmm/cgroup")"

@@ -177,8 +177,16 @@ static void test_cgroup_values(void **state)
 			 0);
 	s.mem_mib = 0;
 	n = jail_cgroup_values(&a, &s, v, 8);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2);
 	assert_string_equal(v[0].value, "10");
+	/* Two vCPUs: three CPUs' worth of time per 100 ms period (one for the device threads). */
+	assert_string_equal(v[1].file, "cpu.max");
+	assert_string_equal(v[1].value, "300000 100000");
+	/* vCPUs unknown (a VM configured later through the API): no CPU default. */
+	s.vcpus = 0;
+	n = jail_cgroup_values(&a, &s, v, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].file, "pids.max");
 }
 
 static void test_elf_deps(void **state)
