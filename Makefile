@@ -51,7 +51,10 @@ SRC_DIRS  := vmm boot devices devices/virtio vsock tdx snp
 ALL_SRCS  := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))
 SEAM_SRCS := vmm/kvm_api.c
 MAIN_SRCS := vmm/main.c
-LIB_SRCS  := $(filter-out $(SEAM_SRCS) $(MAIN_SRCS),$(ALL_SRCS))
+# ... plus what the build generates: every seccomp program, compiled with libseccomp by a tool
+# built from the allowlists (vmm/seccomp_prebuilt.h).
+GEN_SECCOMP := $(BUILD)/gen/seccomp_prebuilt.c
+LIB_SRCS  := $(filter-out $(SEAM_SRCS) $(MAIN_SRCS),$(ALL_SRCS)) $(GEN_SECCOMP)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 SEAM_OBJS := $(SEAM_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -75,6 +78,21 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The generator runs on the build machine: plain flags, no sanitizer, libseccomp only.
+GEN_SECCOMP_TOOL := $(BUILD)/tools/gen-seccomp-prebuilt
+GEN_SECCOMP_SRCS := scripts/gen-seccomp-prebuilt.c vmm/seccomp_compile.c vmm/seccomp_lists.c
+$(GEN_SECCOMP_TOOL): $(GEN_SECCOMP_SRCS) vmm/seccomp_compile.h vmm/seccomp_lists.h \
+		vmm/seccomp_prebuilt.h vmm/kvm_uapi_ext.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -D_GNU_SOURCE -I. $(GEN_SECCOMP_SRCS) \
+		$(shell pkg-config --libs libseccomp 2>/dev/null) -o $@
+
+$(GEN_SECCOMP): $(GEN_SECCOMP_TOOL)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$< >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/libcvmm.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -33,7 +33,9 @@
 #include "vmm/error.h"
 #include "vmm/log.h"
 #include "vmm/seccomp.h"
+#include "vmm/seccomp_compile.h"
 #include "vmm/seccomp_lists.h"
+#include "vmm/seccomp_prebuilt.h"
 #include "vmm/syscall_names.h"
 
 #define MAX_FRAMES     24
@@ -238,123 +240,17 @@ static int install_handler(void)
 	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
 }
 
-/* An argument comparison (libseccomp's SCMP_A* macros leave fields out, which clang flags). */
-static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a,
-				   scmp_datum_t b)
-{
-	return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
-}
-
-static bool wanted(unsigned threads, unsigned need, enum seccomp_thread kind, unsigned features)
-{
-	return (threads & (1u << kind)) && (need & features) == need;
-}
-
-static int add_ioctls(scmp_filter_ctx ctx, enum seccomp_thread kind, unsigned features)
-{
-	int ret = 0;
-
-	for (size_t i = 0; i < seccomp_nr_ioctls && !ret; i++) {
-		const struct seccomp_ioctl *io = &seccomp_ioctls[i];
-
-		/* The command is an unsigned int to the kernel: compare the low 32 bits. */
-		if (wanted(io->threads, io->features, kind, features))
-			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					       arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffULL,
-						       (scmp_datum_t)io->cmd));
-	}
-	return ret;
-}
-
-static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum seccomp_thread kind,
-		    unsigned features)
-{
-	switch (r->args) {
-	case SC_ARGS_ANY:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
-	case SC_ARGS_IOCTL:
-		return add_ioctls(ctx, kind, features);
-	case SC_ARGS_UNIX_SOCKET:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					arg_cmp(0, SCMP_CMP_EQ, AF_UNIX, 0));
-	case SC_ARGS_VSOCK_SOCKET:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					arg_cmp(0, SCMP_CMP_EQ, AF_VSOCK, 0));
-	case SC_ARGS_KICK_SIGNAL: {
-		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					   arg_cmp(2, SCMP_CMP_EQ, SIGUSR1, 0));
-
-		return ret ? ret
-			   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					      arg_cmp(2, SCMP_CMP_EQ, SIGABRT, 0));
-	}
-	case SC_ARGS_IDLE_SELF:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 2, arg_cmp(0, SCMP_CMP_EQ, 0, 0),
-					arg_cmp(1, SCMP_CMP_EQ, SCHED_IDLE, 0));
-	case SC_ARGS_NO_EXEC:
-		if (!(features & SECCOMP_F_STRICT))
-			return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	}
-	return -EINVAL;
-}
-
-/* The program as the kernel takes it: libseccomp writes it to a memfd, read back here. */
-static int export_prog(scmp_filter_ctx ctx, struct sock_fprog *prog)
-{
-	int fd = memfd_create("cvmm-seccomp", MFD_CLOEXEC);
-	off_t len;
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = seccomp_export_bpf(ctx, fd);
-	if (ret)
-		goto out;
-	len = lseek(fd, 0, SEEK_END);
-	if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
-	    len / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		ret = -E2BIG;
-		goto out;
-	}
-	prog->filter = malloc((size_t)len);
-	if (!prog->filter) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (pread(fd, prog->filter, (size_t)len, 0) != len) {
-		free(prog->filter);
-		prog->filter = NULL;
-		ret = -EIO;
-		goto out;
-	}
-	prog->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
-out:
-	close(fd);
-	return ret;
-}
-
 int seccomp_build_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigned features,
 		      struct error *e)
 {
-	scmp_filter_ctx ctx;
-	int ret = 0;
+	int ret;
 
 	memset(prog, 0, sizeof(*prog));
 	ret = install_handler();
 	if (ret)
 		return error_set(e, ERROR_HOST, ret, "seccomp: cannot handle SIGSYS: %s",
 				 strerror(-ret));
-	ctx = seccomp_init(SCMP_ACT_TRAP);
-	if (!ctx)
-		return error_set(e, ERROR_HOST, ENOMEM, "seccomp: cannot start a filter");
-	for (size_t i = 0; i < seccomp_nr_rules && !ret; i++)
-		if (wanted(seccomp_rules[i].threads, seccomp_rules[i].features, kind, features))
-			ret = add_rule(ctx, &seccomp_rules[i], kind, features);
-	if (!ret)
-		ret = export_prog(ctx, prog);
-	seccomp_release(ctx);
+	ret = seccomp_compile(prog, kind, features);
 	if (ret)
 		return error_set(e, ERROR_HOST, ret, "seccomp: cannot build the %s filter: %s",
 				 thread_names[kind], strerror(-ret));
@@ -383,6 +279,22 @@ int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	f->features = seccomp_features(cfg);
+	if (f->features < SECCOMP_F__COMBOS) {
+		/* Compiled when cvmm was built (vmm/seccomp_prebuilt.h). */
+		ret = install_handler();
+		if (ret)
+			return error_set(e, ERROR_HOST, ret, "seccomp: cannot handle SIGSYS: %s",
+					 strerror(-ret));
+		for (int k = 0; k < SECCOMP__THREADS; k++) {
+			const struct seccomp_prebuilt_ref *r = &seccomp_prebuilt[k][f->features];
+
+			f->prog[k].len = r->len;
+			f->prog[k].filter = (struct sock_filter *)&seccomp_prebuilt_insns[r->start];
+		}
+		f->prebuilt = true;
+		f->on = true;
+		return 0;
+	}
 	for (int k = 0; k < SECCOMP__THREADS; k++) {
 		ret = seccomp_build_one(&f->prog[k], (enum seccomp_thread)k, f->features, e);
 		if (ret) {
@@ -420,7 +332,11 @@ void seccomp_prog_free(struct sock_fprog *prog)
 
 void seccomp_free(struct seccomp_filters *f)
 {
-	for (int k = 0; k < SECCOMP__THREADS; k++)
-		seccomp_prog_free(&f->prog[k]);
+	for (int k = 0; k < SECCOMP__THREADS; k++) {
+		if (!f->prebuilt)
+			seccomp_prog_free(&f->prog[k]);
+		f->prog[k] = (struct sock_fprog){ 0 };
+	}
+	f->prebuilt = false;
 	f->on = false;
 }

@@ -14,7 +14,9 @@
  * io_uring's worker threads are the kernel's and run no filter; the rings are restricted to the
  * operations and the file they need instead (devices/blk_uring_restrict.c).
  *
- * vm_start() builds nothing: vm_create() builds the three programs (seccomp_build), each thread
+ * The programs are compiled with libseccomp when cvmm is built (vmm/seccomp_prebuilt.h); at run
+ * time it compiles only a combination the table lacks.  vm_start() builds nothing: vm_create()
+ * picks the three programs (seccomp_build), each thread
  * installs its own (seccomp_enter) before it does anything for the guest, the supervisor last,
  * and only then may the vCPUs run the guest's first instruction.  NO_NEW_PRIVS is set first.
  */
@@ -29,17 +31,11 @@
 
 struct error;
 
-enum seccomp_thread {
-	SECCOMP_VCPU,
-	SECCOMP_LOOP,
-	SECCOMP_SUPERVISOR,
-	SECCOMP__THREADS,
-};
-
 /* The features (SECCOMP_F_*) that decide the optional parts of the lists: seccomp_lists.h. */
 
 struct seccomp_filters {
 	bool on;
+	bool prebuilt; /* the programs are the build's table (vmm/seccomp_prebuilt.h), not malloc()ed */
 	unsigned features;
 	struct sock_fprog prog[SECCOMP__THREADS];
 };
@@ -50,9 +46,9 @@ unsigned seccomp_features(const struct vm_config *cfg);
 bool seccomp_available(const char **why_not);
 
 /*
- * Builds the three programs for cfg (nothing when cfg->seccomp is SECCOMP_OFF, or the build
- * cannot; then f->on is false and a line says why) and installs the handler that names the
- * system call of a violation.  A host error when libseccomp fails.
+ * The three programs for cfg, from the build's table or else compiled now (nothing when
+ * cfg->seccomp is SECCOMP_OFF, or the build cannot; then f->on is false and a line says why), and
+ * the handler that names the system call of a violation.  A host error when libseccomp fails.
  */
 int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct error *e);
 /* One program, for tests: kind's list for these features. */

@@ -17,6 +17,15 @@
 #define SECCOMP_F_API       (1u << 8) /* the supervisor serves the API while the VM runs */
 #define SECCOMP_F_QGS       (1u << 9) /* TDX: a quote generation service to talk to */
 #define SECCOMP_F_NET       (1u << 10) /* virtio-net over a tap */
+#define SECCOMP_F__COMBOS   (1u << 11) /* how many combinations of the above there are */
+
+/* The kinds of thread (vmm/seccomp.h says what each one does). */
+enum seccomp_thread {
+	SECCOMP_VCPU,
+	SECCOMP_LOOP,
+	SECCOMP_SUPERVISOR,
+	SECCOMP__THREADS,
+};
 
 #define SC_VCPU (1u << 0) /* 1 << SECCOMP_VCPU */
 #define SC_LOOP (1u << 1)
@@ -32,6 +41,9 @@ enum seccomp_args {
 	SC_ARGS_KICK_SIGNAL, /* tgkill(..., SIGUSR1 or SIGABRT) */
 	SC_ARGS_NO_EXEC,     /* mmap / mprotect: PROT_EXEC only when not strict */
 	SC_ARGS_IDLE_SELF,   /* sched_setscheduler(0, SCHED_IDLE, ...): the caller, lower only */
+	SC_ARGS_THREAD,      /* clone(CLONE_THREAD | ...): a thread, which inherits the filter */
+	SC_ARGS_ENOSYS,      /* not allowed, but fails with ENOSYS instead of killing (clone3) */
+	SC_ARGS_SET_NAME,    /* prctl(PR_SET_NAME, ...): a thread names itself */
 };
 
 struct seccomp_rule {

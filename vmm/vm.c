@@ -423,39 +423,37 @@ static void *loop_thread(void *arg)
 /*
  * A static cvmm's first backtrace() indexes the binary's unwind tables (60-140 ms under
  * emulation), which the SIGSYS handler must not have to do (it would allocate).  A thread of its
- * own does it, confined like the supervisor before the guest runs, then at idle priority: on a
- * busy or single CPU it never delays the guest's start.
+ * own does it, started by the confined supervisor once the guest runs (so it inherits the
+ * supervisor's filter and costs the start nothing), at idle priority: on a busy or single CPU it
+ * never takes time from the guest.
  */
 static void *unwinder_warmup_thread(void *arg)
 {
-	struct vm *vm = arg;
-
 	pthread_setname_np(pthread_self(), "cvmm-unwind");
-	/* vm is not touched once the thread said whether it is confined. */
-	if (confine_thread(vm, SECCOMP_SUPERVISOR, "cvmm-unwind"))
-		seccomp_warm_unwinder_idle();
+	seccomp_warm_unwinder_idle();
 	return NULL;
 }
 
-/* Whether the warm-up thread runs (then one more thread confines itself before the guest). */
-static bool start_unwinder_warmup(struct vm *vm)
+static void warm_unwinder_up(void)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
-	bool started;
+	bool started = false;
 
-	if (!vm->seccomp.on || !seccomp_unwinder_cold() || pthread_attr_init(&attr))
-		return false;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	started = !pthread_create(&thread, &attr, unwinder_warmup_thread, vm);
-	pthread_attr_destroy(&attr);
-	return started;
+	if (!seccomp_unwinder_cold())
+		return;
+	if (!pthread_attr_init(&attr)) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 << 10);
+		started = !pthread_create(&thread, &attr, unwinder_warmup_thread, NULL);
+		pthread_attr_destroy(&attr);
+	}
+	if (!started)
+		seccomp_warm_unwinder(); /* here, then */
 }
 
 int vm_start(struct vm *vm, struct error *e)
 {
-	unsigned threads;
 	sigset_t block, old;
 	int ret;
 
@@ -476,9 +474,6 @@ int vm_start(struct vm *vm, struct error *e)
 	vm->loop_started = !ret;
 	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++)
 		ret = vcpu_start(&vm->vcpus[i]);
-	threads = vm->nr_vcpus + 1;
-	if (!ret && start_unwinder_warmup(vm))
-		threads++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	log_startup("threads started");
 	if (ret) {
@@ -487,7 +482,7 @@ int vm_start(struct vm *vm, struct error *e)
 				 strerror(-ret));
 	}
 	/* Every thread confined, this one last, before the guest's first instruction. */
-	if (!run_control_wait_threads(&vm->run, threads)) {
+	if (!run_control_wait_threads(&vm->run, vm->nr_vcpus + 1)) {
 		vm_stop(vm, VM_EXIT_HOST_ERROR, NULL);
 		return error_set(e, ERROR_HOST, EPERM, "a VM thread could not confine itself");
 	}
@@ -499,9 +494,8 @@ int vm_start(struct vm *vm, struct error *e)
 	}
 	log_startup("threads confined");
 	run_control_release(&vm->run);
-	/* No warm-up thread (it could not start): this one does it, the guest running already. */
-	if (vm->seccomp.on && seccomp_unwinder_cold() && threads == vm->nr_vcpus + 1)
-		seccomp_warm_unwinder();
+	if (vm->seccomp.on)
+		warm_unwinder_up();
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@
 #include "vmm/event_loop.h"
 #include "vmm/log.h"
 #include "vmm/seccomp.h"
+#include "vmm/seccomp_compile.h"
+#include "vmm/seccomp_prebuilt.h"
 #include "vmm/syscall_names.h"
 #include "vmm/vm.h"
 
@@ -62,7 +65,14 @@ enum attempt {
 	TRY_IDLE_SELF, /* the calling thread to SCHED_IDLE: the child exits 0 */
 	TRY_SCHED_OTHER, /* the calling thread to SCHED_OTHER (what lowering may not undo) */
 	TRY_IDLE_PARENT, /* another process to SCHED_IDLE */
+	TRY_THREAD, /* pthread_create, the thread names itself, joined: the child exits 0 */
+	TRY_CLONE_PROCESS, /* clone without CLONE_THREAD: a new process */
 };
+
+static void *named_thread(void *arg)
+{
+	return (void *)(long)pthread_setname_np(pthread_self(), "t");
+}
 
 struct outcome {
 	int status;
@@ -76,6 +86,13 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 	char *argv[] = { "/bin/true", NULL };
 	void *p;
 
+	/* As in cvmm, whose threads all start after some thread did (glibc's set-up then). */
+	if (what == TRY_THREAD) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, named_thread, NULL) || pthread_join(t, NULL))
+			_exit(93);
+	}
 	if (seccomp_build_one(&prog, kind, features, NULL) ||
 	    seccomp_enter_prog(&prog, seccomp_thread_name(kind)))
 		_exit(90);
@@ -137,6 +154,17 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 		sched_setscheduler(1, SCHED_IDLE, &sp); /* init: no other pid is known to exist */
 		break;
 	}
+	case TRY_THREAD: {
+		pthread_t t;
+		void *ret = (void *)1L;
+
+		if (!pthread_create(&t, NULL, named_thread, NULL) && !pthread_join(t, &ret) && !ret)
+			_exit(0);
+		break;
+	}
+	case TRY_CLONE_PROCESS:
+		syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+		break;
 	case TRY_OPENAT_ALLOWED:
 		if (syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY) >= 0)
 			_exit(0);
@@ -205,6 +233,16 @@ static void expect_killed(enum seccomp_thread kind, unsigned features, enum atte
 			 seccomp_thread_name(kind), call, o.err);
 }
 
+/* Killed by SIGSYS where the call is made with every signal blocked (no line then). */
+static void expect_sigsys(enum seccomp_thread kind, unsigned features, enum attempt what)
+{
+	struct outcome o = attempt(kind, features, what);
+
+	if (!WIFSIGNALED(o.status) || WTERMSIG(o.status) != SIGSYS)
+		fail_msg("%s thread: not killed by SIGSYS (status 0x%x): %s",
+			 seccomp_thread_name(kind), o.status, o.err);
+}
+
 static void expect_survives(enum seccomp_thread kind, unsigned features, enum attempt what)
 {
 	struct outcome o = attempt(kind, features, what);
@@ -259,6 +297,21 @@ static void test_supervisor_may_only_idle_itself(void **state)
 	expect_killed(SECCOMP_LOOP, ALL_FEATURES, TRY_IDLE_SELF, "sched_setscheduler");
 }
 
+/*
+ * The supervisor starts the unwinder's warm-up thread once confined: threads (which inherit its
+ * filter) and nothing else made with clone; no other kind of thread starts any.
+ */
+static void test_supervisor_may_start_threads_only(void **state)
+{
+	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_THREAD);
+	expect_survives(SECCOMP_SUPERVISOR, ALL_FEATURES | SECCOMP_F_STRICT, TRY_THREAD);
+	expect_killed(SECCOMP_SUPERVISOR, ALL_FEATURES, TRY_CLONE_PROCESS, "clone");
+	/* (glibc blocks every signal around clone3: the kernel kills without the handler's line) */
+	expect_sigsys(SECCOMP_VCPU, ALL_FEATURES, TRY_THREAD);
+	expect_sigsys(SECCOMP_LOOP, ALL_FEATURES, TRY_THREAD);
+	expect_killed(SECCOMP_VCPU, ALL_FEATURES, TRY_CLONE_PROCESS, "clone");
+}
+
 /* Strict (the sandbox policy): no new executable memory; the default allows it (dlopen). */
 static void test_strict_refuses_exec_memory(void **state)
 {
@@ -301,6 +354,42 @@ static void test_every_feature_builds(void **state)
 			assert_true(p.len > 0);
 			seccomp_prog_free(&p);
 		}
+}
+
+/*
+ * The build's table (vmm/seccomp_prebuilt.h) holds, for every kind of thread and every
+ * combination of features, exactly the program libseccomp compiles from the lists now; and a VM's
+ * filters come from it.
+ */
+static void test_prebuilt_programs_are_libseccomp_s(void **state)
+{
+	struct seccomp_filters f;
+	struct vm_config cfg;
+	struct sock_fprog p;
+
+	for (int k = 0; k < SECCOMP__THREADS; k++)
+		for (unsigned feat = 0; feat < SECCOMP_F__COMBOS; feat++) {
+			const struct seccomp_prebuilt_ref *r = &seccomp_prebuilt[k][feat];
+
+			assert_int_equal(seccomp_compile(&p, (enum seccomp_thread)k, feat), 0);
+			if (p.len != r->len ||
+			    memcmp(p.filter, &seccomp_prebuilt_insns[r->start], p.len * sizeof(*p.filter)))
+				fail_msg("thread kind %d, features 0x%x: the table's program (%u "
+					 "instructions) is not libseccomp's (%u)", k, feat, r->len, p.len);
+			seccomp_prog_free(&p);
+		}
+	config_init(&cfg);
+	cfg.vsock.enabled = true;
+	assert_int_equal(seccomp_build(&f, &cfg, NULL), 0);
+	if (f.on) { /* (not in a sanitizer build) */
+		assert_true(f.prebuilt);
+		for (int k = 0; k < SECCOMP__THREADS; k++)
+			assert_ptr_equal(f.prog[k].filter,
+					 &seccomp_prebuilt_insns[seccomp_prebuilt[k][f.features].start]);
+	}
+	seccomp_free(&f);
+	assert_false(f.on);
+	config_free(&cfg);
 }
 
 /* With the API, the supervisor may serve it (a socket's traffic, open a swapped drive). */
@@ -493,9 +582,11 @@ int main(void)
 		cmocka_unit_test(test_loop_thread),
 		cmocka_unit_test(test_supervisor_thread),
 		cmocka_unit_test(test_supervisor_may_only_idle_itself),
+		cmocka_unit_test(test_supervisor_may_start_threads_only),
 		cmocka_unit_test(test_strict_refuses_exec_memory),
 		cmocka_unit_test(test_syscall_names_match_libseccomp),
 		cmocka_unit_test(test_every_feature_builds),
+		cmocka_unit_test(test_prebuilt_programs_are_libseccomp_s),
 		cmocka_unit_test(test_supervisor_with_api),
 		cmocka_unit_test(test_features_of_config),
 		cmocka_unit_test(test_vm_threads_confined_before_the_guest),
