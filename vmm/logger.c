@@ -55,6 +55,11 @@ int log_open_file(const char *path, struct error *e)
 
 	if (fd < 0)
 		return fd;
+	/*
+	 * glibc's first gmtime_r() reads the time-zone files: now, while files may be opened, not
+	 * in a confined thread's first line.
+	 */
+	tzset();
 	log_close_file();
 	__atomic_store_n(&log_fd, fd, __ATOMIC_RELEASE);
 	return 0;

@@ -306,6 +306,11 @@ int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct
 	return 0;
 }
 
+void seccomp_inherited(const char *name)
+{
+	confined_as = name;
+}
+
 int seccomp_enter_prog(const struct sock_fprog *prog, const char *name)
 {
 	confined_as = name;

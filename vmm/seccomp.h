@@ -74,6 +74,8 @@ bool seccomp_unwinder_cold(void);
  * allows a thread to lower itself to SCHED_IDLE and nothing else).
  */
 void seccomp_warm_unwinder_idle(void);
+/* A thread started by a confined one, which runs its filter: name is what a violation calls it. */
+void seccomp_inherited(const char *name);
 /* The same with a single program (tests). */
 int seccomp_enter_prog(const struct sock_fprog *prog, const char *name);
 void seccomp_free(struct seccomp_filters *f);

@@ -75,9 +75,14 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum secc
 	case SC_ARGS_THREAD:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	case SC_ARGS_SET_NAME:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					arg_cmp(0, SCMP_CMP_EQ, PR_SET_NAME, 0));
+	case SC_ARGS_NAME: {
+		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					   arg_cmp(0, SCMP_CMP_EQ, PR_SET_NAME, 0));
+
+		return ret ? ret
+			   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+					      arg_cmp(0, SCMP_CMP_EQ, PR_GET_NAME, 0));
+	}
 	case SC_ARGS_ENOSYS:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), r->nr, 0);
 	case SC_ARGS_NO_EXEC:

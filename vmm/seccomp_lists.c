@@ -43,6 +43,7 @@ const struct seccomp_rule seccomp_rules[] = {
 	ROW(exit, SC_ALL, 0),
 	ROW(exit_group, SC_ALL, 0),
 	ROW_ARGS(ioctl, SC_ALL, 0, SC_ARGS_IOCTL),
+	ROW_ARGS(prctl, SC_ALL, 0, SC_ARGS_NAME), /* log lines with the thread's name */
 
 	/* vCPU threads: confidential-memory conversions punch out the memory given up. */
 	ROW(fallocate, SC_VCPU | SC_SUP, SECCOMP_F_CVM), /* ... and the last at tear-down */
@@ -93,13 +94,12 @@ const struct seccomp_rule seccomp_rules[] = {
 	 * A static cvmm's supervisor starts a thread once confined, which inherits its filter and
 	 * warms the unwinder up at idle priority (vmm/vm.c): threads only (glibc's clone3 gets ENOSYS,
 	 * since a filter cannot read its flags, and falls back to clone), what a new thread sets up,
-	 * its name, and lowering itself to SCHED_IDLE.
+	 * and lowering itself to SCHED_IDLE.
 	 */
 	ROW_ARGS(clone, SC_SUP, 0, SC_ARGS_THREAD),
 	ROW_ARGS(clone3, SC_SUP, 0, SC_ARGS_ENOSYS),
 	ROW(set_robust_list, SC_SUP, 0),
 	ROW(rseq, SC_SUP, 0),
-	ROW_ARGS(prctl, SC_SUP, 0, SC_ARGS_SET_NAME),
 	ROW_ARGS(sched_setscheduler, SC_SUP, 0, SC_ARGS_IDLE_SELF),
 	/*
 	 * ... and, with the API, serves it while the VM runs: its connections (libmicrohttpd in

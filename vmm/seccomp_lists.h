@@ -43,7 +43,7 @@ enum seccomp_args {
 	SC_ARGS_IDLE_SELF,   /* sched_setscheduler(0, SCHED_IDLE, ...): the caller, lower only */
 	SC_ARGS_THREAD,      /* clone(CLONE_THREAD | ...): a thread, which inherits the filter */
 	SC_ARGS_ENOSYS,      /* not allowed, but fails with ENOSYS instead of killing (clone3) */
-	SC_ARGS_SET_NAME,    /* prctl(PR_SET_NAME, ...): a thread names itself */
+	SC_ARGS_NAME,        /* prctl(PR_SET_NAME or PR_GET_NAME, ...): a thread's own name */
 };
 
 struct seccomp_rule {

@@ -429,6 +429,7 @@ static void *loop_thread(void *arg)
  */
 static void *unwinder_warmup_thread(void *arg)
 {
+	seccomp_inherited("cvmm-unwind");
 	pthread_setname_np(pthread_self(), "cvmm-unwind");
 	seccomp_warm_unwinder_idle();
 	return NULL;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -67,6 +68,8 @@ enum attempt {
 	TRY_IDLE_PARENT, /* another process to SCHED_IDLE */
 	TRY_THREAD, /* pthread_create, the thread names itself, joined: the child exits 0 */
 	TRY_CLONE_PROCESS, /* clone without CLONE_THREAD: a new process */
+	TRY_LOG_FILE, /* a first log line to a log file (Firecracker's logger): the child exits 0 */
+	TRY_PRCTL_OTHER, /* prctl other than the thread's name */
 };
 
 static void *named_thread(void *arg)
@@ -93,6 +96,8 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 		if (pthread_create(&t, NULL, named_thread, NULL) || pthread_join(t, NULL))
 			_exit(93);
 	}
+	if (what == TRY_LOG_FILE && log_open_file("/dev/null", NULL))
+		_exit(94);
 	if (seccomp_build_one(&prog, kind, features, NULL) ||
 	    seccomp_enter_prog(&prog, seccomp_thread_name(kind)))
 		_exit(90);
@@ -162,6 +167,13 @@ static void run_child(enum seccomp_thread kind, unsigned features, enum attempt 
 			_exit(0);
 		break;
 	}
+	case TRY_LOG_FILE:
+		/* The line names the thread: glibc asks the kernel (prctl) the first time. */
+		log_error("first line of this thread");
+		_exit(0);
+	case TRY_PRCTL_OTHER:
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		break;
 	case TRY_CLONE_PROCESS:
 		syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 		break;
@@ -310,6 +322,16 @@ static void test_supervisor_may_start_threads_only(void **state)
 	expect_sigsys(SECCOMP_VCPU, ALL_FEATURES, TRY_THREAD);
 	expect_sigsys(SECCOMP_LOOP, ALL_FEATURES, TRY_THREAD);
 	expect_killed(SECCOMP_VCPU, ALL_FEATURES, TRY_CLONE_PROCESS, "clone");
+}
+
+/* Every thread may log through Firecracker's logger, whose lines carry the thread's name. */
+static void test_every_thread_may_log_its_name(void **state)
+{
+	for (int k = 0; k < SECCOMP__THREADS; k++) {
+		expect_survives((enum seccomp_thread)k, ALL_FEATURES, TRY_LOG_FILE);
+		expect_survives((enum seccomp_thread)k, 0, TRY_LOG_FILE);
+		expect_killed((enum seccomp_thread)k, ALL_FEATURES, TRY_PRCTL_OTHER, "prctl");
+	}
 }
 
 /* Strict (the sandbox policy): no new executable memory; the default allows it (dlopen). */
@@ -583,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_supervisor_thread),
 		cmocka_unit_test(test_supervisor_may_only_idle_itself),
 		cmocka_unit_test(test_supervisor_may_start_threads_only),
+		cmocka_unit_test(test_every_thread_may_log_its_name),
 		cmocka_unit_test(test_strict_refuses_exec_memory),
 		cmocka_unit_test(test_syscall_names_match_libseccomp),
 		cmocka_unit_test(test_every_feature_builds),
