@@ -47,6 +47,16 @@ static int add_ioctls(scmp_filter_ctx ctx, enum seccomp_thread kind, unsigned fe
 	return ret;
 }
 
+/* Allows the call when argument arg is a or b. */
+static int allow_either(scmp_filter_ctx ctx, int nr, unsigned arg, scmp_datum_t a, scmp_datum_t b)
+{
+	int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, arg_cmp(arg, SCMP_CMP_EQ, a, 0));
+
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, arg_cmp(arg, SCMP_CMP_EQ, b, 0));
+	return ret;
+}
+
 static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum seccomp_thread kind,
 		    unsigned features)
 {
@@ -61,28 +71,16 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum secc
 	case SC_ARGS_VSOCK_SOCKET:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					arg_cmp(0, SCMP_CMP_EQ, AF_VSOCK, 0));
-	case SC_ARGS_KICK_SIGNAL: {
-		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					   arg_cmp(2, SCMP_CMP_EQ, SIGUSR1, 0));
-
-		return ret ? ret
-			   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					      arg_cmp(2, SCMP_CMP_EQ, SIGABRT, 0));
-	}
+	case SC_ARGS_KICK_SIGNAL:
+		return allow_either(ctx, r->nr, 2, SIGUSR1, SIGABRT);
 	case SC_ARGS_IDLE_SELF:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 2, arg_cmp(0, SCMP_CMP_EQ, 0, 0),
 					arg_cmp(1, SCMP_CMP_EQ, SCHED_IDLE, 0));
 	case SC_ARGS_THREAD:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	case SC_ARGS_NAME: {
-		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					   arg_cmp(0, SCMP_CMP_EQ, PR_SET_NAME, 0));
-
-		return ret ? ret
-			   : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					      arg_cmp(0, SCMP_CMP_EQ, PR_GET_NAME, 0));
-	}
+	case SC_ARGS_NAME:
+		return allow_either(ctx, r->nr, 0, PR_SET_NAME, PR_GET_NAME);
 	case SC_ARGS_ENOSYS:
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), r->nr, 0);
 	case SC_ARGS_NO_EXEC:
