@@ -240,21 +240,33 @@ static int install_handler(void)
 	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
 }
 
-int seccomp_build_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigned features,
-		      struct error *e)
+/* kind's program compiled now, with the error that names it. */
+static int compile_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigned features,
+		       struct error *e)
 {
-	int ret;
+	int ret = seccomp_compile(prog, kind, features);
 
-	memset(prog, 0, sizeof(*prog));
-	ret = install_handler();
-	if (ret)
-		return error_set(e, ERROR_HOST, ret, "seccomp: cannot handle SIGSYS: %s",
-				 strerror(-ret));
-	ret = seccomp_compile(prog, kind, features);
 	if (ret)
 		return error_set(e, ERROR_HOST, ret, "seccomp: cannot build the %s filter: %s",
 				 thread_names[kind], strerror(-ret));
 	return 0;
+}
+
+static int handle_sigsys(struct error *e)
+{
+	int ret = install_handler();
+
+	if (ret)
+		return error_set(e, ERROR_HOST, ret, "seccomp: cannot handle SIGSYS: %s",
+				 strerror(-ret));
+	return 0;
+}
+
+int seccomp_build_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigned features,
+		      struct error *e)
+{
+	memset(prog, 0, sizeof(*prog));
+	return handle_sigsys(e) ?: compile_one(prog, kind, features, e);
 }
 
 int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct error *e)
@@ -279,28 +291,25 @@ int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	f->features = seccomp_features(cfg);
-	if (f->features < SECCOMP_F__COMBOS) {
-		/* Compiled when cvmm was built (vmm/seccomp_prebuilt.h). */
-		ret = install_handler();
-		if (ret)
-			return error_set(e, ERROR_HOST, ret, "seccomp: cannot handle SIGSYS: %s",
-					 strerror(-ret));
-		for (int k = 0; k < SECCOMP__THREADS; k++) {
-			const struct seccomp_prebuilt_ref *r = &seccomp_prebuilt[k][f->features];
-
-			f->prog[k].len = r->len;
-			f->prog[k].filter = (struct sock_filter *)&seccomp_prebuilt_insns[r->start];
-		}
-		f->prebuilt = true;
-		f->on = true;
-		return 0;
-	}
+	ret = handle_sigsys(e);
+	if (ret)
+		return ret;
+	/* Compiled when cvmm was built (vmm/seccomp_prebuilt.h), unless the table lacks them. */
+	f->prebuilt = f->features < SECCOMP_F__COMBOS;
 	for (int k = 0; k < SECCOMP__THREADS; k++) {
-		ret = seccomp_build_one(&f->prog[k], (enum seccomp_thread)k, f->features, e);
-		if (ret) {
-			seccomp_free(f);
-			return ret;
+		const struct seccomp_prebuilt_ref *r;
+
+		if (!f->prebuilt) {
+			ret = compile_one(&f->prog[k], (enum seccomp_thread)k, f->features, e);
+			if (ret) {
+				seccomp_free(f);
+				return ret;
+			}
+			continue;
 		}
+		r = &seccomp_prebuilt[k][f->features];
+		f->prog[k].len = r->len;
+		f->prog[k].filter = (struct sock_filter *)&seccomp_prebuilt_insns[r->start];
 	}
 	f->on = true;
 	return 0;
