@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <linux/virtio_ids.h>
 
 #include "devices/blk_priv.h"
@@ -32,6 +33,11 @@ static size_t req_stride(void)
 	return ALIGN_UP(sizeof(struct blk_req) + BLK_QUEUE_SIZE * sizeof(struct iovec), 64);
 }
 
+static size_t pool_bytes(void)
+{
+	return BLK_QUEUE_SIZE * req_stride();
+}
+
 struct virtq *blk_vq(struct blk_dev *blk)
 {
 	return &blk->vdev->queues[0].vq;
@@ -42,14 +48,22 @@ uint64_t blk_dev_capacity(const struct blk_dev *blk)
 	return blk->size / SECTOR;
 }
 
+/*
+ * A slot comes from the free list, else is carved from the part of the pool never used yet: the
+ * pool (about 1 MiB) is only touched, and so only resident, as deep as the guest's queue has
+ * ever been, a few KiB for most guests instead of all of it per drive.
+ */
 static struct blk_req *req_get(struct blk_dev *blk)
 {
 	struct blk_req *req = blk->free_reqs;
 
-	if (req) {
+	if (req)
 		blk->free_reqs = req->next_free;
-		blk->in_flight++;
-	}
+	else if (blk->pool_carved < BLK_QUEUE_SIZE)
+		req = (struct blk_req *)(blk->pool + blk->pool_carved++ * req_stride());
+	else
+		return NULL;
+	blk->in_flight++;
 	return req;
 }
 
@@ -540,7 +554,8 @@ static void free_blk(struct blk_dev *blk)
 		ev_timer_del(blk->loop, blk->rate_timer_fd);
 	if (blk->fd >= 0)
 		close(blk->fd);
-	free(blk->pool);
+	if (blk->pool)
+		munmap(blk->pool, pool_bytes());
 	free(blk->path);
 	free(blk);
 }
@@ -560,17 +575,17 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, const str
 	blk->rate_timer_fd = -1;
 	blk->loop = loop;
 	blk->path = strdup(cfg->path);
-	blk->pool = calloc(BLK_QUEUE_SIZE, req_stride());
+	/* Its own mapping, not the heap's: pages are only touched (resident) when slots are used. */
+	blk->pool = mmap(NULL, pool_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (blk->pool == MAP_FAILED)
+		blk->pool = NULL;
 	if (!blk->path || !blk->pool) {
 		free_blk(blk);
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	}
-	for (unsigned i = 0; i < BLK_QUEUE_SIZE; i++) {
-		struct blk_req *req = (struct blk_req *)(blk->pool + i * req_stride());
-
-		req->next_free = blk->free_reqs;
-		blk->free_reqs = req;
-	}
+	blk->free_reqs = NULL;
+	blk->pool_carved = 0;
 	blk->in_flight = 0;
 	set_identity(blk, cfg);
 	err = blk_backend_open(blk, cfg->path, cfg->read_only, e);

@@ -76,6 +76,7 @@ struct blk_dev {
 
 	/* Request slots: at most BLK_QUEUE_SIZE requests in flight. */
 	uint8_t *pool;
+	unsigned pool_carved;   /* slots taken from the pool so far; the rest never touched */
 	struct blk_req *free_reqs;
 	unsigned in_flight;
 	bool stalled;           /* ran out of slots; a completion resumes the queue */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -541,6 +542,52 @@ static void test_more_requests_than_slots(void **state)
 	assert_int_equal(f->blk->in_flight, 0);
 }
 
+static size_t resident_pool_pages(const struct blk_dev *blk)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = BLK_QUEUE_SIZE * 4096, n = 0;
+	unsigned char vec[BLK_QUEUE_SIZE * 4096 / 4096 + 1];
+
+	/* The pool is at least 256 iovec arrays of 4 KiB: look at its first MiB. */
+	assert_int_equal(page, 4096);
+	assert_int_equal(mincore(blk->pool, len, vec), 0);
+	for (size_t i = 0; i < len / page; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/* Request slots are carved from the pool as the queue deepens: an idle drive, or one doing one
+ * request at a time, keeps a page or two of its ~1 MiB pool resident, not all of it. */
+static void test_request_slots_touched_only_when_used(void **state)
+{
+	struct fx *f = *state;
+	struct wait_used w = { f, 0 };
+	const struct vh_buf bufs[] = { { HDR_GPA, 16, false }, { DATA_GPA, 512, true },
+				       { STATUS_GPA, 1, true } };
+	uint16_t head = vh_chain(&f->ring, 0, bufs, 3);
+
+	assert_int_equal(f->blk->pool_carved, 0);
+	assert_int_equal(resident_pool_pages(f->blk), 0);
+	put_hdr(f, VIRTIO_BLK_T_IN, 1);
+	for (unsigned i = 1; i <= 20; i++) {
+		vh_publish(&f->ring, head);
+		vh_kick(f->vdev, 0);
+		w.idx = i;
+		assert_true(vh_run_until(&f->v, used_reached, &w));
+	}
+	assert_int_equal(f->blk->in_flight, 0);
+	/* One slot, or two with io_uring (a completion may be reaped after the next request). */
+	assert_in_range(f->blk->pool_carved, 1, 2);
+	assert_in_range(resident_pool_pages(f->blk), 1, 3);
+	/* A full queue takes every slot, and they are all reused afterwards. */
+	for (unsigned i = 0; i < QSIZE; i++)
+		vh_publish(&f->ring, head);
+	vh_kick(f->vdev, 0);
+	w.idx = 20 + QSIZE;
+	assert_true(vh_run_until(&f->v, used_reached, &w));
+	assert_int_equal(f->blk->in_flight, 0);
+	assert_in_range(f->blk->pool_carved, 1, BLK_QUEUE_SIZE);
+}
+
 /* A reset waits for in-flight I/O and returns nothing to the (now reset) rings. */
 static void test_reset_with_requests_in_flight(void **state)
 {
@@ -871,6 +918,7 @@ int main(void)
 		BOTH(test_any_framing),
 		BOTH(test_batch_of_reads),
 		BOTH(test_more_requests_than_slots),
+		BOTH(test_request_slots_touched_only_when_used),
 		BOTH(test_reset_with_requests_in_flight),
 		cmocka_unit_test_prestate_setup_teardown(test_read_only_refuses_writes, setup_ro,
 							 teardown, &sync_engine),
