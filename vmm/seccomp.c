@@ -9,13 +9,11 @@
  * (as SECCOMP_RET_KILL_PROCESS would have).
  */
 #include <errno.h>
-#include <execinfo.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <sched.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +21,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/auxv.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <linux/seccomp.h>
@@ -39,6 +35,7 @@
 #include "vmm/syscall_names.h"
 
 #define MAX_FRAMES     24
+#define SCAN_BYTES     (64 << 10) /* of the faulting thread's stack, at most */
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS (asm-generic/siginfo.h) */
 #endif
@@ -51,6 +48,8 @@ static const char *thread_names[SECCOMP__THREADS] = {
 
 /* For the handler: names of system calls, resolved before any filter exists. */
 static __thread const char *confined_as;
+/* The top of the confined thread's stack: the report reads its stack below this, never above. */
+static __thread uintptr_t stack_top;
 static bool supervisor_api; /* the VM's supervisor serves the API while the VM runs */
 
 const char *seccomp_thread_name(enum seccomp_thread kind)
@@ -144,13 +143,72 @@ static void put_hex(char *buf, size_t cap, size_t *n, uintptr_t v)
 		buf[(*n)++] = digits[--k];
 }
 
+static void put_frame(const char *what, uintptr_t addr)
+{
+	char line[64];
+	size_t n = 0;
+
+	put_str(line, sizeof(line), &n, what);
+	put_hex(line, sizeof(line), &n, addr);
+	put_str(line, sizeof(line), &n, "\n");
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nothing left to tell it with */
+	}
+}
+
+/*
+ * Whether the code before v ends with a call instruction, as before a return address: call rel32
+ * (e8), or call through a register or memory (ff /2) with no, an 8-bit or a 32-bit displacement,
+ * or a SIB byte and a 32-bit one.  Mostly keeps function pointers and data out of the report.
+ */
+static bool after_call(uintptr_t v, uintptr_t lo)
+{
+	const uint8_t *c = (const uint8_t *)v;
+
+	if (v - lo < 7)
+		return false;
+	return c[-5] == 0xe8 || (c[-2] == 0xff && (c[-1] & 0x38) == 0x10) ||
+	       (c[-3] == 0xff && (c[-2] & 0x38) == 0x10) ||
+	       (c[-6] == 0xff && (c[-5] & 0x38) == 0x10) ||
+	       (c[-7] == 0xff && (c[-6] & 0x38) == 0x10);
+}
+
+/*
+ * Where the call came from, for whoever has to decide whether the list lacks something: the
+ * address of the system call, then the words on the thread's stack that point into cvmm's code
+ * just after a call instruction, most recent first, for addr2line -e cvmm (with the load address a PIE build prints).  Like the
+ * kernel's "?" entries these are candidates: most are the callers' return addresses, a stale one
+ * may slip in.  Reading the stack needs no unwinder, so the report allocates nothing, opens
+ * nothing and costs a VM nothing until it is needed; one write() each, since most threads may
+ * not use writev.
+ */
+__attribute__((no_sanitize_address)) static void report_origin(const greg_t *r)
+{
+	extern const char __executable_start[], etext[];
+	uintptr_t lo = (uintptr_t)__executable_start, hi = (uintptr_t)etext;
+	uintptr_t sp = (uintptr_t)r[REG_RSP], end;
+	unsigned frames = 0;
+
+	put_frame("cvmm:   at 0x", (uintptr_t)r[REG_RIP]);
+	put_frame("cvmm:   code loaded at 0x", lo);
+	if (!stack_top || sp >= stack_top || sp & 7)
+		return;
+	end = stack_top - sp > SCAN_BYTES ? sp + SCAN_BYTES : stack_top;
+	for (uintptr_t p = sp; p + sizeof(uintptr_t) <= end && frames < MAX_FRAMES; p += 8) {
+		uintptr_t v = *(const uintptr_t *)p;
+
+		if (v > lo && v < hi && after_call(v, lo)) {
+			put_frame("cvmm:   ? 0x", v);
+			frames++;
+		}
+	}
+}
+
 static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 {
 	const ucontext_t *uc = ctx;
 	const greg_t *r = uc->uc_mcontext.gregs;
 	int nr = si->si_syscall;
-	void *frames[MAX_FRAMES];
-	int nr_frames;
 	char line[256];
 	size_t n = 0;
 
@@ -170,54 +228,10 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ctx)
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* nothing left to tell it with */
 	}
-	/*
-	 * Where it came from, for whoever has to decide whether the list lacks something: return
-	 * addresses for addr2line -e cvmm, one write() each (backtrace_symbols_fd() uses writev,
-	 * which most threads may not make).
-	 */
-	nr_frames = backtrace(frames, MAX_FRAMES);
-	for (int i = 0; i < nr_frames; i++) {
-		n = 0;
-		put_str(line, sizeof(line), &n, "cvmm:   at 0x");
-		put_hex(line, sizeof(line), &n, (uintptr_t)frames[i]);
-		put_str(line, sizeof(line), &n, "\n");
-		if (write(STDERR_FILENO, line, n) < 0)
-			break;
-	}
+	report_origin(r);
 	/* The same call with the same arguments traps again, now fatally (see the top). */
 	syscall(nr, r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]);
 	_exit(128 + SIGSYS); /* not reached */
-}
-
-static atomic_bool unwinder_warm;
-
-void seccomp_warm_unwinder(void)
-{
-	void *frame;
-
-	if (!atomic_exchange(&unwinder_warm, true))
-		backtrace(&frame, 1);
-}
-
-bool seccomp_unwinder_cold(void)
-{
-	return !atomic_load(&unwinder_warm);
-}
-
-void seccomp_warm_unwinder_idle(void)
-{
-	struct sched_param idle = { .sched_priority = 0 };
-	struct timespec t0, t1;
-	bool lowered;
-
-	/* Only when no other thread wants the CPU: the guest's start comes first. */
-	lowered = !sched_setscheduler(0, SCHED_IDLE, &idle);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	seccomp_warm_unwinder();
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_info("seccomp: unwinder ready for violation reports (%s, %.1f ms)",
-		 lowered ? "idle priority" : "normal priority: cannot lower it",
-		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 /* Every time a filter is built: something may have replaced the handler since the last one. */
@@ -225,14 +239,6 @@ static int install_handler(void)
 {
 	struct sigaction sa;
 
-	/*
-	 * A dynamic cvmm's first backtrace() loads libgcc_s: now, while files can still be opened.
-	 * A static one has the unwinder linked in; its first call only indexes the binary's unwind
-	 * tables, which costs tens of milliseconds under emulation, so seccomp_warm_unwinder() does
-	 * it once the guest runs.
-	 */
-	if (getauxval(AT_BASE))
-		seccomp_warm_unwinder();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = sigsys_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
@@ -315,14 +321,31 @@ int seccomp_build(struct seccomp_filters *f, const struct vm_config *cfg, struct
 	return 0;
 }
 
-void seccomp_inherited(const char *name)
+/* Where the calling thread's stack ends, while it may still ask (glibc reads /proc for it). */
+static void note_stack_top(void)
 {
-	confined_as = name;
+	extern void *__libc_stack_end;
+	pthread_attr_t attr;
+	size_t size;
+	void *low;
+
+	stack_top = 0;
+	if (getpid() == gettid()) {
+		/* The main thread's stack: everything from here up to the start's arguments. */
+		stack_top = (uintptr_t)__libc_stack_end;
+		return;
+	}
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &low, &size))
+		stack_top = (uintptr_t)low + size;
+	pthread_attr_destroy(&attr);
 }
 
 int seccomp_enter_prog(const struct sock_fprog *prog, const char *name)
 {
 	confined_as = name;
+	note_stack_top();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog))

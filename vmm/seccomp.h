@@ -60,22 +60,6 @@ int seccomp_build_one(struct sock_fprog *prog, enum seccomp_thread kind, unsigne
  */
 int seccomp_enter(const struct seccomp_filters *f, enum seccomp_thread kind, const char *name);
 
-/*
- * The unwinder's first call (it indexes the binary's unwind tables) done ahead of any violation
- * report, so that the SIGSYS handler's backtrace() allocates nothing.  Once per process; a static
- * cvmm calls it when the guest already runs, off the start-up path.
- */
-void seccomp_warm_unwinder(void);
-/* Whether it has not been done yet (a static cvmm before its first VM ran). */
-bool seccomp_unwinder_cold(void);
-/*
- * The same at SCHED_IDLE priority, for a thread of its own that a confined supervisor started:
- * it runs when a CPU has nothing else to do, never ahead of the guest (the supervisor's list
- * allows a thread to lower itself to SCHED_IDLE and nothing else).
- */
-void seccomp_warm_unwinder_idle(void);
-/* A thread started by a confined one, which runs its filter: name is what a violation calls it. */
-void seccomp_inherited(const char *name);
 /* The same with a single program (tests). */
 int seccomp_enter_prog(const struct sock_fprog *prog, const char *name);
 void seccomp_free(struct seccomp_filters *f);

@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/filter.h>
-#include <sched.h>
 
 #include "vmm/seccomp_compile.h"
 
@@ -73,16 +72,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct seccomp_rule *r, enum secc
 					arg_cmp(0, SCMP_CMP_EQ, AF_VSOCK, 0));
 	case SC_ARGS_KICK_SIGNAL:
 		return allow_either(ctx, r->nr, 2, SIGUSR1, SIGABRT);
-	case SC_ARGS_IDLE_SELF:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 2, arg_cmp(0, SCMP_CMP_EQ, 0, 0),
-					arg_cmp(1, SCMP_CMP_EQ, SCHED_IDLE, 0));
-	case SC_ARGS_THREAD:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	case SC_ARGS_NAME:
 		return allow_either(ctx, r->nr, 0, PR_SET_NAME, PR_GET_NAME);
-	case SC_ARGS_ENOSYS:
-		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), r->nr, 0);
 	case SC_ARGS_NO_EXEC:
 		if (!(features & SECCOMP_F_STRICT))
 			return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);

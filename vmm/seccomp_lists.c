@@ -91,17 +91,6 @@ const struct seccomp_rule seccomp_rules[] = {
 	ROW(ppoll, SC_SUP, 0),
 	ROW(unlink, SC_SUP, SECCOMP_F_VSOCK), /* the vsock socket file */
 	/*
-	 * A static cvmm's supervisor starts a thread once confined, which inherits its filter and
-	 * warms the unwinder up at idle priority (vmm/vm.c): threads only (glibc's clone3 gets ENOSYS,
-	 * since a filter cannot read its flags, and falls back to clone), what a new thread sets up,
-	 * and lowering itself to SCHED_IDLE.
-	 */
-	ROW_ARGS(clone, SC_SUP, 0, SC_ARGS_THREAD),
-	ROW_ARGS(clone3, SC_SUP, 0, SC_ARGS_ENOSYS),
-	ROW(set_robust_list, SC_SUP, 0),
-	ROW(rseq, SC_SUP, 0),
-	ROW_ARGS(sched_setscheduler, SC_SUP, 0, SC_ARGS_IDLE_SELF),
-	/*
 	 * ... and, with the API, serves it while the VM runs: its connections (libmicrohttpd in
 	 * external-epoll mode), the metrics timer and file, drives swapped by PATCH /drives (the new
 	 * image opened, checked and locked here), Ctrl+Alt+Del, pause and resume.

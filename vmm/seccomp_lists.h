@@ -40,9 +40,6 @@ enum seccomp_args {
 	SC_ARGS_VSOCK_SOCKET, /* socket(AF_VSOCK, ...) */
 	SC_ARGS_KICK_SIGNAL, /* tgkill(..., SIGUSR1 or SIGABRT) */
 	SC_ARGS_NO_EXEC,     /* mmap / mprotect: PROT_EXEC only when not strict */
-	SC_ARGS_IDLE_SELF,   /* sched_setscheduler(0, SCHED_IDLE, ...): the caller, lower only */
-	SC_ARGS_THREAD,      /* clone(CLONE_THREAD | ...): a thread, which inherits the filter */
-	SC_ARGS_ENOSYS,      /* not allowed, but fails with ENOSYS instead of killing (clone3) */
 	SC_ARGS_NAME,        /* prctl(PR_SET_NAME or PR_GET_NAME, ...): a thread's own name */
 };
 

@@ -420,39 +420,6 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
-/*
- * A static cvmm's first backtrace() indexes the binary's unwind tables (60-140 ms under
- * emulation), which the SIGSYS handler must not have to do (it would allocate).  A thread of its
- * own does it, started by the confined supervisor once the guest runs (so it inherits the
- * supervisor's filter and costs the start nothing), at idle priority: on a busy or single CPU it
- * never takes time from the guest.
- */
-static void *unwinder_warmup_thread(void *arg)
-{
-	seccomp_inherited("cvmm-unwind");
-	pthread_setname_np(pthread_self(), "cvmm-unwind");
-	seccomp_warm_unwinder_idle();
-	return NULL;
-}
-
-static void warm_unwinder_up(void)
-{
-	pthread_attr_t attr;
-	pthread_t thread;
-	bool started = false;
-
-	if (!seccomp_unwinder_cold())
-		return;
-	if (!pthread_attr_init(&attr)) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 << 10);
-		started = !pthread_create(&thread, &attr, unwinder_warmup_thread, NULL);
-		pthread_attr_destroy(&attr);
-	}
-	if (!started)
-		seccomp_warm_unwinder(); /* here, then */
-}
-
 int vm_start(struct vm *vm, struct error *e)
 {
 	sigset_t block, old;
@@ -495,8 +462,6 @@ int vm_start(struct vm *vm, struct error *e)
 	}
 	log_startup("threads confined");
 	run_control_release(&vm->run);
-	if (vm->seccomp.on)
-		warm_unwinder_up();
 	return 0;
 }
 

@@ -88,28 +88,13 @@ for mode in on off; do
 	grep -q "seccomp: off: sanitizer" "$tmp/hold.err" && want=0
 	wrong=
 	for t in /proc/$pid/task/*; do
-		# (a thread that ended meanwhile, such as the unwinder's warm-up below, is skipped)
+		# (a thread that ended meanwhile is skipped)
 		sc=$(awk '/^Seccomp:/ { print $2 }' "$t/status" 2>/dev/null) || continue
 		nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "$t/status" 2>/dev/null) || continue
 		[ "$sc" = "$want" ] && { [ "$want" = 0 ] || [ "$nnp" = 1 ]; } ||
 			wrong="$wrong $(cat "$t/comm")(seccomp $sc, nnp $nnp)"
 	done
 	if [ -z "$wrong" ]; then ok; else bad "seccomp $mode: threads$wrong"; fi
-	# A static cvmm warms its unwinder up (for violation reports) in a thread of its own at
-	# SCHED_IDLE, which ends; a dynamic one does it before confinement, in no thread.
-	if [ $mode = on ] && [ $want = 2 ] && ! head -c 4096 "$CVMM" | grep -aq ld-linux; then
-		for _ in $(seq 600); do
-			grep -q "unwinder ready" "$tmp/hold.err" &&
-				! grep -q cvmm-unwind /proc/$pid/task/*/comm && break
-			sleep 0.1
-		done
-		if grep -q "unwinder ready for violation reports (idle priority" "$tmp/hold.err" &&
-			! grep -q cvmm-unwind /proc/$pid/task/*/comm; then
-			ok
-		else
-			bad "static cvmm: no idle-priority unwinder warm-up that ended: $(cat "$tmp/hold.err")"
-		fi
-	fi
 	kill -TERM $pid
 	wait $pid
 	status=$?
