@@ -175,12 +175,12 @@ static bool after_call(uintptr_t v, uintptr_t lo)
 
 /*
  * Where the call came from, for whoever has to decide whether the list lacks something: the
- * address of the system call, then the words on the thread's stack that point into cvmm's code
- * just after a call instruction, most recent first, for addr2line -e cvmm (with the load address a PIE build prints).  Like the
- * kernel's "?" entries these are candidates: most are the callers' return addresses, a stale one
- * may slip in.  Reading the stack needs no unwinder, so the report allocates nothing, opens
- * nothing and costs a VM nothing until it is needed; one write() each, since most threads may
- * not use writev.
+ * address of the system call, where the code is loaded (a PIE build's addresses less that are
+ * what addr2line -e cvmm takes), then the words on the thread's stack that point into cvmm's code
+ * just after a call instruction, most recent first.  Like the kernel's "?" entries these are
+ * candidates: most are the callers' return addresses, a stale one may slip in.  Reading the
+ * stack needs no unwinder, so the report allocates nothing, opens nothing and costs a VM nothing
+ * until it is needed; one write() each, since most threads may not use writev.
  */
 __attribute__((no_sanitize_address)) static void report_origin(const greg_t *r)
 {

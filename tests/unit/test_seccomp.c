@@ -101,7 +101,8 @@ __attribute__((noinline)) static void *confined_openat(void *arg)
 
 /* In a child: confine as kind with features, then make the attempt (its own frame: the report
  * must find the return address into it). */
-__attribute__((noinline)) static void run_child(enum seccomp_thread kind, unsigned features, enum attempt what)
+__attribute__((noinline)) static void run_child(enum seccomp_thread kind, unsigned features,
+						enum attempt what)
 {
 	struct sock_fprog prog;
 	char *argv[] = { "/bin/true", NULL };
