@@ -584,9 +584,6 @@ int blk_dev_open(const struct drive_config *cfg, struct ev_loop *loop, const str
 		free_blk(blk);
 		return error_set(e, ERROR_HOST, ENOMEM, "out of memory");
 	}
-	blk->free_reqs = NULL;
-	blk->pool_carved = 0;
-	blk->in_flight = 0;
 	set_identity(blk, cfg);
 	err = blk_backend_open(blk, cfg->path, cfg->read_only, e);
 	if (err < 0) {
